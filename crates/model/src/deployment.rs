@@ -1,0 +1,518 @@
+//! The deployment description's data types, exactly as the TOML file spells them.
+//!
+//! Every table rejects unknown keys (`deny_unknown_fields`), so a misspelt key is an error and never silently
+//! ignored. Fields that a topology rule may complain about are [`Spanned`], so that the error can point at the
+//! line and column where the value was written. Defaults follow `lync-discovery.md`; each default's reason is on
+//! its field.
+
+use std::net::IpAddr;
+
+use ipnet::IpNet;
+use serde::{Deserialize, Serialize};
+use toml::Spanned;
+
+use crate::Fqdn;
+
+/// A whole deployment: SIP domains, DNS zones and views, server roles, features and options.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Deployment {
+    /// Format version of this file; only `1` exists.
+    pub version: Spanned<u32>,
+    /// A human name for reports.
+    #[serde(default)]
+    pub name: Option<String>,
+    /// The server product; it decides which features exist (XMPP is gone in 2019, [S1]).
+    #[serde(default)]
+    pub product: Product,
+    /// The SIP domains.
+    pub sip: Sip,
+    /// DNS zones, serial and TTLs.
+    #[serde(default)]
+    pub dns: Dns,
+    /// The DNS views, matched by client address in order (first match wins).
+    pub views: Vec<View>,
+    /// Front End pools (Standard Edition servers are pools of one).
+    pub pools: Vec<Pool>,
+    /// An optional Director pool, which authenticates and redirects but homes no users ([S40]).
+    #[serde(default)]
+    pub director: Option<Pool>,
+    /// The Edge pool, for remote access and federation.
+    #[serde(default)]
+    pub edge: Option<Edge>,
+    /// The reverse proxy that publishes the external web services.
+    #[serde(default)]
+    pub reverse_proxy: Option<ReverseProxy>,
+    /// Simple URLs (meet, dialin, admin).
+    #[serde(default)]
+    pub simple_urls: SimpleUrls,
+    /// Office Web Apps Server, if deployed.
+    #[serde(default)]
+    pub office_web_apps: Option<OfficeWebApps>,
+    /// Other internal servers that need A records (Mediation, Persistent Chat, SQL).
+    #[serde(default)]
+    pub other_servers: Vec<OtherServer>,
+    /// What is switched on.
+    #[serde(default)]
+    pub features: Features,
+    /// Hybrid / Skype for Business Online settings.
+    #[serde(default)]
+    pub hybrid: Option<Hybrid>,
+    /// Choices where the sources disagree or the admin must decide.
+    #[serde(default)]
+    pub options: Options,
+}
+
+/// The Lync / Skype for Business Server product generation.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Product {
+    /// Lync Server 2013.
+    #[serde(rename = "lync-2013")]
+    Lync2013,
+    /// Skype for Business Server 2015 (the default: the most deployed generation that still has every feature).
+    #[default]
+    #[serde(rename = "skype-2015")]
+    Skype2015,
+    /// Skype for Business Server 2019 (no XMPP gateway, no MCX mobility; [S1], [S9]).
+    #[serde(rename = "skype-2019")]
+    Skype2019,
+}
+
+/// The SIP domains users sign in with.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Sip {
+    /// The primary SIP domain.
+    pub primary_domain: Spanned<Fqdn>,
+    /// Additional SIP domains served by the same deployment.
+    #[serde(default)]
+    pub additional_domains: Vec<Spanned<Fqdn>>,
+}
+
+/// DNS zones, SOA values and TTLs.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Dns {
+    /// Zones the internal DNS serves. A zone equal to a SIP domain makes a split-brain DNS; a SIP domain with no
+    /// internal zone above it gets pin-point zones ([S2], [S3]). Default: every on-premises SIP domain.
+    #[serde(default)]
+    pub internal_zones: Option<Vec<Spanned<Fqdn>>>,
+    /// Zones the external DNS serves. Default: every SIP domain, Online ones included.
+    #[serde(default)]
+    pub external_zones: Option<Vec<Spanned<Fqdn>>>,
+    /// SOA serial of every zone. Fixed rather than time-based, so that a plan is reproducible.
+    #[serde(default = "default_serial")]
+    pub serial: u32,
+    /// Time-to-live values.
+    #[serde(default)]
+    pub ttl: Ttls,
+}
+
+impl Default for Dns {
+    fn default() -> Self {
+        Dns { internal_zones: None, external_zones: None, serial: default_serial(), ttl: Ttls::default() }
+    }
+}
+
+fn default_serial() -> u32 {
+    1
+}
+
+/// TTLs in seconds.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Ttls {
+    /// Address and alias records. One hour: Microsoft's Online records use it ([S28]).
+    #[serde(default = "default_ttl")]
+    pub default: u32,
+    /// SRV records. One hour as well; Microsoft's on-premises examples use a day ([S2], [S3]).
+    #[serde(default = "default_ttl")]
+    pub srv: u32,
+    /// SOA and NS records.
+    #[serde(default = "default_ttl")]
+    pub soa: u32,
+    /// Negative-caching TTL (SOA MINIMUM, RFC 2308): short, so a record added during a deployment shows up soon.
+    #[serde(default = "default_negative_ttl")]
+    pub negative: u32,
+}
+
+impl Default for Ttls {
+    fn default() -> Self {
+        Ttls { default: default_ttl(), srv: default_ttl(), soa: default_ttl(), negative: default_negative_ttl() }
+    }
+}
+
+fn default_ttl() -> u32 {
+    3600
+}
+
+fn default_negative_ttl() -> u32 {
+    300
+}
+
+/// Where a view's clients are.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Deserialize, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Location {
+    /// On the corporate network: gets internal addresses.
+    Internal,
+    /// On the Internet: gets public addresses only.
+    External,
+}
+
+impl Location {
+    /// `internal` or `external`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Location::Internal => "internal",
+            Location::External => "external",
+        }
+    }
+}
+
+/// A DNS view: which clients it matches and what it serves.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct View {
+    /// Its name (letters, digits, `-`, `_`); also a directory name in exports.
+    pub name: Spanned<String>,
+    /// Whether its clients are inside or outside.
+    pub location: Location,
+    /// Client prefixes it matches (IPv4 and IPv6). `0.0.0.0/0` and `::/0` make a catch-all.
+    pub clients: Spanned<Vec<IpNet>>,
+    /// The name servers named in its zones' NS records.
+    #[serde(default)]
+    pub nameservers: Vec<NameServer>,
+    /// The SOA RNAME mailbox as a name (`hostmaster.contoso.com`). Default: `hostmaster.<zone>`.
+    #[serde(default)]
+    pub hostmaster: Option<Spanned<Fqdn>>,
+}
+
+/// A name server of a view.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct NameServer {
+    /// Its host name.
+    pub fqdn: Spanned<Fqdn>,
+    /// Its addresses; published as glue when its name lies in a zone of the view.
+    #[serde(default)]
+    pub addresses: Vec<IpAddr>,
+}
+
+/// Standard or Enterprise Edition.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Edition {
+    /// One server; the pool FQDN is the server's FQDN.
+    Standard,
+    /// Several Front End servers behind one pool FQDN.
+    #[default]
+    Enterprise,
+}
+
+/// How SIP traffic is spread over a pool's servers.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum LoadBalancing {
+    /// The pool FQDN resolves to every server's address; clients try each in turn ([S1], [S2]).
+    #[default]
+    Dns,
+    /// The pool FQDN resolves to a hardware load balancer's VIP.
+    Hardware,
+}
+
+/// A Front End or Director pool.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Pool {
+    /// The pool FQDN (for Standard Edition, the server's FQDN).
+    pub fqdn: Spanned<Fqdn>,
+    /// Standard or Enterprise.
+    #[serde(default)]
+    pub edition: Edition,
+    /// DNS or hardware load balancing of SIP.
+    #[serde(default)]
+    pub load_balancing: LoadBalancing,
+    /// The hardware load balancer's SIP VIP(s), when `load_balancing = "hardware"`.
+    #[serde(default)]
+    pub sip_vip: Vec<IpAddr>,
+    /// The servers.
+    pub servers: Spanned<Vec<Server>>,
+    /// The pool's web services.
+    pub web: WebServices,
+}
+
+/// One server and its addresses.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Server {
+    /// Its FQDN.
+    pub fqdn: Spanned<Fqdn>,
+    /// Its IPv4 and IPv6 addresses.
+    pub addresses: Spanned<Vec<IpAddr>>,
+}
+
+/// A pool's internal and external web services.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct WebServices {
+    /// The internal web services FQDN; it must differ from the external one ([S9]).
+    pub internal_fqdn: Spanned<Fqdn>,
+    /// Its addresses: a hardware load balancer VIP for a pool of several servers, since web traffic cannot be
+    /// DNS-load-balanced ([S1], [S2]).
+    pub internal_addresses: Spanned<Vec<IpAddr>>,
+    /// The external web services FQDN, published through the reverse proxy.
+    pub external_fqdn: Spanned<Fqdn>,
+}
+
+/// The Edge pool.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Edge {
+    /// The Edge pool's internal FQDN.
+    pub internal_fqdn: Spanned<Fqdn>,
+    /// The Edge servers (internal side).
+    pub servers: Spanned<Vec<Server>>,
+    /// The Access Edge service: SIP from outside, federation; `sip.<domain>` points here ([S1], [S7]).
+    pub access: ExternalService,
+    /// The Web Conferencing Edge service.
+    pub webconf: ExternalService,
+    /// The A/V Edge service.
+    pub av: ExternalService,
+}
+
+/// An external Edge service: its FQDN and public addresses (the same addresses for all three in single-IP mode).
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ExternalService {
+    /// Its public FQDN.
+    pub fqdn: Spanned<Fqdn>,
+    /// Its public addresses, one per Edge server with DNS load balancing.
+    pub addresses: Spanned<Vec<IpAddr>>,
+}
+
+/// The reverse proxy publishing the external web services.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ReverseProxy {
+    /// Its public address(es).
+    pub addresses: Spanned<Vec<IpAddr>>,
+}
+
+/// Simple URLs ([S1]).
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SimpleUrls {
+    /// Meeting URL host names (one per SIP domain, or one shared).
+    #[serde(default)]
+    pub meet: Vec<Spanned<Fqdn>>,
+    /// The dial-in conferencing URL host name.
+    #[serde(default)]
+    pub dialin: Option<Spanned<Fqdn>>,
+    /// The administration URL host name (internal only).
+    #[serde(default)]
+    pub admin: Option<Spanned<Fqdn>>,
+}
+
+/// Office Web Apps Server.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct OfficeWebApps {
+    /// Its internal FQDN.
+    pub internal_fqdn: Spanned<Fqdn>,
+    /// Its internal addresses (the OWAS pool VIP).
+    pub internal_addresses: Spanned<Vec<IpAddr>>,
+    /// Its external FQDN when published through the reverse proxy.
+    #[serde(default)]
+    pub external_fqdn: Option<Spanned<Fqdn>>,
+}
+
+/// The role of an [`OtherServer`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum ServerRole {
+    /// Mediation Server.
+    Mediation,
+    /// Persistent Chat server.
+    PersistentChat,
+    /// SQL back end or mirror.
+    Sql,
+    /// Anything else that needs an internal A record.
+    Other,
+}
+
+/// Another internal server that needs A records ([S1]).
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct OtherServer {
+    /// Its role.
+    pub role: ServerRole,
+    /// Its FQDN.
+    pub fqdn: Spanned<Fqdn>,
+    /// Its addresses.
+    pub addresses: Spanned<Vec<IpAddr>>,
+}
+
+/// Features that decide which records exist.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Features {
+    /// Mobile clients and the Windows Store app (Autodiscover through the reverse proxy).
+    #[serde(default = "yes")]
+    pub mobility: bool,
+    /// Federation and public IM connectivity.
+    #[serde(default = "yes")]
+    pub federation: bool,
+    /// Push notifications to iOS / Windows Phone clients (needs `_sipfederationtls._tcp`, [S1], [S7]).
+    #[serde(default)]
+    pub push_notifications: bool,
+    /// XMPP federation (Lync 2013 and Skype for Business 2015 only).
+    #[serde(default = "no_spanned")]
+    pub xmpp: Spanned<bool>,
+    /// Clients older than Lync 2013 that find their server by SRV and A records only.
+    #[serde(default = "yes")]
+    pub legacy_clients: bool,
+    /// Allow SIP over TCP (`_sipinternal._tcp`), looked up by clients only when TCP is allowed ([S3]).
+    #[serde(default)]
+    pub sip_tcp: bool,
+    /// Lync Phone Edition desk phones.
+    #[serde(default)]
+    pub phones: Option<Phones>,
+}
+
+impl Default for Features {
+    fn default() -> Self {
+        Features {
+            mobility: true,
+            federation: true,
+            push_notifications: false,
+            xmpp: no_spanned(),
+            legacy_clients: true,
+            sip_tcp: false,
+            phones: None,
+        }
+    }
+}
+
+fn yes() -> bool {
+    true
+}
+
+fn no_spanned() -> Spanned<bool> {
+    Spanned::new(0..0, false)
+}
+
+/// Desk phone settings ([S1], [S21], [S22]).
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Phones {
+    /// The NTP server named by `_ntp._udp.<domain>`.
+    pub ntp_server: Spanned<Fqdn>,
+    /// Its addresses, if it lies in a zone this deployment serves.
+    #[serde(default)]
+    pub ntp_addresses: Vec<IpAddr>,
+    /// Publish `ucupdates-r2.<domain>` for Device Update of phones that never signed in ([S1], [S38]).
+    #[serde(default = "yes")]
+    pub device_update: bool,
+}
+
+/// Hybrid and Online settings ([S28], [S37]).
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Hybrid {
+    /// SIP domains hosted entirely in Skype for Business Online.
+    #[serde(default)]
+    pub online_domains: Vec<Spanned<Fqdn>>,
+    /// On-premises domains shared with Online (split domain): DNS stays on-premises and Autodiscover redirects
+    /// Online users.
+    #[serde(default)]
+    pub shared_address_space: bool,
+    /// The Online Autodiscover URL users homed Online are redirected to.
+    #[serde(default = "default_online_autodiscover")]
+    pub autodiscover_url: String,
+}
+
+fn default_online_autodiscover() -> String {
+    "https://webdir.online.lync.com/Autodiscover/AutodiscoverService.svc/root".to_owned()
+}
+
+/// Whether `_sipinternaltls._tcp` is planned as required (see `lync-discovery.md` §1.4, DISAGREE).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum InternalSrv {
+    /// Required, as the Lync 2013 docs say ([S10]): desktop clients fall back to it whenever Autodiscover fails,
+    /// and it costs nothing to publish. The default.
+    #[default]
+    Required,
+    /// Required only for clients older than Lync 2013 and desk phones, as the SfB 2015 docs say ([S1] fn. 2).
+    LegacyOnly,
+}
+
+/// What `lyncdiscoverinternal.<domain>` points at (see `lync-discovery.md` §1.4, DISAGREE).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum LyncdiscoverInternalTarget {
+    /// The internal web services of the Director, else the Front End pool ([S5]). The default: internal clients
+    /// then stay on the internal network, and mobile clients still get external URLs in the response ([S3]).
+    #[default]
+    InternalWeb,
+    /// The reverse proxy's public address, for sites whose mobile devices resolve internally ([S1]).
+    ReverseProxy,
+}
+
+/// How Autodiscover names are published.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum RecordStyle {
+    /// A/AAAA records with the target's addresses. The default: works for every client and never crosses domains.
+    #[default]
+    Address,
+    /// A CNAME to the web services FQDN, when that FQDN lies in the same SIP domain (a CNAME into another domain
+    /// breaks HTTPS for mobile clients, [S5]); otherwise address records are planned and the plan says why.
+    Cname,
+}
+
+/// Choices where the sources disagree or the admin must decide.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Options {
+    /// The pool that SIP domains' SRV and A records point at when there are several pools and no Director. The
+    /// registrar redirects users to their home pool ([S40]). Default: the first pool.
+    #[serde(default)]
+    pub sign_in_pool: Option<Spanned<Fqdn>>,
+    /// Whether `_sipinternaltls._tcp` is required.
+    #[serde(default)]
+    pub internal_srv: InternalSrv,
+    /// What `lyncdiscoverinternal` points at.
+    #[serde(default)]
+    pub lyncdiscoverinternal_target: LyncdiscoverInternalTarget,
+    /// Also answer `lyncdiscover.<domain>` in the internal view with the reverse proxy's public address, so that
+    /// mobile clients on the LAN reach the externally certified service (the seed article's advice, [S1]).
+    #[serde(default)]
+    pub internal_lyncdiscover: bool,
+    /// Publish `lyncdiscover` / `lyncdiscoverinternal` as addresses or CNAMEs.
+    #[serde(default)]
+    pub autodiscover_records: RecordStyle,
+    /// Strict DNS naming: an SRV target must be a host directly in the SIP domain ([S2], [S10], [S23]). Set to
+    /// false only where the `DisableStrictDNSNaming` policy is deployed to every client (phones ignore it).
+    #[serde(default = "yes")]
+    pub strict_dns_naming: bool,
+    /// Allow private, loopback or link-local addresses in external views (labs and test beds only).
+    #[serde(default)]
+    pub allow_private_external: bool,
+}
+
+impl Default for Options {
+    fn default() -> Self {
+        Options {
+            sign_in_pool: None,
+            internal_srv: InternalSrv::default(),
+            lyncdiscoverinternal_target: LyncdiscoverInternalTarget::default(),
+            internal_lyncdiscover: false,
+            autodiscover_records: RecordStyle::default(),
+            strict_dns_naming: true,
+            allow_private_external: false,
+        }
+    }
+}

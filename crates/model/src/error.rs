@@ -1,0 +1,210 @@
+//! Errors from reading a deployment description: what is wrong, where (file:line:column and the field), and
+//! what would be valid.
+
+use std::fmt;
+use std::net::IpAddr;
+
+/// Everything wrong with one file; at least one entry.
+#[derive(Debug, Clone, thiserror::Error)]
+pub struct LoadErrors(pub Vec<LoadError>);
+
+impl fmt::Display for LoadErrors {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        for (i, e) in self.0.iter().enumerate() {
+            if i > 0 {
+                writeln!(f)?;
+            }
+            write!(f, "{e}")?;
+        }
+        Ok(())
+    }
+}
+
+/// One problem, located in the file.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct LoadError {
+    /// The file's path, or `<embedded example>`.
+    pub origin: String,
+    /// 1-based line.
+    pub line: usize,
+    /// 1-based column (in characters).
+    pub column: usize,
+    /// The field, as a TOML path (`pools[0].web.internal_fqdn`).
+    pub field: String,
+    /// What is wrong.
+    pub problem: Problem,
+}
+
+impl fmt::Display for LoadError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}:{}:{}: error in `{}`: {}", self.origin, self.line, self.column, self.field, self.problem)?;
+        if let Some(help) = self.problem.help() {
+            write!(f, "\n  help: {help}")?;
+        }
+        Ok(())
+    }
+}
+
+impl std::error::Error for LoadError {}
+
+/// What is wrong with a deployment description.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum Problem {
+    /// The TOML reader rejected the file: bad syntax, a wrong type, an unknown or missing key.
+    #[error("{message}")]
+    Syntax {
+        /// The reader's message (it lists the valid keys for an unknown one).
+        message: String,
+    },
+    /// `version` is not 1.
+    #[error("unsupported version {found}")]
+    UnsupportedVersion {
+        /// The version written.
+        found: u32,
+    },
+    /// A list that must not be empty is empty.
+    #[error("at least one {what} is needed")]
+    Empty {
+        /// What is missing.
+        what: &'static str,
+    },
+    /// Two views share a name.
+    #[error("view name `{name}` is used twice")]
+    DuplicateView {
+        /// The name.
+        name: String,
+    },
+    /// A view name that cannot be a directory name.
+    #[error("view name `{name}` may only contain letters, digits, '-' and '_'")]
+    BadViewName {
+        /// The name.
+        name: String,
+    },
+    /// The internal and external web services FQDNs are the same.
+    #[error("the internal and external web services FQDNs are both `{fqdn}`; they must differ ([S9])")]
+    WebFqdnsEqual {
+        /// The shared FQDN.
+        fqdn: String,
+    },
+    /// The internal web services FQDN is the DNS-load-balanced pool FQDN.
+    #[error("the internal web services FQDN `{fqdn}` is the pool FQDN, which is DNS-load-balanced; web traffic cannot be DNS-load-balanced ([S1], [S2])")]
+    WebOnDnsLoadBalancedName {
+        /// The FQDN.
+        fqdn: String,
+    },
+    /// A Standard Edition pool with other than one server.
+    #[error("a Standard Edition pool has exactly one server, this one has {count}")]
+    StandardEditionServers {
+        /// How many were listed.
+        count: usize,
+    },
+    /// `load_balancing = "hardware"` without a VIP.
+    #[error("hardware load balancing needs the load balancer's SIP VIP")]
+    HardwareWithoutVip,
+    /// A host or service has no address.
+    #[error("`{fqdn}` has no address")]
+    NoAddresses {
+        /// The host.
+        fqdn: String,
+    },
+    /// The same FQDN is used for two different things.
+    #[error("`{fqdn}` is already used by `{first}`")]
+    DuplicateName {
+        /// The FQDN.
+        fqdn: String,
+        /// The field that used it first.
+        first: String,
+    },
+    /// A name that is not inside any zone its view serves.
+    #[error("`{fqdn}` is not inside any {location} zone ({zones})")]
+    OutsideZones {
+        /// The name.
+        fqdn: String,
+        /// `internal` or `external`.
+        location: &'static str,
+        /// The zones, comma-separated.
+        zones: String,
+    },
+    /// `options.sign_in_pool` names no pool.
+    #[error("`{fqdn}` is not a pool of this deployment (pools: {pools})")]
+    UnknownPool {
+        /// The FQDN given.
+        fqdn: String,
+        /// The pools, comma-separated.
+        pools: String,
+    },
+    /// A feature the product does not have.
+    #[error("{feature} is not available in {product}")]
+    NotInProduct {
+        /// The feature.
+        feature: &'static str,
+        /// The product.
+        product: &'static str,
+    },
+    /// A non-public address in data served to the outside.
+    #[error("{address} is a {kind} address, but this name is published in the external view")]
+    NonPublicAddress {
+        /// The address.
+        address: IpAddr,
+        /// private, loopback, link-local, …
+        kind: &'static str,
+    },
+    /// A feature needs a role that is not configured.
+    #[error("{feature} needs {needs}")]
+    FeatureNeeds {
+        /// The feature.
+        feature: &'static str,
+        /// The missing table.
+        needs: &'static str,
+    },
+    /// A SIP domain listed twice.
+    #[error("SIP domain `{domain}` is listed twice")]
+    DuplicateDomain {
+        /// The domain.
+        domain: String,
+    },
+    /// A zone listed twice or nested in another of the same location.
+    #[error("zone `{zone}` overlaps zone `{other}` of the same view")]
+    OverlappingZones {
+        /// The zone.
+        zone: String,
+        /// The zone it overlaps.
+        other: String,
+    },
+}
+
+impl Problem {
+    /// What would be valid, when there is something useful to say.
+    pub fn help(&self) -> Option<String> {
+        Some(match self {
+            Problem::Syntax { .. } => return None,
+            Problem::UnsupportedVersion { .. } => "this lyncdns reads `version = 1`".into(),
+            Problem::Empty { what } => format!("add a {what}; see examples/ for complete deployments"),
+            Problem::DuplicateView { .. } => "give each [[views]] entry its own name".into(),
+            Problem::BadViewName { .. } => "use e.g. `internal` or `external-dmz`".into(),
+            Problem::WebFqdnsEqual { .. } => {
+                "use e.g. `webint.<domain>` inside and `webext.<domain>` outside".into()
+            }
+            Problem::WebOnDnsLoadBalancedName { .. } => {
+                "give the web services their own FQDN on a hardware load balancer VIP".into()
+            }
+            Problem::StandardEditionServers { .. } => {
+                "use `edition = \"enterprise\"` for a pool of several servers".into()
+            }
+            Problem::HardwareWithoutVip => "add `sip_vip = [\"10.0.0.10\"]`, or use `load_balancing = \"dns\"`".into(),
+            Problem::NoAddresses { .. } => "add its IPv4 and/or IPv6 addresses".into(),
+            Problem::DuplicateName { .. } => "each role needs its own FQDN".into(),
+            Problem::OutsideZones { location, .. } => {
+                format!("add its zone to `dns.{location}_zones`, or rename the host into one of those zones")
+            }
+            Problem::UnknownPool { .. } => "name the FQDN of one of the [[pools]]".into(),
+            Problem::NotInProduct { .. } => "switch the feature off, or set `product` to one that has it".into(),
+            Problem::NonPublicAddress { .. } => {
+                "use the public (NAT) address; for a lab, set `options.allow_private_external = true`".into()
+            }
+            Problem::FeatureNeeds { needs, .. } => format!("add {needs}, or switch the feature off in [features]"),
+            Problem::DuplicateDomain { .. } => "list each SIP domain once".into(),
+            Problem::OverlappingZones { .. } => "list each zone once, and no zone inside another".into(),
+        })
+    }
+}
