@@ -1,0 +1,82 @@
+//! `lyncdns plan`: plan a deployment and print or write it in one of the export formats.
+
+use std::io::Write;
+use std::path::PathBuf;
+
+use anyhow::{Context, bail};
+use clap::{Args, ValueEnum};
+use lyncdns_plan::export::{self, Format};
+
+/// Arguments of `lyncdns plan`.
+#[derive(Debug, Args)]
+pub struct PlanArgs {
+    /// The deployment description (TOML). Without it, the embedded example (lyncdude.net) is planned.
+    deployment: Option<PathBuf>,
+    /// Output format.
+    #[arg(long, value_enum, default_value_t = FormatArg::Table)]
+    format: FormatArg,
+    /// Write files into DIR (zone files as DIR/<view>/<zone>.zone) instead of printing.
+    #[arg(long, value_name = "DIR")]
+    out: Option<PathBuf>,
+    /// Only this view.
+    #[arg(long, value_name = "NAME")]
+    view: Option<String>,
+    /// Print the certificate names each role needs instead of the records.
+    #[arg(long)]
+    certs: bool,
+}
+
+/// `--format` values.
+#[derive(Debug, Clone, Copy, ValueEnum)]
+enum FormatArg {
+    /// A readable table grouped by view.
+    Table,
+    /// JSON.
+    Json,
+    /// RFC 1035 master files, one per view and zone.
+    Zone,
+    /// A named.conf views fragment plus zone files.
+    BindViews,
+    /// Windows Server DNS cmdlets.
+    Powershell,
+}
+
+impl From<FormatArg> for Format {
+    fn from(f: FormatArg) -> Self {
+        match f {
+            FormatArg::Table => Format::Table,
+            FormatArg::Json => Format::Json,
+            FormatArg::Zone => Format::Zone,
+            FormatArg::BindViews => Format::BindViews,
+            FormatArg::Powershell => Format::Powershell,
+        }
+    }
+}
+
+/// Runs `lyncdns plan`.
+pub fn run(args: &PlanArgs) -> anyhow::Result<()> {
+    let deployment = crate::load_deployment(args.deployment.as_ref())?;
+    let mut plan = lyncdns_plan::plan(&deployment);
+    if let Some(name) = &args.view {
+        if plan.view(name).is_none() {
+            let names: Vec<&str> = plan.views.iter().map(|v| v.name.as_str()).collect();
+            bail!("no view named `{name}` (views: {})", names.join(", "));
+        }
+        plan.views.retain(|v| &v.name == name);
+    }
+    let format = Format::from(args.format);
+    let rendered = if args.certs { export::render_certs(&plan, format) } else { export::render(&plan, format) };
+    tracing::info!(format = %format, files = rendered.files.len(), "rendered plan");
+    match &args.out {
+        Some(dir) => {
+            crate::output::write_all(dir, &rendered.files)?;
+            for (path, _) in &rendered.files {
+                println!("wrote {}", dir.join(path).display());
+            }
+        }
+        None => {
+            std::io::stdout().write_all(rendered.to_stdout().as_bytes()).context("writing to standard output")?;
+        }
+    }
+    Ok(())
+}

@@ -1,0 +1,110 @@
+//! Rendering a [`Plan`]: a readable table, JSON, RFC 1035 master files, BIND views and PowerShell for Windows
+//! Server DNS. Every renderer is pure: it returns text (or a set of named files) and never writes anything.
+
+mod bind;
+mod powershell;
+mod table;
+mod zonefile;
+
+use std::fmt;
+
+use crate::Plan;
+
+pub use zonefile::zone_file;
+
+/// The output formats of `lyncdns plan`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Format {
+    /// A readable table grouped by view and zone.
+    Table,
+    /// The plan as JSON.
+    Json,
+    /// One RFC 1035 master file per view and zone.
+    Zone,
+    /// A `named.conf` views fragment plus the zone files.
+    BindViews,
+    /// PowerShell for Windows Server DNS.
+    Powershell,
+}
+
+impl Format {
+    /// Every format, in the order the help lists them.
+    pub const ALL: [Format; 5] = [Format::Table, Format::Json, Format::Zone, Format::BindViews, Format::Powershell];
+
+    /// The name used on the command line.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Format::Table => "table",
+            Format::Json => "json",
+            Format::Zone => "zone",
+            Format::BindViews => "bind-views",
+            Format::Powershell => "powershell",
+        }
+    }
+}
+
+impl fmt::Display for Format {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// A rendered output: one or more files with paths relative to the output directory.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Rendered {
+    /// `(relative path, contents)`, in a stable order.
+    pub files: Vec<(String, String)>,
+}
+
+impl Rendered {
+    /// All files as one text for standard output; several files are separated by a header line naming each.
+    pub fn to_stdout(&self) -> String {
+        if let [(_, only)] = self.files.as_slice() {
+            return only.clone();
+        }
+        let mut out = String::new();
+        for (path, text) in &self.files {
+            let comment = if path.ends_with(".ps1") { "#" } else if path.ends_with(".conf") { "//" } else { ";" };
+            out.push_str(&format!("{comment} ==== {path} ====\n{text}\n"));
+        }
+        out
+    }
+}
+
+/// Renders `plan` in `format`; `certs` adds (table, JSON) or selects (others ignore it) the certificate names.
+pub fn render(plan: &Plan, format: Format) -> Rendered {
+    let one = |name: &str, text: String| Rendered { files: vec![(name.to_owned(), text)] };
+    match format {
+        Format::Table => one("plan.txt", table::table(plan)),
+        Format::Json => one("plan.json", json(&plan)),
+        Format::Zone => Rendered { files: zone_files(plan) },
+        Format::BindViews => {
+            let mut files = vec![("named.conf.views".to_owned(), bind::named_conf(plan))];
+            files.extend(zone_files(plan));
+            Rendered { files }
+        }
+        Format::Powershell => one("lyncdns-dns.ps1", powershell::script(plan)),
+    }
+}
+
+/// The certificate names, as a table or JSON.
+pub fn render_certs(plan: &Plan, format: Format) -> Rendered {
+    match format {
+        Format::Json => Rendered { files: vec![("certificates.json".into(), json(&plan.certificates))] },
+        _ => Rendered { files: vec![("certificates.txt".into(), table::certificates(plan))] },
+    }
+}
+
+fn json<T: serde::Serialize + ?Sized>(value: &T) -> String {
+    let mut text = serde_json::to_string_pretty(value).expect("plans serialize: no maps with non-string keys");
+    text.push('\n');
+    text
+}
+
+/// `<view>/<zone>.zone` for every zone of every view.
+fn zone_files(plan: &Plan) -> Vec<(String, String)> {
+    plan.views
+        .iter()
+        .flat_map(|v| v.zones.iter().map(move |z| (format!("{}/{}.zone", v.name, z.origin), zone_file(plan, v, z))))
+        .collect()
+}
