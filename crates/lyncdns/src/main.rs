@@ -32,8 +32,9 @@ fn load_deployment(path: Option<&PathBuf>) -> anyhow::Result<lyncdns_model::Depl
     match path {
         None => Ok(lyncdns_model::embedded()),
         Some(path) => {
-            let text = std::fs::read_to_string(path)
-                .map_err(|e| anyhow::anyhow!("cannot read deployment file {}: {e}", path.display()))?;
+            let text = std::fs::read_to_string(path).map_err(|e| {
+                anyhow::anyhow!("cannot read deployment file {}: {e}", path.display())
+            })?;
             Ok(lyncdns_model::load(&text, &path.display().to_string())?)
         }
     }
@@ -45,8 +46,13 @@ fn main() -> ExitCode {
         .log
         .clone()
         .map(tracing_subscriber::EnvFilter::new)
-        .unwrap_or_else(|| tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "warn".into()));
-    tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr).init();
+        .unwrap_or_else(|| {
+            tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "warn".into())
+        });
+    tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr)
+        .init();
     let result = match &cli.command {
         Command::Plan(args) => plan::run(args),
     };

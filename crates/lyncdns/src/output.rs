@@ -10,7 +10,10 @@ use anyhow::{Context, bail};
 pub fn write_all(dir: &Path, files: &[(String, String)]) -> anyhow::Result<()> {
     for (rel, _) in files {
         let p = Path::new(rel);
-        if p.is_absolute() || p.components().any(|c| !matches!(c, std::path::Component::Normal(_))) {
+        if p.is_absolute()
+            || p.components()
+                .any(|c| !matches!(c, std::path::Component::Normal(_)))
+        {
             bail!("refusing to write outside {}: {rel}", dir.display());
         }
     }
@@ -19,7 +22,10 @@ pub fn write_all(dir: &Path, files: &[(String, String)]) -> anyhow::Result<()> {
         _ => PathBuf::from("."),
     };
     fs::create_dir_all(&parent).with_context(|| format!("creating {}", parent.display()))?;
-    let base = dir.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_else(|| "out".into());
+    let base = dir
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_else(|| "out".into());
     let staging = parent.join(format!(".{base}.lyncdns-staging-{}", std::process::id()));
     let result = stage(&staging, files).and_then(|()| publish(&staging, dir, files));
     // The staging directory is gone after a whole-directory rename; otherwise clean it up.
@@ -29,7 +35,8 @@ pub fn write_all(dir: &Path, files: &[(String, String)]) -> anyhow::Result<()> {
 
 fn stage(staging: &Path, files: &[(String, String)]) -> anyhow::Result<()> {
     if staging.exists() {
-        fs::remove_dir_all(staging).with_context(|| format!("removing stale {}", staging.display()))?;
+        fs::remove_dir_all(staging)
+            .with_context(|| format!("removing stale {}", staging.display()))?;
     }
     for (rel, text) in files {
         let path = staging.join(rel);
@@ -43,14 +50,16 @@ fn stage(staging: &Path, files: &[(String, String)]) -> anyhow::Result<()> {
 
 fn publish(staging: &Path, dir: &Path, files: &[(String, String)]) -> anyhow::Result<()> {
     if !dir.exists() {
-        return fs::rename(staging, dir).with_context(|| format!("moving the files into {}", dir.display()));
+        return fs::rename(staging, dir)
+            .with_context(|| format!("moving the files into {}", dir.display()));
     }
     for (rel, _) in files {
         let to = dir.join(rel);
         if let Some(p) = to.parent() {
             fs::create_dir_all(p).with_context(|| format!("creating {}", p.display()))?;
         }
-        fs::rename(staging.join(rel), &to).with_context(|| format!("moving {rel} into {}", dir.display()))?;
+        fs::rename(staging.join(rel), &to)
+            .with_context(|| format!("moving {rel} into {}", dir.display()))?;
     }
     Ok(())
 }
@@ -74,9 +83,16 @@ mod tests {
         let tmp = tempfile::tempdir().unwrap();
         let out = tmp.path().join("out");
         // A file and a directory of the same name cannot both be written: staging fails before anything moves.
-        let files = vec![("v/z.zone".to_owned(), "1".to_owned()), ("v".to_owned(), "2".to_owned())];
+        let files = vec![
+            ("v/z.zone".to_owned(), "1".to_owned()),
+            ("v".to_owned(), "2".to_owned()),
+        ];
         assert!(write_all(&out, &files).is_err());
         assert!(!out.exists());
-        assert_eq!(fs::read_dir(tmp.path()).unwrap().count(), 0, "no staging directory is left");
+        assert_eq!(
+            fs::read_dir(tmp.path()).unwrap().count(),
+            0,
+            "no staging directory is left"
+        );
     }
 }

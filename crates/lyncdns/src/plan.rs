@@ -65,7 +65,11 @@ pub fn run(args: &PlanArgs) -> anyhow::Result<()> {
         plan.views.retain(|v| &v.name == name);
     }
     let format = Format::from(args.format);
-    let rendered = if args.certs { export::render_certs(&plan, format) } else { export::render(&plan, format) };
+    let rendered = if args.certs {
+        export::render_certs(&plan, format)
+    } else {
+        export::render(&plan, format)
+    };
     tracing::info!(format = %format, files = rendered.files.len(), "rendered plan");
     match &args.out {
         Some(dir) => {
@@ -75,7 +79,9 @@ pub fn run(args: &PlanArgs) -> anyhow::Result<()> {
             }
         }
         None => {
-            std::io::stdout().write_all(rendered.to_stdout().as_bytes()).context("writing to standard output")?;
+            std::io::stdout()
+                .write_all(rendered.to_stdout().as_bytes())
+                .context("writing to standard output")?;
         }
     }
     Ok(())

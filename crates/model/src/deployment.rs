@@ -111,7 +111,12 @@ pub struct Dns {
 
 impl Default for Dns {
     fn default() -> Self {
-        Dns { internal_zones: None, external_zones: None, serial: default_serial(), ttl: Ttls::default() }
+        Dns {
+            internal_zones: None,
+            external_zones: None,
+            serial: default_serial(),
+            ttl: Ttls::default(),
+        }
     }
 }
 
@@ -139,7 +144,12 @@ pub struct Ttls {
 
 impl Default for Ttls {
     fn default() -> Self {
-        Ttls { default: default_ttl(), srv: default_ttl(), soa: default_ttl(), negative: default_negative_ttl() }
+        Ttls {
+            default: default_ttl(),
+            srv: default_ttl(),
+            soa: default_ttl(),
+            negative: default_negative_ttl(),
+        }
     }
 }
 

@@ -37,7 +37,11 @@ pub struct LoadError {
 
 impl fmt::Display for LoadError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{}:{}:{}: error in `{}`: {}", self.origin, self.line, self.column, self.field, self.problem)?;
+        write!(
+            f,
+            "{}:{}:{}: error in `{}`: {}",
+            self.origin, self.line, self.column, self.field, self.problem
+        )?;
         if let Some(help) = self.problem.help() {
             write!(f, "\n  help: {help}")?;
         }
@@ -81,13 +85,17 @@ pub enum Problem {
         name: String,
     },
     /// The internal and external web services FQDNs are the same.
-    #[error("the internal and external web services FQDNs are both `{fqdn}`; they must differ ([S9])")]
+    #[error(
+        "the internal and external web services FQDNs are both `{fqdn}`; they must differ ([S9])"
+    )]
     WebFqdnsEqual {
         /// The shared FQDN.
         fqdn: String,
     },
     /// The internal web services FQDN is the DNS-load-balanced pool FQDN.
-    #[error("the internal web services FQDN `{fqdn}` is the pool FQDN, which is DNS-load-balanced; web traffic cannot be DNS-load-balanced ([S1], [S2])")]
+    #[error(
+        "the internal web services FQDN `{fqdn}` is the pool FQDN, which is DNS-load-balanced; web traffic cannot be DNS-load-balanced ([S1], [S2])"
+    )]
     WebOnDnsLoadBalancedName {
         /// The FQDN.
         fqdn: String,
@@ -163,6 +171,14 @@ pub enum Problem {
         /// The domain.
         domain: String,
     },
+    /// A client prefix with bits set past its length (`10.0.0.1/8`), usually a typo.
+    #[error("client prefix {prefix} has host bits set")]
+    HostBitsSet {
+        /// As written.
+        prefix: ipnet::IpNet,
+        /// The network it lies in.
+        network: ipnet::IpNet,
+    },
     /// A zone listed twice or nested in another of the same location.
     #[error("zone `{zone}` overlaps zone `{other}` of the same view")]
     OverlappingZones {
@@ -204,6 +220,7 @@ impl Problem {
             }
             Problem::FeatureNeeds { needs, .. } => format!("add {needs}, or switch the feature off in [features]"),
             Problem::DuplicateDomain { .. } => "list each SIP domain once".into(),
+            Problem::HostBitsSet { network, .. } => format!("did you mean {network}?"),
             Problem::OverlappingZones { .. } => "list each zone once, and no zone inside another".into(),
         })
     }

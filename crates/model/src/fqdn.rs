@@ -28,7 +28,9 @@ pub enum FqdnError {
     #[error("label `{0}` is longer than 63 characters")]
     LabelTooLong(String),
     /// A character outside `A–Z a–z 0–9 -`.
-    #[error("`{ch}` in label `{label}` is not allowed: host names use only A-Z, a-z, 0-9 and '-' ([S3], [S39])")]
+    #[error(
+        "`{ch}` in label `{label}` is not allowed: host names use only A-Z, a-z, 0-9 and '-' ([S3], [S39])"
+    )]
     BadCharacter {
         /// The label holding it.
         label: String,
@@ -39,10 +41,14 @@ pub enum FqdnError {
     #[error("label `{0}` starts or ends with '-'")]
     HyphenEdge(String),
     /// A single-label name such as `contoso`.
-    #[error("single-label names are not supported by Lync / Skype for Business ([S39]); use e.g. `contoso.com`")]
+    #[error(
+        "single-label names are not supported by Lync / Skype for Business ([S39]); use e.g. `contoso.com`"
+    )]
     SingleLabel,
     /// The top label is all digits, so the name could be read as an address.
-    #[error("the last label `{0}` is all digits; a host name's top-level label must contain a letter")]
+    #[error(
+        "the last label `{0}` is all digits; a host name's top-level label must contain a letter"
+    )]
     NumericTld(String),
 }
 
@@ -65,8 +71,14 @@ impl Fqdn {
             if label.len() > 63 {
                 return Err(FqdnError::LabelTooLong(label.to_owned()));
             }
-            if let Some(ch) = label.chars().find(|c| !(c.is_ascii_alphanumeric() || *c == '-')) {
-                return Err(FqdnError::BadCharacter { label: label.to_owned(), ch });
+            if let Some(ch) = label
+                .chars()
+                .find(|c| !(c.is_ascii_alphanumeric() || *c == '-'))
+            {
+                return Err(FqdnError::BadCharacter {
+                    label: label.to_owned(),
+                    ch,
+                });
             }
             if label.starts_with('-') || label.ends_with('-') {
                 return Err(FqdnError::HyphenEdge(label.to_owned()));
@@ -112,7 +124,10 @@ impl Fqdn {
 
 /// True if `name` equals `zone` or lies below it (both lowercase, no trailing dot).
 pub fn is_within(name: &str, zone: &str) -> bool {
-    name == zone || (name.len() > zone.len() && name.ends_with(zone) && name.as_bytes()[name.len() - zone.len() - 1] == b'.')
+    name == zone
+        || (name.len() > zone.len()
+            && name.ends_with(zone)
+            && name.as_bytes()[name.len() - zone.len() - 1] == b'.')
 }
 
 impl fmt::Display for Fqdn {
@@ -137,7 +152,9 @@ impl std::str::FromStr for Fqdn {
 impl<'de> Deserialize<'de> for Fqdn {
     fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
         let text = String::deserialize(deserializer)?;
-        Fqdn::new(&text).map_err(|e| serde::de::Error::custom(format!("`{text}` is not a valid host name: {e}")))
+        Fqdn::new(&text).map_err(|e| {
+            serde::de::Error::custom(format!("`{text}` is not a valid host name: {e}"))
+        })
     }
 }
 
@@ -153,18 +170,33 @@ mod tests {
 
     #[test]
     fn normalizes_case_and_trailing_dot() {
-        assert_eq!(Fqdn::new("Pool01.Contoso.COM.").unwrap().as_str(), "pool01.contoso.com");
+        assert_eq!(
+            Fqdn::new("Pool01.Contoso.COM.").unwrap().as_str(),
+            "pool01.contoso.com"
+        );
     }
 
     #[test]
     fn rejects_what_topology_builder_rejects() {
         assert_eq!(Fqdn::new("contoso"), Err(FqdnError::SingleLabel));
-        assert!(matches!(Fqdn::new("_sip._tls.contoso.com"), Err(FqdnError::BadCharacter { ch: '_', .. })));
-        assert!(matches!(Fqdn::new("pööl.contoso.com"), Err(FqdnError::BadCharacter { .. })));
+        assert!(matches!(
+            Fqdn::new("_sip._tls.contoso.com"),
+            Err(FqdnError::BadCharacter { ch: '_', .. })
+        ));
+        assert!(matches!(
+            Fqdn::new("pööl.contoso.com"),
+            Err(FqdnError::BadCharacter { .. })
+        ));
         assert_eq!(Fqdn::new("a..b"), Err(FqdnError::EmptyLabel));
         assert!(matches!(Fqdn::new("-a.com"), Err(FqdnError::HyphenEdge(_))));
-        assert!(matches!(Fqdn::new("10.0.0.1"), Err(FqdnError::NumericTld(_))));
-        assert!(matches!(Fqdn::new(&format!("{}.com", "a".repeat(64))), Err(FqdnError::LabelTooLong(_))));
+        assert!(matches!(
+            Fqdn::new("10.0.0.1"),
+            Err(FqdnError::NumericTld(_))
+        ));
+        assert!(matches!(
+            Fqdn::new(&format!("{}.com", "a".repeat(64))),
+            Err(FqdnError::LabelTooLong(_))
+        ));
     }
 
     #[test]

@@ -30,14 +30,30 @@ pub const EMBEDDED_ORIGIN: &str = "<embedded example>";
 /// Reads and checks a deployment description. `origin` names the file in errors.
 pub fn load(text: &str, origin: &str) -> Result<Deployment, LoadErrors> {
     let deployment: Deployment = toml::from_str(text).map_err(|e| {
-        let (line, column) = e.span().map(|s| line_column(text, s.start)).unwrap_or((1, 1));
-        let field = e.span().map(|s| field_at(text, s.start)).unwrap_or_default();
+        let (line, column) = e
+            .span()
+            .map(|s| line_column(text, s.start))
+            .unwrap_or((1, 1));
+        let field = e
+            .span()
+            .map(|s| field_at(text, s.start))
+            .unwrap_or_default();
+        let mut message = e.message().trim_end().to_owned();
+        // Value errors ("invalid IP address syntax") do not say what was written: quote it.
+        if let Some(found) = e.span().and_then(|s| text.get(s)).map(str::trim)
+            && !found.is_empty()
+            && found.len() <= 80
+            && !found.contains('\n')
+            && !message.contains(found.trim_matches('"'))
+        {
+            message.push_str(&format!(" (found `{found}`)"));
+        }
         LoadErrors(vec![LoadError {
             origin: origin.to_owned(),
             line,
             column,
             field,
-            problem: Problem::Syntax { message: e.message().trim_end().to_owned() },
+            problem: Problem::Syntax { message },
         }])
     })?;
     validate::validate(&deployment, text, origin)?;
@@ -46,7 +62,8 @@ pub fn load(text: &str, origin: &str) -> Result<Deployment, LoadErrors> {
 
 /// Reads the embedded example.
 pub fn embedded() -> Deployment {
-    load(EMBEDDED_EXAMPLE, EMBEDDED_ORIGIN).expect("the embedded example is checked by the test suite")
+    load(EMBEDDED_EXAMPLE, EMBEDDED_ORIGIN)
+        .expect("the embedded example is checked by the test suite")
 }
 
 /// 1-based line and column (in characters) of byte `offset` in `text`.
@@ -60,12 +77,28 @@ pub fn line_column(text: &str, offset: usize) -> (usize, usize) {
 }
 
 /// The dotted path of the key on the line that holds `offset` (best effort, for syntax errors): the innermost
-/// `[table]` header above it plus the key written on the line, e.g. `edge.access.fqdn`.
+/// `[table]` header above it, the key written on the line, and the key inside an inline table before `offset`,
+/// e.g. `edge.access.fqdn`.
 fn field_at(text: &str, offset: usize) -> String {
     let offset = offset.min(text.len());
     let line_start = text[..offset].rfind('\n').map(|i| i + 1).unwrap_or(0);
-    let line_end = text[offset..].find('\n').map(|i| offset + i).unwrap_or(text.len());
+    let line_end = text[offset..]
+        .find('\n')
+        .map(|i| offset + i)
+        .unwrap_or(text.len());
     let line = text[line_start..line_end].trim();
+    // Inside an inline table: the last `key =` before the offset.
+    let before = &text[line_start..offset];
+    let inner = before.rfind('{').and_then(|brace| {
+        let inside = &before[brace..];
+        let eq = inside.rfind('=')?;
+        let key = inside[..eq]
+            .rsplit(|c| c == '{' || c == ',')
+            .next()?
+            .trim()
+            .trim_matches('"');
+        (!key.is_empty()).then(|| key.to_owned())
+    });
     let table = text[..line_start]
         .lines()
         .rev()
@@ -75,7 +108,12 @@ fn field_at(text: &str, offset: usize) -> String {
     let key = if line.starts_with('[') {
         None
     } else {
-        line.split_once('=').map(|(k, _)| k.trim().trim_matches('"').to_owned())
+        line.split_once('=')
+            .map(|(k, _)| k.trim().trim_matches('"').to_owned())
+    };
+    let key = match (key, inner) {
+        (Some(k), Some(i)) => Some(format!("{k}.{i}")),
+        (k, _) => k,
     };
     match (table, key) {
         (Some(t), Some(k)) if !t.is_empty() => format!("{t}.{k}"),
@@ -95,7 +133,10 @@ impl Deployment {
 
     /// SIP domains hosted in Skype for Business Online.
     pub fn online_domains(&self) -> Vec<&Fqdn> {
-        self.hybrid.iter().flat_map(|h| h.online_domains.iter().map(|d| d.get_ref())).collect()
+        self.hybrid
+            .iter()
+            .flat_map(|h| h.online_domains.iter().map(|d| d.get_ref()))
+            .collect()
     }
 
     /// The zones served to clients at `location` (the configured list, or the documented default).
@@ -131,13 +172,20 @@ impl Deployment {
         self.options
             .sign_in_pool
             .as_ref()
-            .and_then(|want| self.pools.iter().find(|p| p.fqdn.get_ref() == want.get_ref()))
+            .and_then(|want| {
+                self.pools
+                    .iter()
+                    .find(|p| p.fqdn.get_ref() == want.get_ref())
+            })
             .unwrap_or(&self.pools[0])
     }
 
     /// True if `domain` is one of this deployment's SIP domains (on-premises or Online).
     pub fn is_sip_domain(&self, domain: &str) -> bool {
-        self.sip_domains().iter().chain(self.online_domains().iter()).any(|d| d.as_str() == domain)
+        self.sip_domains()
+            .iter()
+            .chain(self.online_domains().iter())
+            .any(|d| d.as_str() == domain)
     }
 }
 
@@ -146,7 +194,12 @@ impl Pool {
     pub fn sip_addresses(&self) -> Vec<IpAddr> {
         match self.load_balancing {
             LoadBalancing::Hardware => self.sip_vip.clone(),
-            LoadBalancing::Dns => self.servers.get_ref().iter().flat_map(|s| s.addresses.get_ref().clone()).collect(),
+            LoadBalancing::Dns => self
+                .servers
+                .get_ref()
+                .iter()
+                .flat_map(|s| s.addresses.get_ref().clone())
+                .collect(),
         }
     }
 }
@@ -170,6 +223,14 @@ mod tests {
     #[test]
     fn field_at_names_table_and_key() {
         let text = "version = 1\n[edge.access]\nfqdn = \"x\"\n";
-        assert_eq!(field_at(text, text.find("\"x\"").unwrap()), "edge.access.fqdn");
+        assert_eq!(
+            field_at(text, text.find("\"x\"").unwrap()),
+            "edge.access.fqdn"
+        );
+        let text = "[edge]\naccess = { fqdn = \"a\", addresses = [\"x\"] }\n";
+        assert_eq!(
+            field_at(text, text.find("[\"x").unwrap()),
+            "edge.access.addresses"
+        );
     }
 }

@@ -8,11 +8,19 @@ use std::ops::Range;
 use toml::Spanned;
 
 use crate::addr::non_public_kind;
-use crate::{Deployment, Edition, Fqdn, LoadBalancing, LoadError, LoadErrors, Location, Pool, Problem, Product};
+use crate::{
+    Deployment, Edition, Fqdn, LoadBalancing, LoadError, LoadErrors, Location, Pool, Problem,
+    Product,
+};
 
 /// Checks every rule; `text` and `origin` locate the errors.
 pub fn validate(d: &Deployment, text: &str, origin: &str) -> Result<(), LoadErrors> {
-    let mut c = Checker { text, origin, errors: Vec::new(), names: HashMap::new() };
+    let mut c = Checker {
+        text,
+        origin,
+        errors: Vec::new(),
+        names: HashMap::new(),
+    };
     c.version(d);
     c.domains(d);
     c.views(d);
@@ -21,7 +29,11 @@ pub fn validate(d: &Deployment, text: &str, origin: &str) -> Result<(), LoadErro
     c.zones(d);
     c.features(d);
     c.public_addresses(d);
-    if c.errors.is_empty() { Ok(()) } else { Err(LoadErrors(c.errors)) }
+    if c.errors.is_empty() {
+        Ok(())
+    } else {
+        Err(LoadErrors(c.errors))
+    }
 }
 
 /// Collects located errors.
@@ -36,13 +48,22 @@ struct Checker<'a> {
 impl Checker<'_> {
     fn err(&mut self, span: Range<usize>, field: impl Into<String>, problem: Problem) {
         let (line, column) = crate::line_column(self.text, span.start);
-        self.errors.push(LoadError { origin: self.origin.to_owned(), line, column, field: field.into(), problem });
+        self.errors.push(LoadError {
+            origin: self.origin.to_owned(),
+            line,
+            column,
+            field: field.into(),
+            problem,
+        });
     }
 
     /// Records a host name; a second definition of the same name is an error.
     fn define(&mut self, name: &Spanned<Fqdn>, field: String) {
         if let Some(first) = self.names.get(name.get_ref()) {
-            let problem = Problem::DuplicateName { fqdn: name.get_ref().to_string(), first: first.clone() };
+            let problem = Problem::DuplicateName {
+                fqdn: name.get_ref().to_string(),
+                first: first.clone(),
+            };
             self.err(name.span(), field, problem);
         } else {
             self.names.insert(name.get_ref().clone(), field);
@@ -51,23 +72,51 @@ impl Checker<'_> {
 
     fn addresses(&mut self, fqdn: &Fqdn, addresses: &Spanned<Vec<IpAddr>>, field: String) {
         if addresses.get_ref().is_empty() {
-            self.err(addresses.span(), field, Problem::NoAddresses { fqdn: fqdn.to_string() });
+            self.err(
+                addresses.span(),
+                field,
+                Problem::NoAddresses {
+                    fqdn: fqdn.to_string(),
+                },
+            );
         }
     }
 
     fn version(&mut self, d: &Deployment) {
         if *d.version.get_ref() != 1 {
-            self.err(d.version.span(), "version", Problem::UnsupportedVersion { found: *d.version.get_ref() });
+            self.err(
+                d.version.span(),
+                "version",
+                Problem::UnsupportedVersion {
+                    found: *d.version.get_ref(),
+                },
+            );
         }
     }
 
     fn domains(&mut self, d: &Deployment) {
         let mut seen: Vec<&Fqdn> = vec![d.sip.primary_domain.get_ref()];
-        let online = d.hybrid.iter().flat_map(|h| h.online_domains.iter().enumerate().map(|(i, x)| (format!("hybrid.online_domains[{i}]"), x)));
-        let additional = d.sip.additional_domains.iter().enumerate().map(|(i, x)| (format!("sip.additional_domains[{i}]"), x));
+        let online = d.hybrid.iter().flat_map(|h| {
+            h.online_domains
+                .iter()
+                .enumerate()
+                .map(|(i, x)| (format!("hybrid.online_domains[{i}]"), x))
+        });
+        let additional = d
+            .sip
+            .additional_domains
+            .iter()
+            .enumerate()
+            .map(|(i, x)| (format!("sip.additional_domains[{i}]"), x));
         for (field, domain) in additional.chain(online) {
             if seen.contains(&domain.get_ref()) {
-                self.err(domain.span(), field, Problem::DuplicateDomain { domain: domain.get_ref().to_string() });
+                self.err(
+                    domain.span(),
+                    field,
+                    Problem::DuplicateDomain {
+                        domain: domain.get_ref().to_string(),
+                    },
+                );
             } else {
                 seen.push(domain.get_ref());
             }
@@ -76,53 +125,128 @@ impl Checker<'_> {
 
     fn views(&mut self, d: &Deployment) {
         if d.views.is_empty() {
-            self.err(0..0, "views", Problem::Empty { what: "[[views]] entry" });
+            self.err(
+                0..0,
+                "views",
+                Problem::Empty {
+                    what: "[[views]] entry",
+                },
+            );
         }
         let mut names: Vec<&str> = Vec::new();
         for (i, v) in d.views.iter().enumerate() {
             let name = v.name.get_ref();
-            if name.is_empty() || !name.chars().all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_') {
-                self.err(v.name.span(), format!("views[{i}].name"), Problem::BadViewName { name: name.clone() });
+            if name.is_empty()
+                || !name
+                    .chars()
+                    .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_')
+            {
+                self.err(
+                    v.name.span(),
+                    format!("views[{i}].name"),
+                    Problem::BadViewName { name: name.clone() },
+                );
             }
             if names.contains(&name.as_str()) {
-                self.err(v.name.span(), format!("views[{i}].name"), Problem::DuplicateView { name: name.clone() });
+                self.err(
+                    v.name.span(),
+                    format!("views[{i}].name"),
+                    Problem::DuplicateView { name: name.clone() },
+                );
             }
             names.push(name);
+            for net in v.clients.get_ref() {
+                if net.trunc() != *net {
+                    let problem = Problem::HostBitsSet {
+                        prefix: *net,
+                        network: net.trunc(),
+                    };
+                    self.err(v.clients.span(), format!("views[{i}].clients"), problem);
+                }
+            }
             if v.clients.get_ref().is_empty() {
-                self.err(v.clients.span(), format!("views[{i}].clients"), Problem::Empty { what: "client prefix" });
+                self.err(
+                    v.clients.span(),
+                    format!("views[{i}].clients"),
+                    Problem::Empty {
+                        what: "client prefix",
+                    },
+                );
             }
             if v.nameservers.is_empty() {
-                self.err(v.name.span(), format!("views[{i}].nameservers"), Problem::Empty { what: "name server (every zone needs NS records)" });
+                self.err(
+                    v.name.span(),
+                    format!("views[{i}].nameservers"),
+                    Problem::Empty {
+                        what: "name server (every zone needs NS records)",
+                    },
+                );
             }
         }
     }
 
     fn pools(&mut self, d: &Deployment) {
         if d.pools.is_empty() {
-            self.err(0..0, "pools", Problem::Empty { what: "[[pools]] entry" });
+            self.err(
+                0..0,
+                "pools",
+                Problem::Empty {
+                    what: "[[pools]] entry",
+                },
+            );
         }
-        let all = d.pools.iter().enumerate().map(|(i, p)| (format!("pools[{i}]"), p));
+        let all = d
+            .pools
+            .iter()
+            .enumerate()
+            .map(|(i, p)| (format!("pools[{i}]"), p));
         for (path, pool) in all.chain(d.director.iter().map(|p| ("director".to_owned(), p))) {
             self.pool(&path, pool);
         }
         if let Some(want) = &d.options.sign_in_pool
             && !d.pools.iter().any(|p| p.fqdn.get_ref() == want.get_ref())
         {
-            let pools = d.pools.iter().map(|p| p.fqdn.get_ref().as_str()).collect::<Vec<_>>().join(", ");
-            self.err(want.span(), "options.sign_in_pool", Problem::UnknownPool { fqdn: want.get_ref().to_string(), pools });
+            let pools = d
+                .pools
+                .iter()
+                .map(|p| p.fqdn.get_ref().as_str())
+                .collect::<Vec<_>>()
+                .join(", ");
+            self.err(
+                want.span(),
+                "options.sign_in_pool",
+                Problem::UnknownPool {
+                    fqdn: want.get_ref().to_string(),
+                    pools,
+                },
+            );
         }
     }
 
     fn pool(&mut self, path: &str, pool: &Pool) {
         let servers = pool.servers.get_ref();
         if servers.is_empty() {
-            self.err(pool.servers.span(), format!("{path}.servers"), Problem::Empty { what: "server" });
+            self.err(
+                pool.servers.span(),
+                format!("{path}.servers"),
+                Problem::Empty { what: "server" },
+            );
         }
         if pool.edition == Edition::Standard && servers.len() != 1 {
-            self.err(pool.servers.span(), format!("{path}.servers"), Problem::StandardEditionServers { count: servers.len() });
+            self.err(
+                pool.servers.span(),
+                format!("{path}.servers"),
+                Problem::StandardEditionServers {
+                    count: servers.len(),
+                },
+            );
         }
         if pool.load_balancing == LoadBalancing::Hardware && pool.sip_vip.is_empty() {
-            self.err(pool.fqdn.span(), format!("{path}.sip_vip"), Problem::HardwareWithoutVip);
+            self.err(
+                pool.fqdn.span(),
+                format!("{path}.sip_vip"),
+                Problem::HardwareWithoutVip,
+            );
         }
         self.define(&pool.fqdn, format!("{path}.fqdn"));
         for (j, s) in servers.iter().enumerate() {
@@ -130,57 +254,106 @@ impl Checker<'_> {
             if s.fqdn.get_ref() != pool.fqdn.get_ref() {
                 self.define(&s.fqdn, format!("{path}.servers[{j}].fqdn"));
             }
-            self.addresses(s.fqdn.get_ref(), &s.addresses, format!("{path}.servers[{j}].addresses"));
+            self.addresses(
+                s.fqdn.get_ref(),
+                &s.addresses,
+                format!("{path}.servers[{j}].addresses"),
+            );
         }
         let web = &pool.web;
         if web.internal_fqdn.get_ref() == web.external_fqdn.get_ref() {
-            let problem = Problem::WebFqdnsEqual { fqdn: web.external_fqdn.get_ref().to_string() };
-            self.err(web.external_fqdn.span(), format!("{path}.web.external_fqdn"), problem);
+            let problem = Problem::WebFqdnsEqual {
+                fqdn: web.external_fqdn.get_ref().to_string(),
+            };
+            self.err(
+                web.external_fqdn.span(),
+                format!("{path}.web.external_fqdn"),
+                problem,
+            );
         }
         if web.internal_fqdn.get_ref() == pool.fqdn.get_ref() {
             if pool.load_balancing == LoadBalancing::Dns && servers.len() > 1 {
-                let problem = Problem::WebOnDnsLoadBalancedName { fqdn: pool.fqdn.get_ref().to_string() };
-                self.err(web.internal_fqdn.span(), format!("{path}.web.internal_fqdn"), problem);
+                let problem = Problem::WebOnDnsLoadBalancedName {
+                    fqdn: pool.fqdn.get_ref().to_string(),
+                };
+                self.err(
+                    web.internal_fqdn.span(),
+                    format!("{path}.web.internal_fqdn"),
+                    problem,
+                );
             }
         } else {
             self.define(&web.internal_fqdn, format!("{path}.web.internal_fqdn"));
         }
         self.define(&web.external_fqdn, format!("{path}.web.external_fqdn"));
-        self.addresses(web.internal_fqdn.get_ref(), &web.internal_addresses, format!("{path}.web.internal_addresses"));
+        self.addresses(
+            web.internal_fqdn.get_ref(),
+            &web.internal_addresses,
+            format!("{path}.web.internal_addresses"),
+        );
     }
 
     fn edge(&mut self, d: &Deployment) {
         if let Some(edge) = &d.edge {
             self.define(&edge.internal_fqdn, "edge.internal_fqdn".into());
             if edge.servers.get_ref().is_empty() {
-                self.err(edge.servers.span(), "edge.servers", Problem::Empty { what: "Edge server" });
+                self.err(
+                    edge.servers.span(),
+                    "edge.servers",
+                    Problem::Empty {
+                        what: "Edge server",
+                    },
+                );
             }
             for (j, s) in edge.servers.get_ref().iter().enumerate() {
                 if s.fqdn.get_ref() != edge.internal_fqdn.get_ref() {
                     self.define(&s.fqdn, format!("edge.servers[{j}].fqdn"));
                 }
-                self.addresses(s.fqdn.get_ref(), &s.addresses, format!("edge.servers[{j}].addresses"));
+                self.addresses(
+                    s.fqdn.get_ref(),
+                    &s.addresses,
+                    format!("edge.servers[{j}].addresses"),
+                );
             }
-            for (name, svc) in [("access", &edge.access), ("webconf", &edge.webconf), ("av", &edge.av)] {
+            for (name, svc) in [
+                ("access", &edge.access),
+                ("webconf", &edge.webconf),
+                ("av", &edge.av),
+            ] {
                 self.define(&svc.fqdn, format!("edge.{name}.fqdn"));
-                self.addresses(svc.fqdn.get_ref(), &svc.addresses, format!("edge.{name}.addresses"));
+                self.addresses(
+                    svc.fqdn.get_ref(),
+                    &svc.addresses,
+                    format!("edge.{name}.addresses"),
+                );
             }
         }
         if let Some(owas) = &d.office_web_apps {
             self.define(&owas.internal_fqdn, "office_web_apps.internal_fqdn".into());
-            self.addresses(owas.internal_fqdn.get_ref(), &owas.internal_addresses, "office_web_apps.internal_addresses".into());
+            self.addresses(
+                owas.internal_fqdn.get_ref(),
+                &owas.internal_addresses,
+                "office_web_apps.internal_addresses".into(),
+            );
             if let Some(ext) = &owas.external_fqdn {
                 self.define(ext, "office_web_apps.external_fqdn".into());
             }
         }
         for (i, s) in d.other_servers.iter().enumerate() {
             self.define(&s.fqdn, format!("other_servers[{i}].fqdn"));
-            self.addresses(s.fqdn.get_ref(), &s.addresses, format!("other_servers[{i}].addresses"));
+            self.addresses(
+                s.fqdn.get_ref(),
+                &s.addresses,
+                format!("other_servers[{i}].addresses"),
+            );
         }
         for (i, m) in d.simple_urls.meet.iter().enumerate() {
             self.define(m, format!("simple_urls.meet[{i}]"));
         }
-        for (name, url) in [("dialin", &d.simple_urls.dialin), ("admin", &d.simple_urls.admin)] {
+        for (name, url) in [
+            ("dialin", &d.simple_urls.dialin),
+            ("admin", &d.simple_urls.admin),
+        ] {
             if let Some(url) = url {
                 self.define(url, format!("simple_urls.{name}"));
             }
@@ -191,24 +364,45 @@ impl Checker<'_> {
     /// names need not (the planner makes pin-point zones for them).
     fn zones(&mut self, d: &Deployment) {
         for (location, configured, field) in [
-            (Location::Internal, &d.dns.internal_zones, "dns.internal_zones"),
-            (Location::External, &d.dns.external_zones, "dns.external_zones"),
+            (
+                Location::Internal,
+                &d.dns.internal_zones,
+                "dns.internal_zones",
+            ),
+            (
+                Location::External,
+                &d.dns.external_zones,
+                "dns.external_zones",
+            ),
         ] {
             if let Some(zones) = configured {
                 for (i, z) in zones.iter().enumerate() {
                     if let Some(other) = zones[..i].iter().find(|o| o.get_ref() == z.get_ref()) {
-                        let problem = Problem::OverlappingZones { zone: z.get_ref().to_string(), other: other.get_ref().to_string() };
+                        let problem = Problem::OverlappingZones {
+                            zone: z.get_ref().to_string(),
+                            other: other.get_ref().to_string(),
+                        };
                         self.err(z.span(), format!("{field}[{i}]"), problem);
                     }
                 }
                 if zones.is_empty() && d.views.iter().any(|v| v.location == location) {
-                    self.err(0..0, field, Problem::Empty { what: "zone for the views at this location" });
+                    self.err(
+                        0..0,
+                        field,
+                        Problem::Empty {
+                            what: "zone for the views at this location",
+                        },
+                    );
                 }
             }
         }
         let mut internal: Vec<(String, &Spanned<Fqdn>)> = Vec::new();
         let mut external: Vec<(String, &Spanned<Fqdn>)> = Vec::new();
-        let pools = d.pools.iter().enumerate().map(|(i, p)| (format!("pools[{i}]"), p));
+        let pools = d
+            .pools
+            .iter()
+            .enumerate()
+            .map(|(i, p)| (format!("pools[{i}]"), p));
         for (path, pool) in pools.chain(d.director.iter().map(|p| ("director".to_owned(), p))) {
             internal.push((format!("{path}.fqdn"), &pool.fqdn));
             for (j, s) in pool.servers.get_ref().iter().enumerate() {
@@ -245,15 +439,26 @@ impl Checker<'_> {
                 external.push(("simple_urls.dialin".into(), dialin));
             }
         }
-        for (location, names) in [(Location::Internal, internal), (Location::External, external)] {
+        for (location, names) in [
+            (Location::Internal, internal),
+            (Location::External, external),
+        ] {
             if !d.views.iter().any(|v| v.location == location) {
                 continue;
             }
             let zones = d.zones(location);
             for (field, name) in names {
                 if !zones.iter().any(|z| name.get_ref().is_within(z.as_str())) {
-                    let zones = zones.iter().map(|z| z.as_str()).collect::<Vec<_>>().join(", ");
-                    let problem = Problem::OutsideZones { fqdn: name.get_ref().to_string(), location: location.as_str(), zones };
+                    let zones = zones
+                        .iter()
+                        .map(|z| z.as_str())
+                        .collect::<Vec<_>>()
+                        .join(", ");
+                    let problem = Problem::OutsideZones {
+                        fqdn: name.get_ref().to_string(),
+                        location: location.as_str(),
+                        zones,
+                    };
                     self.err(name.span(), field, problem);
                 }
             }
@@ -263,18 +468,39 @@ impl Checker<'_> {
     fn features(&mut self, d: &Deployment) {
         let f = &d.features;
         if *f.xmpp.get_ref() && d.product == Product::Skype2019 {
-            let problem = Problem::NotInProduct { feature: "XMPP federation", product: "Skype for Business Server 2019 ([S1])" };
+            let problem = Problem::NotInProduct {
+                feature: "XMPP federation",
+                product: "Skype for Business Server 2019 ([S1])",
+            };
             self.err(f.xmpp.span(), "features.xmpp", problem);
         }
         if d.edge.is_none() {
-            for (on, feature) in [(f.federation, "federation"), (f.push_notifications, "push notifications"), (*f.xmpp.get_ref(), "XMPP federation")] {
+            for (on, feature) in [
+                (f.federation, "federation"),
+                (f.push_notifications, "push notifications"),
+                (*f.xmpp.get_ref(), "XMPP federation"),
+            ] {
                 if on {
-                    self.err(0..0, "edge", Problem::FeatureNeeds { feature, needs: "an [edge] table (the Access Edge)" });
+                    self.err(
+                        0..0,
+                        "edge",
+                        Problem::FeatureNeeds {
+                            feature,
+                            needs: "an [edge] table (the Access Edge)",
+                        },
+                    );
                 }
             }
         }
         if f.mobility && d.reverse_proxy.is_none() {
-            self.err(0..0, "reverse_proxy", Problem::FeatureNeeds { feature: "mobility", needs: "a [reverse_proxy] table (lyncdiscover is published through it)" });
+            self.err(
+                0..0,
+                "reverse_proxy",
+                Problem::FeatureNeeds {
+                    feature: "mobility",
+                    needs: "a [reverse_proxy] table (lyncdiscover is published through it)",
+                },
+            );
         }
     }
 
@@ -296,16 +522,29 @@ impl Checker<'_> {
         for (field, list) in published {
             for ip in list.get_ref() {
                 if let Some(kind) = non_public_kind(*ip) {
-                    self.err(list.span(), field.clone(), Problem::NonPublicAddress { address: *ip, kind });
+                    self.err(
+                        list.span(),
+                        field.clone(),
+                        Problem::NonPublicAddress { address: *ip, kind },
+                    );
                 }
             }
         }
-        for (i, v) in d.views.iter().enumerate().filter(|(_, v)| v.location == Location::External) {
+        for (i, v) in d
+            .views
+            .iter()
+            .enumerate()
+            .filter(|(_, v)| v.location == Location::External)
+        {
             for (j, ns) in v.nameservers.iter().enumerate() {
                 for ip in &ns.addresses {
                     if let Some(kind) = non_public_kind(*ip) {
                         let field = format!("views[{i}].nameservers[{j}].addresses");
-                        self.err(ns.fqdn.span(), field, Problem::NonPublicAddress { address: *ip, kind });
+                        self.err(
+                            ns.fqdn.span(),
+                            field,
+                            Problem::NonPublicAddress { address: *ip, kind },
+                        );
                     }
                 }
             }

@@ -38,7 +38,11 @@ impl Names {
 pub fn certificates(d: &Deployment) -> Vec<Certificate> {
     let domains = d.sip_domains();
     let mut out = Vec::new();
-    let pools = d.director.iter().map(|p| (p, "Director pool")).chain(d.pools.iter().map(|p| (p, "Front End pool")));
+    let pools = d
+        .director
+        .iter()
+        .map(|p| (p, "Director pool"))
+        .chain(d.pools.iter().map(|p| (p, "Front End pool")));
     for (pool, role) in pools {
         out.push(internal_cert(d, pool, role, &domains));
         out.push(external_web_cert(d, pool, role, &domains));
@@ -48,7 +52,8 @@ pub fn certificates(d: &Deployment) -> Vec<Certificate> {
             role: "Edge, internal interface".into(),
             subject: edge.internal_fqdn.get_ref().to_string(),
             sans: vec![edge.internal_fqdn.get_ref().to_string()],
-            why: "the Edge pool's internal FQDN, which the Front End pool uses as its next hop".into(),
+            why: "the Edge pool's internal FQDN, which the Front End pool uses as its next hop"
+                .into(),
             sources: vec!["S8"],
         });
         let mut sans = Names::default();
@@ -76,7 +81,11 @@ pub fn certificates(d: &Deployment) -> Vec<Certificate> {
             sans.add(dom.prefixed("lyncdiscover"));
         }
         simple_urls(d, &mut sans, false);
-        if let Some(ext) = d.office_web_apps.as_ref().and_then(|o| o.external_fqdn.as_ref()) {
+        if let Some(ext) = d
+            .office_web_apps
+            .as_ref()
+            .and_then(|o| o.external_fqdn.as_ref())
+        {
             sans.add(ext.get_ref());
         }
         out.push(Certificate {

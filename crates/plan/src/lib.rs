@@ -176,7 +176,9 @@ impl RecordData {
     /// The name this record points at (NS, CNAME, SRV targets).
     pub fn target(&self) -> Option<&str> {
         match self {
-            RecordData::Ns { target } | RecordData::Cname { target } | RecordData::Srv { target, .. } => Some(target),
+            RecordData::Ns { target }
+            | RecordData::Cname { target }
+            | RecordData::Srv { target, .. } => Some(target),
             _ => None,
         }
     }
@@ -186,13 +188,29 @@ impl fmt::Display for RecordData {
     /// The data in master-file presentation, names absolute with a trailing dot.
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
-            RecordData::Soa { mname, rname, serial, refresh, retry, expire, minimum } => {
-                write!(f, "{mname}. {rname}. {serial} {refresh} {retry} {expire} {minimum}")
+            RecordData::Soa {
+                mname,
+                rname,
+                serial,
+                refresh,
+                retry,
+                expire,
+                minimum,
+            } => {
+                write!(
+                    f,
+                    "{mname}. {rname}. {serial} {refresh} {retry} {expire} {minimum}"
+                )
             }
             RecordData::Ns { target } | RecordData::Cname { target } => write!(f, "{target}."),
             RecordData::A { address } => write!(f, "{address}"),
             RecordData::Aaaa { address } => write!(f, "{address}"),
-            RecordData::Srv { priority, weight, port, target } => write!(f, "{priority} {weight} {port} {target}."),
+            RecordData::Srv {
+                priority,
+                weight,
+                port,
+                target,
+            } => write!(f, "{priority} {weight} {port} {target}."),
         }
     }
 }
@@ -300,9 +318,16 @@ pub struct Note {
 /// Plans every view of `deployment`.
 pub fn plan(deployment: &Deployment) -> Plan {
     let wanted = rules::wanted(deployment);
-    let views = deployment.views.iter().map(|v| zones::place(deployment, v, &wanted)).collect();
+    let views = deployment
+        .views
+        .iter()
+        .map(|v| zones::place(deployment, v, &wanted))
+        .collect();
     Plan {
-        name: deployment.name.clone().unwrap_or_else(|| deployment.sip.primary_domain.get_ref().to_string()),
+        name: deployment
+            .name
+            .clone()
+            .unwrap_or_else(|| deployment.sip.primary_domain.get_ref().to_string()),
         views,
         certificates: certs::certificates(deployment),
         notes: wanted.notes,
@@ -319,7 +344,9 @@ impl Plan {
 impl ViewPlan {
     /// Every record of every zone of this view.
     pub fn records(&self) -> impl Iterator<Item = (&ZonePlan, &PlannedRecord)> {
-        self.zones.iter().flat_map(|z| z.records.iter().map(move |r| (z, r)))
+        self.zones
+            .iter()
+            .flat_map(|z| z.records.iter().map(move |r| (z, r)))
     }
 
     /// The zone that holds `name` (the longest matching origin), if any.

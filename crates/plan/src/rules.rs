@@ -7,7 +7,9 @@
 
 use std::net::IpAddr;
 
-use lyncdns_model::{Deployment, Fqdn, InternalSrv, Location, LyncdiscoverInternalTarget, Pool, RecordStyle};
+use lyncdns_model::{
+    Deployment, Fqdn, InternalSrv, Location, LyncdiscoverInternalTarget, Pool, RecordStyle,
+};
 
 use crate::{Feature, Need, Note, RecordData};
 
@@ -91,8 +93,19 @@ struct Why {
     placement: Placement,
 }
 
-fn why(feature: Feature, need: Need, sources: &'static [&'static str], text: impl Into<String>) -> Why {
-    Why { feature, need, sources, text: text.into(), placement: Placement::Host }
+fn why(
+    feature: Feature,
+    need: Need,
+    sources: &'static [&'static str],
+    text: impl Into<String>,
+) -> Why {
+    Why {
+        feature,
+        need,
+        sources,
+        text: text.into(),
+        placement: Placement::Host,
+    }
 }
 
 impl Why {
@@ -130,12 +143,35 @@ impl Out<'_> {
 
     fn cname(&mut self, owner: &str, target: &str, w: Why) {
         let ttl = self.d.dns.ttl.default;
-        self.push(owner, RecordData::Cname { target: target.to_owned() }, ttl, &w);
+        self.push(
+            owner,
+            RecordData::Cname {
+                target: target.to_owned(),
+            },
+            ttl,
+            &w,
+        );
     }
 
-    fn srv(&mut self, owner: &str, (priority, weight, port): (u16, u16, u16), target: &str, w: Why) {
+    fn srv(
+        &mut self,
+        owner: &str,
+        (priority, weight, port): (u16, u16, u16),
+        target: &str,
+        w: Why,
+    ) {
         let ttl = self.d.dns.ttl.srv;
-        self.push(owner, RecordData::Srv { priority, weight, port, target: target.to_owned() }, ttl, &w);
+        self.push(
+            owner,
+            RecordData::Srv {
+                priority,
+                weight,
+                port,
+                target: target.to_owned(),
+            },
+            ttl,
+            &w,
+        );
     }
 }
 
@@ -143,7 +179,10 @@ impl Out<'_> {
 /// in the domain ([S2], [S3], [S10]); without it, anywhere below the domain.
 pub fn srv_target_allowed(target: &str, domain: &str, strict: bool) -> bool {
     if strict {
-        target.split_once('.').map(|(_, parent)| parent == domain).unwrap_or(false)
+        target
+            .split_once('.')
+            .map(|(_, parent)| parent == domain)
+            .unwrap_or(false)
     } else {
         target != domain && lyncdns_model::fqdn::is_within(target, domain)
     }
@@ -154,7 +193,11 @@ pub fn wanted(d: &Deployment) -> Wanted {
     let mut notes = Vec::new();
     let internal = internal(d, &mut notes);
     let external = external(d, &mut notes);
-    Wanted { internal, external, notes }
+    Wanted {
+        internal,
+        external,
+        notes,
+    }
 }
 
 /// The pool whose web services answer Autodiscover: the Director's if there is one, else the sign-in pool's ([S5]).
@@ -163,34 +206,57 @@ fn autodiscover_pool(d: &Deployment) -> &Pool {
 }
 
 fn internal(d: &Deployment, notes: &mut Vec<Note>) -> Vec<Want> {
-    let mut out = Out { list: Vec::new(), d };
+    let mut out = Out {
+        list: Vec::new(),
+        d,
+    };
     let strict = d.options.strict_dns_naming;
     let registrar = d.registrar();
     let reg_fqdn = registrar.fqdn.get_ref();
     let reg_addrs = registrar.sip_addresses();
 
     // Pools and their servers.
-    let pools = d.director.iter().map(|p| (p, "Director pool")).chain(d.pools.iter().map(|p| (p, "Front End pool")));
+    let pools = d
+        .director
+        .iter()
+        .map(|p| (p, "Director pool"))
+        .chain(d.pools.iter().map(|p| (p, "Front End pool")));
     for (pool, role) in pools {
         let fqdn = pool.fqdn.get_ref().as_str();
         let text = match pool.load_balancing {
             lyncdns_model::LoadBalancing::Dns if pool.servers.get_ref().len() > 1 => {
-                format!("{role} FQDN: one address per server (DNS load balancing; clients try each in turn)")
+                format!(
+                    "{role} FQDN: one address per server (DNS load balancing; clients try each in turn)"
+                )
             }
             lyncdns_model::LoadBalancing::Dns => format!("{role} FQDN"),
-            lyncdns_model::LoadBalancing::Hardware => format!("{role} FQDN: the hardware load balancer's SIP VIP"),
+            lyncdns_model::LoadBalancing::Hardware => {
+                format!("{role} FQDN: the hardware load balancer's SIP VIP")
+            }
         };
-        out.addresses(fqdn, &pool.sip_addresses(), why(Feature::Servers, Need::Required, &["S1"], text));
+        out.addresses(
+            fqdn,
+            &pool.sip_addresses(),
+            why(Feature::Servers, Need::Required, &["S1"], text),
+        );
         for s in pool.servers.get_ref() {
             if s.fqdn.get_ref() != pool.fqdn.get_ref() {
                 let text = format!("{role} server");
-                out.addresses(s.fqdn.get_ref().as_str(), s.addresses.get_ref(), why(Feature::Servers, Need::Required, &["S1"], text));
+                out.addresses(
+                    s.fqdn.get_ref().as_str(),
+                    s.addresses.get_ref(),
+                    why(Feature::Servers, Need::Required, &["S1"], text),
+                );
             }
         }
         let web = &pool.web;
         if web.internal_fqdn.get_ref() != pool.fqdn.get_ref() {
             let text = "internal web services (address book, meetings, Autodiscover); a load balancer VIP, since web traffic cannot be DNS-load-balanced";
-            out.addresses(web.internal_fqdn.get_ref().as_str(), web.internal_addresses.get_ref(), why(Feature::WebServices, Need::Required, &["S1", "S2"], text));
+            out.addresses(
+                web.internal_fqdn.get_ref().as_str(),
+                web.internal_addresses.get_ref(),
+                why(Feature::WebServices, Need::Required, &["S1", "S2"], text),
+            );
         }
     }
 
@@ -201,23 +267,65 @@ fn internal(d: &Deployment, notes: &mut Vec<Note>) -> Vec<Want> {
     {
         for pool in d.director.iter().chain(d.pools.iter()) {
             let text = "external web services FQDN copied into the internal zone: mobile clients on the LAN use the external URLs through the reverse proxy (hair-pinning)";
-            let w = why(Feature::Mobility, Need::Recommended, &["S1", "S3", "S9"], text).at(Placement::IfZoned);
-            out.addresses(pool.web.external_fqdn.get_ref().as_str(), rp.addresses.get_ref(), w);
+            let w = why(
+                Feature::Mobility,
+                Need::Recommended,
+                &["S1", "S3", "S9"],
+                text,
+            )
+            .at(Placement::IfZoned);
+            out.addresses(
+                pool.web.external_fqdn.get_ref().as_str(),
+                rp.addresses.get_ref(),
+                w,
+            );
         }
     }
 
     // Edge, internal side.
     if let Some(edge) = &d.edge {
-        let all: Vec<IpAddr> = edge.servers.get_ref().iter().flat_map(|s| s.addresses.get_ref().clone()).collect();
-        out.addresses(edge.internal_fqdn.get_ref().as_str(), &all, why(Feature::Edge, Need::Required, &["S1"], "Edge pool internal FQDN (the next hop of the Front End pool)"));
+        let all: Vec<IpAddr> = edge
+            .servers
+            .get_ref()
+            .iter()
+            .flat_map(|s| s.addresses.get_ref().clone())
+            .collect();
+        out.addresses(
+            edge.internal_fqdn.get_ref().as_str(),
+            &all,
+            why(
+                Feature::Edge,
+                Need::Required,
+                &["S1"],
+                "Edge pool internal FQDN (the next hop of the Front End pool)",
+            ),
+        );
         for s in edge.servers.get_ref() {
             if s.fqdn.get_ref() != edge.internal_fqdn.get_ref() {
-                out.addresses(s.fqdn.get_ref().as_str(), s.addresses.get_ref(), why(Feature::Edge, Need::Required, &["S1"], "Edge server internal interface"));
+                out.addresses(
+                    s.fqdn.get_ref().as_str(),
+                    s.addresses.get_ref(),
+                    why(
+                        Feature::Edge,
+                        Need::Required,
+                        &["S1"],
+                        "Edge server internal interface",
+                    ),
+                );
             }
         }
     }
     if let Some(owas) = &d.office_web_apps {
-        out.addresses(owas.internal_fqdn.get_ref().as_str(), owas.internal_addresses.get_ref(), why(Feature::OfficeWebApps, Need::Required, &["S1"], "Office Web Apps Server pool"));
+        out.addresses(
+            owas.internal_fqdn.get_ref().as_str(),
+            owas.internal_addresses.get_ref(),
+            why(
+                Feature::OfficeWebApps,
+                Need::Required,
+                &["S1"],
+                "Office Web Apps Server pool",
+            ),
+        );
     }
     for s in &d.other_servers {
         let role = match s.role {
@@ -226,24 +334,43 @@ fn internal(d: &Deployment, notes: &mut Vec<Note>) -> Vec<Want> {
             lyncdns_model::ServerRole::Sql => "SQL Server back end",
             lyncdns_model::ServerRole::Other => "server",
         };
-        out.addresses(s.fqdn.get_ref().as_str(), s.addresses.get_ref(), why(Feature::Servers, Need::Required, &["S1"], role));
+        out.addresses(
+            s.fqdn.get_ref().as_str(),
+            s.addresses.get_ref(),
+            why(Feature::Servers, Need::Required, &["S1"], role),
+        );
     }
 
     // Simple URLs resolve to the web services that host them, inside.
     let front_web = autodiscover_pool(d);
-    let urls = d.simple_urls.meet.iter().chain(d.simple_urls.dialin.iter()).chain(d.simple_urls.admin.iter());
+    let urls = d
+        .simple_urls
+        .meet
+        .iter()
+        .chain(d.simple_urls.dialin.iter())
+        .chain(d.simple_urls.admin.iter());
     for url in urls {
         let text = "simple URL: internal web services";
-        out.addresses(url.get_ref().as_str(), front_web.web.internal_addresses.get_ref(), why(Feature::SimpleUrls, Need::Required, &["S1"], text).at(Placement::IfZoned));
+        out.addresses(
+            url.get_ref().as_str(),
+            front_web.web.internal_addresses.get_ref(),
+            why(Feature::SimpleUrls, Need::Required, &["S1"], text).at(Placement::IfZoned),
+        );
     }
 
     // Per SIP domain.
     let srv_need = match d.options.internal_srv {
         InternalSrv::Required => Need::Required,
-        InternalSrv::LegacyOnly if d.features.legacy_clients || d.features.phones.is_some() => Need::Required,
+        InternalSrv::LegacyOnly if d.features.legacy_clients || d.features.phones.is_some() => {
+            Need::Required
+        }
         InternalSrv::LegacyOnly => Need::Recommended,
     };
-    let legacy_need = if d.features.legacy_clients || d.features.phones.is_some() { Need::Required } else { Need::Optional };
+    let legacy_need = if d.features.legacy_clients || d.features.phones.is_some() {
+        Need::Required
+    } else {
+        Need::Optional
+    };
     let ad_pool = autodiscover_pool(d);
     for domain in d.sip_domains() {
         let dom = domain.as_str();
@@ -254,8 +381,11 @@ fn internal(d: &Deployment, notes: &mut Vec<Note>) -> Vec<Want> {
             LyncdiscoverInternalTarget::InternalWeb => {
                 let target = ad_pool.web.internal_fqdn.get_ref();
                 let text = "internal Autodiscover, tried first by Lync 2013+ desktop, Store and mobile clients; points at the internal web services of the Director, else the Front End pool";
-                let w = why(Feature::Autodiscover, Need::Required, &["S1", "S5"], text).at(Placement::SipDomain);
-                if d.options.autodiscover_records == RecordStyle::Cname && target.parent() == Some(dom) {
+                let w = why(Feature::Autodiscover, Need::Required, &["S1", "S5"], text)
+                    .at(Placement::SipDomain);
+                if d.options.autodiscover_records == RecordStyle::Cname
+                    && target.parent() == Some(dom)
+                {
                     out.cname(ldi.as_str(), target.as_str(), w);
                 } else {
                     out.addresses(ldi.as_str(), ad_pool.web.internal_addresses.get_ref(), w);
@@ -264,7 +394,12 @@ fn internal(d: &Deployment, notes: &mut Vec<Note>) -> Vec<Want> {
             LyncdiscoverInternalTarget::ReverseProxy => {
                 if let Some(rp) = &d.reverse_proxy {
                     let text = "internal Autodiscover pointed at the reverse proxy, so mobile devices resolving internally reach the externally certified service (option lyncdiscoverinternal_target)";
-                    out.addresses(ldi.as_str(), rp.addresses.get_ref(), why(Feature::Autodiscover, Need::Required, &["S1"], text).at(Placement::SipDomain));
+                    out.addresses(
+                        ldi.as_str(),
+                        rp.addresses.get_ref(),
+                        why(Feature::Autodiscover, Need::Required, &["S1"], text)
+                            .at(Placement::SipDomain),
+                    );
                 }
             }
         }
@@ -272,41 +407,110 @@ fn internal(d: &Deployment, notes: &mut Vec<Note>) -> Vec<Want> {
             && let Some(rp) = &d.reverse_proxy
         {
             let text = "external Autodiscover answered inside with the reverse proxy's public address, so mobile clients on the LAN reach the externally certified service (option internal_lyncdiscover)";
-            out.addresses(domain.prefixed("lyncdiscover").as_str(), rp.addresses.get_ref(), why(Feature::Mobility, Need::Optional, &["S1"], text).at(Placement::SipDomain));
+            out.addresses(
+                domain.prefixed("lyncdiscover").as_str(),
+                rp.addresses.get_ref(),
+                why(Feature::Mobility, Need::Optional, &["S1"], text).at(Placement::SipDomain),
+            );
         }
 
         // Automatic sign-in by SRV; the target must lie in the SIP domain itself (strict DNS naming).
-        let target: Fqdn = if srv_target_allowed(reg_fqdn.as_str(), dom, strict) { reg_fqdn.clone() } else { sip.clone() };
+        let target: Fqdn = if srv_target_allowed(reg_fqdn.as_str(), dom, strict) {
+            reg_fqdn.clone()
+        } else {
+            sip.clone()
+        };
         let srv_text = if d.options.internal_srv == InternalSrv::Required {
             "automatic sign-in inside: the fallback of every desktop client when Autodiscover fails (Lync 2013 docs call it required; SfB docs say legacy clients only; option internal_srv)"
         } else {
             "automatic sign-in inside for clients older than Lync 2013 and desk phones (option internal_srv = legacy-only)"
         };
-        out.srv(&format!("_sipinternaltls._tcp.{dom}"), (0, 0, 5061), target.as_str(), why(Feature::SignIn, srv_need, &["S1", "S10"], srv_text).at(Placement::SipDomain));
+        out.srv(
+            &format!("_sipinternaltls._tcp.{dom}"),
+            (0, 0, 5061),
+            target.as_str(),
+            why(Feature::SignIn, srv_need, &["S1", "S10"], srv_text).at(Placement::SipDomain),
+        );
         if d.features.sip_tcp {
-            out.srv(&format!("_sipinternal._tcp.{dom}"), (0, 0, 5060), target.as_str(), why(Feature::LegacySignIn, Need::Optional, &["S3"], "SIP over TCP inside; clients look it up only when TCP is allowed").at(Placement::SipDomain));
+            out.srv(
+                &format!("_sipinternal._tcp.{dom}"),
+                (0, 0, 5060),
+                target.as_str(),
+                why(
+                    Feature::LegacySignIn,
+                    Need::Optional,
+                    &["S3"],
+                    "SIP over TCP inside; clients look it up only when TCP is allowed",
+                )
+                .at(Placement::SipDomain),
+            );
         }
-        let sip_need = if target == sip { Need::Required } else { legacy_need };
+        let sip_need = if target == sip {
+            Need::Required
+        } else {
+            legacy_need
+        };
         let sip_text = if target == sip {
-            format!("the SRV target inside {dom}: the registrar {reg_fqdn} is not a host of {dom}, and clients require the SRV target in the SIP domain (strict DNS naming)")
+            format!(
+                "the SRV target inside {dom}: the registrar {reg_fqdn} is not a host of {dom}, and clients require the SRV target in the SIP domain (strict DNS naming)"
+            )
         } else {
             "internal A-record fallback of legacy clients and desk phones: the registrar's addresses".to_owned()
         };
-        out.addresses(sip.as_str(), &reg_addrs, why(Feature::LegacySignIn, sip_need, &["S1", "S2"], sip_text).at(Placement::SipDomain));
+        out.addresses(
+            sip.as_str(),
+            &reg_addrs,
+            why(Feature::LegacySignIn, sip_need, &["S1", "S2"], sip_text).at(Placement::SipDomain),
+        );
         if d.features.legacy_clients {
-            out.addresses(domain.prefixed("sipinternal").as_str(), &reg_addrs, why(Feature::LegacySignIn, Need::Optional, &["S1", "S2"], "internal A-record fallback of legacy clients").at(Placement::SipDomain));
+            out.addresses(
+                domain.prefixed("sipinternal").as_str(),
+                &reg_addrs,
+                why(
+                    Feature::LegacySignIn,
+                    Need::Optional,
+                    &["S1", "S2"],
+                    "internal A-record fallback of legacy clients",
+                )
+                .at(Placement::SipDomain),
+            );
         }
         if let Some(phones) = &d.features.phones {
             let ntp = phones.ntp_server.get_ref();
-            out.srv(&format!("_ntp._udp.{dom}"), (0, 0, 123), ntp.as_str(), why(Feature::Phones, Need::Required, &["S1", "S21"], "time server for Lync Phone Edition desk phones").at(Placement::SipDomain));
+            out.srv(
+                &format!("_ntp._udp.{dom}"),
+                (0, 0, 123),
+                ntp.as_str(),
+                why(
+                    Feature::Phones,
+                    Need::Required,
+                    &["S1", "S21"],
+                    "time server for Lync Phone Edition desk phones",
+                )
+                .at(Placement::SipDomain),
+            );
             if phones.device_update {
-                out.addresses(domain.prefixed("ucupdates-r2").as_str(), ad_pool.web.internal_addresses.get_ref(), why(Feature::Phones, Need::Optional, &["S1", "S38"], "Device Update for phones that never signed in: the web services VIP").at(Placement::SipDomain));
+                out.addresses(
+                    domain.prefixed("ucupdates-r2").as_str(),
+                    ad_pool.web.internal_addresses.get_ref(),
+                    why(
+                        Feature::Phones,
+                        Need::Optional,
+                        &["S1", "S38"],
+                        "Device Update for phones that never signed in: the web services VIP",
+                    )
+                    .at(Placement::SipDomain),
+                );
             }
         }
     }
     if let Some(phones) = &d.features.phones {
         let text = "the NTP server named by _ntp._udp";
-        out.addresses(phones.ntp_server.get_ref().as_str(), &phones.ntp_addresses, why(Feature::Phones, Need::Required, &["S1"], text).at(Placement::IfZoned));
+        out.addresses(
+            phones.ntp_server.get_ref().as_str(),
+            &phones.ntp_addresses,
+            why(Feature::Phones, Need::Required, &["S1"], text).at(Placement::IfZoned),
+        );
     }
 
     if d.director.is_some() {
@@ -335,60 +539,180 @@ fn internal(d: &Deployment, notes: &mut Vec<Note>) -> Vec<Want> {
 }
 
 fn external(d: &Deployment, notes: &mut Vec<Note>) -> Vec<Want> {
-    let mut out = Out { list: Vec::new(), d };
+    let mut out = Out {
+        list: Vec::new(),
+        d,
+    };
     let strict = d.options.strict_dns_naming;
     let f = &d.features;
 
     if let Some(edge) = &d.edge {
         let access = edge.access.fqdn.get_ref();
         let access_addrs = edge.access.addresses.get_ref();
-        out.addresses(access.as_str(), access_addrs, why(Feature::Edge, Need::Required, &["S1"], "Access Edge: SIP from remote users and federation"));
-        out.addresses(edge.webconf.fqdn.get_ref().as_str(), edge.webconf.addresses.get_ref(), why(Feature::Edge, Need::Required, &["S1", "S8"], "Web Conferencing Edge"));
-        out.addresses(edge.av.fqdn.get_ref().as_str(), edge.av.addresses.get_ref(), why(Feature::Edge, Need::Required, &["S1", "S8"], "A/V Edge"));
+        out.addresses(
+            access.as_str(),
+            access_addrs,
+            why(
+                Feature::Edge,
+                Need::Required,
+                &["S1"],
+                "Access Edge: SIP from remote users and federation",
+            ),
+        );
+        out.addresses(
+            edge.webconf.fqdn.get_ref().as_str(),
+            edge.webconf.addresses.get_ref(),
+            why(
+                Feature::Edge,
+                Need::Required,
+                &["S1", "S8"],
+                "Web Conferencing Edge",
+            ),
+        );
+        out.addresses(
+            edge.av.fqdn.get_ref().as_str(),
+            edge.av.addresses.get_ref(),
+            why(Feature::Edge, Need::Required, &["S1", "S8"], "A/V Edge"),
+        );
         for domain in d.sip_domains() {
             let dom = domain.as_str();
             let sip = domain.prefixed("sip");
-            let target = if srv_target_allowed(access.as_str(), dom, strict) { access.clone() } else { sip.clone() };
+            let target = if srv_target_allowed(access.as_str(), dom, strict) {
+                access.clone()
+            } else {
+                sip.clone()
+            };
             let sip_text = "external sign-in: the Access Edge (never the reverse proxy, which carries only web traffic)";
-            out.addresses(sip.as_str(), access_addrs, why(Feature::ExternalSignIn, Need::Required, &["S1", "S7", "S8"], sip_text).at(Placement::SipDomain));
-            out.srv(&format!("_sip._tls.{dom}"), (0, 0, 443), target.as_str(), why(Feature::ExternalSignIn, Need::Required, &["S1", "S7"], "automatic sign-in from outside, to the Access Edge on 443").at(Placement::SipDomain));
+            out.addresses(
+                sip.as_str(),
+                access_addrs,
+                why(
+                    Feature::ExternalSignIn,
+                    Need::Required,
+                    &["S1", "S7", "S8"],
+                    sip_text,
+                )
+                .at(Placement::SipDomain),
+            );
+            out.srv(
+                &format!("_sip._tls.{dom}"),
+                (0, 0, 443),
+                target.as_str(),
+                why(
+                    Feature::ExternalSignIn,
+                    Need::Required,
+                    &["S1", "S7"],
+                    "automatic sign-in from outside, to the Access Edge on 443",
+                )
+                .at(Placement::SipDomain),
+            );
             if f.legacy_clients {
-                out.addresses(domain.prefixed("sipexternal").as_str(), access_addrs, why(Feature::LegacySignIn, Need::Optional, &["S2", "S3"], "external A-record fallback of legacy clients: the Access Edge").at(Placement::SipDomain));
+                out.addresses(
+                    domain.prefixed("sipexternal").as_str(),
+                    access_addrs,
+                    why(
+                        Feature::LegacySignIn,
+                        Need::Optional,
+                        &["S2", "S3"],
+                        "external A-record fallback of legacy clients: the Access Edge",
+                    )
+                    .at(Placement::SipDomain),
+                );
             }
             if f.federation || f.push_notifications {
                 let (feature, text) = if f.federation {
-                    (Feature::Federation, "federation and public IM connectivity: partners find the Access Edge on 5061")
+                    (
+                        Feature::Federation,
+                        "federation and public IM connectivity: partners find the Access Edge on 5061",
+                    )
                 } else {
-                    (Feature::PushNotifications, "push notifications to iOS / Windows Phone clients go through federation with the push service")
+                    (
+                        Feature::PushNotifications,
+                        "push notifications to iOS / Windows Phone clients go through federation with the push service",
+                    )
                 };
-                out.srv(&format!("_sipfederationtls._tcp.{dom}"), (0, 0, 5061), target.as_str(), why(feature, Need::Required, &["S1", "S7", "S8"], text).at(Placement::SipDomain));
+                out.srv(
+                    &format!("_sipfederationtls._tcp.{dom}"),
+                    (0, 0, 5061),
+                    target.as_str(),
+                    why(feature, Need::Required, &["S1", "S7", "S8"], text)
+                        .at(Placement::SipDomain),
+                );
                 if f.federation && f.push_notifications {
                     let text = "push notifications to iOS / Windows Phone clients use the federation route";
-                    out.srv(&format!("_sipfederationtls._tcp.{dom}"), (0, 0, 5061), target.as_str(), why(Feature::PushNotifications, Need::Required, &["S1", "S7"], text).at(Placement::SipDomain));
+                    out.srv(
+                        &format!("_sipfederationtls._tcp.{dom}"),
+                        (0, 0, 5061),
+                        target.as_str(),
+                        why(
+                            Feature::PushNotifications,
+                            Need::Required,
+                            &["S1", "S7"],
+                            text,
+                        )
+                        .at(Placement::SipDomain),
+                    );
                 }
             }
             if *f.xmpp.get_ref() {
                 let xmpp = domain.prefixed("xmpp");
-                out.srv(&format!("_xmpp-server._tcp.{dom}"), (0, 0, 5269), xmpp.as_str(), why(Feature::Xmpp, Need::Required, &["S1", "S8"], "XMPP federation to the Access Edge's XMPP gateway").at(Placement::SipDomain));
-                out.addresses(xmpp.as_str(), access_addrs, why(Feature::Xmpp, Need::Required, &["S1", "S8"], "XMPP gateway on the Access Edge").at(Placement::SipDomain));
+                out.srv(
+                    &format!("_xmpp-server._tcp.{dom}"),
+                    (0, 0, 5269),
+                    xmpp.as_str(),
+                    why(
+                        Feature::Xmpp,
+                        Need::Required,
+                        &["S1", "S8"],
+                        "XMPP federation to the Access Edge's XMPP gateway",
+                    )
+                    .at(Placement::SipDomain),
+                );
+                out.addresses(
+                    xmpp.as_str(),
+                    access_addrs,
+                    why(
+                        Feature::Xmpp,
+                        Need::Required,
+                        &["S1", "S8"],
+                        "XMPP gateway on the Access Edge",
+                    )
+                    .at(Placement::SipDomain),
+                );
             }
         }
-    } else if d.views.iter().any(|v| v.location == lyncdns_model::Location::External) {
+    } else if d
+        .views
+        .iter()
+        .any(|v| v.location == lyncdns_model::Location::External)
+    {
         notes.push(Note { text: "No Edge: remote users cannot sign in and there is no federation; the external view holds only web records.".into(), sources: vec!["S1"] });
     }
 
     if let Some(rp) = &d.reverse_proxy {
         let rp_addrs = rp.addresses.get_ref();
         for pool in d.director.iter().chain(d.pools.iter()) {
-            out.addresses(pool.web.external_fqdn.get_ref().as_str(), rp_addrs, why(Feature::WebServices, Need::Required, &["S1"], "external web services, published by the reverse proxy"));
+            out.addresses(
+                pool.web.external_fqdn.get_ref().as_str(),
+                rp_addrs,
+                why(
+                    Feature::WebServices,
+                    Need::Required,
+                    &["S1"],
+                    "external web services, published by the reverse proxy",
+                ),
+            );
         }
         let ad_pool = autodiscover_pool(d);
         let ad_ext = ad_pool.web.external_fqdn.get_ref();
         for domain in d.sip_domains() {
             let owner = domain.prefixed("lyncdiscover");
             let text = "external Autodiscover for desktop, Store and mobile clients, through the reverse proxy";
-            let w = why(Feature::Autodiscover, Need::Required, &["S1", "S5"], text).at(Placement::SipDomain);
-            if d.options.autodiscover_records == RecordStyle::Cname && ad_ext.parent() == Some(domain.as_str()) {
+            let w = why(Feature::Autodiscover, Need::Required, &["S1", "S5"], text)
+                .at(Placement::SipDomain);
+            if d.options.autodiscover_records == RecordStyle::Cname
+                && ad_ext.parent() == Some(domain.as_str())
+            {
                 out.cname(owner.as_str(), ad_ext.as_str(), w);
             } else {
                 out.addresses(owner.as_str(), rp_addrs, w);
@@ -396,10 +720,32 @@ fn external(d: &Deployment, notes: &mut Vec<Note>) -> Vec<Want> {
         }
         let urls = d.simple_urls.meet.iter().chain(d.simple_urls.dialin.iter());
         for url in urls {
-            out.addresses(url.get_ref().as_str(), rp_addrs, why(Feature::SimpleUrls, Need::Required, &["S1"], "simple URL, published by the reverse proxy"));
+            out.addresses(
+                url.get_ref().as_str(),
+                rp_addrs,
+                why(
+                    Feature::SimpleUrls,
+                    Need::Required,
+                    &["S1"],
+                    "simple URL, published by the reverse proxy",
+                ),
+            );
         }
-        if let Some(ext) = d.office_web_apps.as_ref().and_then(|o| o.external_fqdn.as_ref()) {
-            out.addresses(ext.get_ref().as_str(), rp_addrs, why(Feature::OfficeWebApps, Need::Required, &["S1"], "Office Web Apps, published by the reverse proxy"));
+        if let Some(ext) = d
+            .office_web_apps
+            .as_ref()
+            .and_then(|o| o.external_fqdn.as_ref())
+        {
+            out.addresses(
+                ext.get_ref().as_str(),
+                rp_addrs,
+                why(
+                    Feature::OfficeWebApps,
+                    Need::Required,
+                    &["S1"],
+                    "Office Web Apps, published by the reverse proxy",
+                ),
+            );
         }
         if d.options.autodiscover_records == RecordStyle::Cname {
             notes.push(Note { text: "lyncdiscover records are CNAMEs only where the web services FQDN lies in the same SIP domain; a CNAME into another domain breaks HTTPS for mobile clients, so other domains get address records.".into(), sources: vec!["S5"] });
@@ -409,11 +755,31 @@ fn external(d: &Deployment, notes: &mut Vec<Note>) -> Vec<Want> {
     // Online / hybrid domains: Microsoft's published records ([S28]).
     for domain in d.online_domains() {
         let dom = domain.as_str();
-        let w = |text: &str| why(Feature::Online, Need::Required, &["S28"], text.to_owned()).at(Placement::SipDomain);
-        out.cname(domain.prefixed("lyncdiscover").as_str(), online::WEBDIR, w("Online domain: Autodiscover is Microsoft's webdir"));
-        out.cname(domain.prefixed("sip").as_str(), online::SIPDIR, w("Online domain: SIP directors"));
-        out.srv(&format!("_sip._tls.{dom}"), (100, 1, 443), online::SIPDIR, w("Online domain: external sign-in"));
-        out.srv(&format!("_sipfederationtls._tcp.{dom}"), (100, 1, 5061), online::SIPFED, w("Online domain: federation"));
+        let w = |text: &str| {
+            why(Feature::Online, Need::Required, &["S28"], text.to_owned()).at(Placement::SipDomain)
+        };
+        out.cname(
+            domain.prefixed("lyncdiscover").as_str(),
+            online::WEBDIR,
+            w("Online domain: Autodiscover is Microsoft's webdir"),
+        );
+        out.cname(
+            domain.prefixed("sip").as_str(),
+            online::SIPDIR,
+            w("Online domain: SIP directors"),
+        );
+        out.srv(
+            &format!("_sip._tls.{dom}"),
+            (100, 1, 443),
+            online::SIPDIR,
+            w("Online domain: external sign-in"),
+        );
+        out.srv(
+            &format!("_sipfederationtls._tcp.{dom}"),
+            (100, 1, 5061),
+            online::SIPFED,
+            w("Online domain: federation"),
+        );
     }
     if d.hybrid.as_ref().is_some_and(|h| h.shared_address_space) {
         notes.push(Note { text: "Shared SIP address space: the on-premises records stay; on-premises Autodiscover redirects users homed Online to the hosting provider's Autodiscover URL.".into(), sources: vec!["S37", "S6"] });
@@ -427,10 +793,26 @@ mod tests {
 
     #[test]
     fn strict_naming_wants_a_direct_host() {
-        assert!(srv_target_allowed("pool01.contoso.com", "contoso.com", true));
-        assert!(!srv_target_allowed("pool01.lync.contoso.com", "contoso.com", true));
-        assert!(srv_target_allowed("pool01.lync.contoso.com", "contoso.com", false));
-        assert!(!srv_target_allowed("pool01.fabrikam.com", "contoso.com", false));
+        assert!(srv_target_allowed(
+            "pool01.contoso.com",
+            "contoso.com",
+            true
+        ));
+        assert!(!srv_target_allowed(
+            "pool01.lync.contoso.com",
+            "contoso.com",
+            true
+        ));
+        assert!(srv_target_allowed(
+            "pool01.lync.contoso.com",
+            "contoso.com",
+            false
+        ));
+        assert!(!srv_target_allowed(
+            "pool01.fabrikam.com",
+            "contoso.com",
+            false
+        ));
         assert!(!srv_target_allowed("contoso.com", "contoso.com", false));
     }
 }

@@ -42,8 +42,17 @@ pub fn place(d: &Deployment, view: &View, wanted: &Wanted) -> ViewPlan {
             placement: Placement::IfZoned,
         })
     });
-    for want in wanted.for_location(view.location).iter().cloned().chain(glue) {
-        let home = configured.iter().filter(|z| is_within(&want.owner, z)).max_by_key(|z| z.len()).cloned();
+    for want in wanted
+        .for_location(view.location)
+        .iter()
+        .cloned()
+        .chain(glue)
+    {
+        let home = configured
+            .iter()
+            .filter(|z| is_within(&want.owner, z))
+            .max_by_key(|z| z.len())
+            .cloned();
         let origin = match (home, want.placement) {
             (Some(zone), _) => zone,
             (None, Placement::SipDomain) => want.owner.clone(),
@@ -51,7 +60,9 @@ pub fn place(d: &Deployment, view: &View, wanted: &Wanted) -> ViewPlan {
             // elsewhere by this view's clients.
             (None, Placement::Host | Placement::IfZoned) => continue,
         };
-        let (_, records) = zones.entry(origin).or_insert_with(|| (ZoneKind::PinPoint, Vec::new()));
+        let (_, records) = zones
+            .entry(origin)
+            .or_insert_with(|| (ZoneKind::PinPoint, Vec::new()));
         add(records, want);
     }
 
@@ -59,17 +70,35 @@ pub fn place(d: &Deployment, view: &View, wanted: &Wanted) -> ViewPlan {
         .into_iter()
         .map(|(origin, (kind, mut records))| {
             let mut head = apex(d, view, &origin, kind);
-            records.sort_by(|a, b| (a.owner != origin, &a.owner, a.data.rank()).cmp(&(b.owner != origin, &b.owner, b.data.rank())));
+            records.sort_by(|a, b| {
+                (a.owner != origin, &a.owner, a.data.rank()).cmp(&(
+                    b.owner != origin,
+                    &b.owner,
+                    b.data.rank(),
+                ))
+            });
             head.append(&mut records);
-            ZonePlan { origin, kind, records: head }
+            ZonePlan {
+                origin,
+                kind,
+                records: head,
+            }
         })
         .collect();
-    ViewPlan { name: view.name.get_ref().clone(), location: view.location, clients: view.clients.get_ref().clone(), zones }
+    ViewPlan {
+        name: view.name.get_ref().clone(),
+        location: view.location,
+        clients: view.clients.get_ref().clone(),
+        zones,
+    }
 }
 
 /// Adds `want` to `records`, merging it into an identical record another feature already wants.
 fn add(records: &mut Vec<PlannedRecord>, want: Want) {
-    if let Some(same) = records.iter_mut().find(|r| r.owner == want.owner && r.data == want.data) {
+    if let Some(same) = records
+        .iter_mut()
+        .find(|r| r.owner == want.owner && r.data == want.data)
+    {
         if same.feature != want.feature && !same.also_for.contains(&want.feature) {
             same.also_for.push(want.feature);
         }
@@ -96,7 +125,11 @@ fn add(records: &mut Vec<PlannedRecord>, want: Want) {
 /// SOA and NS records at the apex of `origin`.
 fn apex(d: &Deployment, view: &View, origin: &str, kind: ZoneKind) -> Vec<PlannedRecord> {
     let ttl = d.dns.ttl.soa;
-    let mname = view.nameservers.first().map(|ns| ns.fqdn.get_ref().to_string()).unwrap_or_default();
+    let mname = view
+        .nameservers
+        .first()
+        .map(|ns| ns.fqdn.get_ref().to_string())
+        .unwrap_or_default();
     let rname = match (&view.hostmaster, kind) {
         (Some(h), _) => h.get_ref().to_string(),
         (None, ZoneKind::Domain) => format!("hostmaster.{origin}"),
@@ -106,11 +139,33 @@ fn apex(d: &Deployment, view: &View, origin: &str, kind: ZoneKind) -> Vec<Planne
         ZoneKind::Domain => "zone",
         ZoneKind::PinPoint => "pin-point zone (no internal zone holds this SIP-domain name)",
     };
-    let soa = RecordData::Soa { mname, rname, serial: d.dns.serial, refresh: REFRESH, retry: RETRY, expire: EXPIRE, minimum: d.dns.ttl.negative };
-    let mut out = vec![record(origin, ttl, soa, format!("start of authority of this {what}"), kind)];
+    let soa = RecordData::Soa {
+        mname,
+        rname,
+        serial: d.dns.serial,
+        refresh: REFRESH,
+        retry: RETRY,
+        expire: EXPIRE,
+        minimum: d.dns.ttl.negative,
+    };
+    let mut out = vec![record(
+        origin,
+        ttl,
+        soa,
+        format!("start of authority of this {what}"),
+        kind,
+    )];
     for ns in &view.nameservers {
-        let data = RecordData::Ns { target: ns.fqdn.get_ref().to_string() };
-        out.push(record(origin, ttl, data, format!("name server of this {what}"), kind));
+        let data = RecordData::Ns {
+            target: ns.fqdn.get_ref().to_string(),
+        };
+        out.push(record(
+            origin,
+            ttl,
+            data,
+            format!("name server of this {what}"),
+            kind,
+        ));
     }
     out
 }
@@ -120,5 +175,14 @@ fn record(origin: &str, ttl: u32, data: RecordData, why: String, kind: ZoneKind)
         ZoneKind::Domain => vec!["RFC1035"],
         ZoneKind::PinPoint => vec!["RFC1035", "S2", "S3"],
     };
-    PlannedRecord { owner: origin.to_owned(), ttl, data, feature: Feature::Zone, also_for: Vec::new(), need: Need::Required, sources, why }
+    PlannedRecord {
+        owner: origin.to_owned(),
+        ttl,
+        data,
+        feature: Feature::Zone,
+        also_for: Vec::new(),
+        need: Need::Required,
+        sources,
+        why,
+    }
 }

@@ -11,7 +11,11 @@ pub fn named_conf(plan: &Plan) -> String {
     );
     for view in &plan.views {
         let clients: Vec<String> = view.clients.iter().map(|c| format!("{c};")).collect();
-        out.push_str(&format!("\nview \"{}\" {{\n    match-clients {{ {} }};\n    recursion no;\n", view.name, clients.join(" ")));
+        out.push_str(&format!(
+            "\nview \"{}\" {{\n    match-clients {{ {} }};\n    recursion no;\n",
+            view.name,
+            clients.join(" ")
+        ));
         for zone in &view.zones {
             out.push_str(&format!(
                 "    zone \"{origin}\" {{\n        type primary;\n        file \"{view}/{origin}.zone\";\n    }};\n",

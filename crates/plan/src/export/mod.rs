@@ -29,7 +29,13 @@ pub enum Format {
 
 impl Format {
     /// Every format, in the order the help lists them.
-    pub const ALL: [Format; 5] = [Format::Table, Format::Json, Format::Zone, Format::BindViews, Format::Powershell];
+    pub const ALL: [Format; 5] = [
+        Format::Table,
+        Format::Json,
+        Format::Zone,
+        Format::BindViews,
+        Format::Powershell,
+    ];
 
     /// The name used on the command line.
     pub fn as_str(self) -> &'static str {
@@ -64,7 +70,13 @@ impl Rendered {
         }
         let mut out = String::new();
         for (path, text) in &self.files {
-            let comment = if path.ends_with(".ps1") { "#" } else if path.ends_with(".conf") { "//" } else { ";" };
+            let comment = if path.ends_with(".ps1") {
+                "#"
+            } else if path.ends_with(".conf") {
+                "//"
+            } else {
+                ";"
+            };
             out.push_str(&format!("{comment} ==== {path} ====\n{text}\n"));
         }
         out
@@ -73,11 +85,15 @@ impl Rendered {
 
 /// Renders `plan` in `format`; `certs` adds (table, JSON) or selects (others ignore it) the certificate names.
 pub fn render(plan: &Plan, format: Format) -> Rendered {
-    let one = |name: &str, text: String| Rendered { files: vec![(name.to_owned(), text)] };
+    let one = |name: &str, text: String| Rendered {
+        files: vec![(name.to_owned(), text)],
+    };
     match format {
         Format::Table => one("plan.txt", table::table(plan)),
         Format::Json => one("plan.json", json(&plan)),
-        Format::Zone => Rendered { files: zone_files(plan) },
+        Format::Zone => Rendered {
+            files: zone_files(plan),
+        },
         Format::BindViews => {
             let mut files = vec![("named.conf.views".to_owned(), bind::named_conf(plan))];
             files.extend(zone_files(plan));
@@ -90,13 +106,18 @@ pub fn render(plan: &Plan, format: Format) -> Rendered {
 /// The certificate names, as a table or JSON.
 pub fn render_certs(plan: &Plan, format: Format) -> Rendered {
     match format {
-        Format::Json => Rendered { files: vec![("certificates.json".into(), json(&plan.certificates))] },
-        _ => Rendered { files: vec![("certificates.txt".into(), table::certificates(plan))] },
+        Format::Json => Rendered {
+            files: vec![("certificates.json".into(), json(&plan.certificates))],
+        },
+        _ => Rendered {
+            files: vec![("certificates.txt".into(), table::certificates(plan))],
+        },
     }
 }
 
 fn json<T: serde::Serialize + ?Sized>(value: &T) -> String {
-    let mut text = serde_json::to_string_pretty(value).expect("plans serialize: no maps with non-string keys");
+    let mut text =
+        serde_json::to_string_pretty(value).expect("plans serialize: no maps with non-string keys");
     text.push('\n');
     text
 }
@@ -105,6 +126,13 @@ fn json<T: serde::Serialize + ?Sized>(value: &T) -> String {
 fn zone_files(plan: &Plan) -> Vec<(String, String)> {
     plan.views
         .iter()
-        .flat_map(|v| v.zones.iter().map(move |z| (format!("{}/{}.zone", v.name, z.origin), zone_file(plan, v, z))))
+        .flat_map(|v| {
+            v.zones.iter().map(move |z| {
+                (
+                    format!("{}/{}.zone", v.name, z.origin),
+                    zone_file(plan, v, z),
+                )
+            })
+        })
         .collect()
 }

@@ -15,7 +15,11 @@ pub fn zone_file(plan: &Plan, view: &ViewPlan, zone: &ZonePlan) -> String {
         location = view.location.as_str(),
         name = plan.name,
     );
-    let owners: Vec<String> = zone.records.iter().map(|r| relative(&r.owner, &zone.origin)).collect();
+    let owners: Vec<String> = zone
+        .records
+        .iter()
+        .map(|r| relative(&r.owner, &zone.origin))
+        .collect();
     let width = owners.iter().map(String::len).max().unwrap_or(1);
     for (r, owner) in zone.records.iter().zip(&owners) {
         let mut features = r.feature.as_str().to_owned();
@@ -41,6 +45,10 @@ fn relative(owner: &str, origin: &str) -> String {
     if owner == origin {
         "@".to_owned()
     } else {
-        owner.strip_suffix(origin).and_then(|s| s.strip_suffix('.')).map(str::to_owned).unwrap_or_else(|| format!("{owner}."))
+        owner
+            .strip_suffix(origin)
+            .and_then(|s| s.strip_suffix('.'))
+            .map(str::to_owned)
+            .unwrap_or_else(|| format!("{owner}."))
     }
 }
