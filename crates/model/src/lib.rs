@@ -93,7 +93,7 @@ fn field_at(text: &str, offset: usize) -> String {
         let inside = &before[brace..];
         let eq = inside.rfind('=')?;
         let key = inside[..eq]
-            .rsplit(|c| c == '{' || c == ',')
+            .rsplit(['{', ','])
             .next()?
             .trim()
             .trim_matches('"');

@@ -276,18 +276,17 @@ fn check(s: &Shape, plan: &Plan) -> Result<(), TestCaseError> {
                     );
                 }
                 // SIP SRV targets stay inside the SIP domain (strict DNS naming).
-                if let Some(domain) = domains.iter().find(|d| {
+                let sip_domain = domains.iter().find(|d| {
                     r.owner.ends_with(&format!("._tcp.{d}"))
                         || r.owner.ends_with(&format!("._tls.{d}"))
-                }) {
-                    if r.owner.starts_with("_sip") {
-                        prop_assert!(
-                            lyncdns_plan::rules::srv_target_allowed(target, domain, s.strict),
-                            "{} -> {}",
-                            r.owner,
-                            target
-                        );
-                    }
+                });
+                if let Some(domain) = sip_domain.filter(|_| r.owner.starts_with("_sip")) {
+                    prop_assert!(
+                        lyncdns_plan::rules::srv_target_allowed(target, domain, s.strict),
+                        "{} -> {}",
+                        r.owner,
+                        target
+                    );
                 }
             }
             // No private address in an external view unless the deployment says so explicitly.
