@@ -24,20 +24,31 @@ pub fn examples() -> Vec<PathBuf> {
 
 /// Runs the `lyncdns` binary with `args`.
 pub fn lyncdns(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_lyncdns")).args(args).output().expect("run lyncdns")
+    Command::new(env!("CARGO_BIN_EXE_lyncdns"))
+        .args(args)
+        .output()
+        .expect("run lyncdns")
 }
 
 /// The path of an interop tool, or `None` (with a visible message) when it is missing. When
 /// `LYNCDNS_INTEROP=require` (as `.ci/run` sets it) a missing tool fails the test instead.
 pub fn interop_tool(name: &str, package: &str) -> Option<PathBuf> {
-    let found = std::env::var_os("PATH")
-        .and_then(|paths| std::env::split_paths(&paths).map(|p| p.join(name)).find(|p| p.is_file()));
+    let found = std::env::var_os("PATH").and_then(|paths| {
+        std::env::split_paths(&paths)
+            .map(|p| p.join(name))
+            .find(|p| p.is_file())
+    });
     if found.is_none() {
         if std::env::var("LYNCDNS_INTEROP").as_deref() == Ok("require") {
-            panic!("interop tool `{name}` is missing (Debian package {package}) and LYNCDNS_INTEROP=require");
+            panic!(
+                "interop tool `{name}` is missing (Debian package {package}) and LYNCDNS_INTEROP=require"
+            );
         }
         // Written straight to the process's stderr, past the test harness's capture, so that the skip is seen.
-        let _ = writeln!(std::io::stderr(), "SKIPPED interop test: `{name}` not found (install Debian package {package})");
+        let _ = writeln!(
+            std::io::stderr(),
+            "SKIPPED interop test: `{name}` not found (install Debian package {package})"
+        );
     }
     found
 }
