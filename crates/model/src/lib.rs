@@ -180,6 +180,12 @@ impl Deployment {
             .unwrap_or(&self.pools[0])
     }
 
+    /// The Director pool (if any) then the Front End pools, each with its role's name for reports.
+    pub fn all_pools(&self) -> impl Iterator<Item = (&Pool, &'static str)> {
+        let director = self.director.iter().map(|p| (p, "Director pool"));
+        director.chain(self.pools.iter().map(|p| (p, "Front End pool")))
+    }
+
     /// True if `domain` is one of this deployment's SIP domains (on-premises or Online).
     pub fn is_sip_domain(&self, domain: &str) -> bool {
         self.sip_domains()

@@ -38,12 +38,7 @@ impl Names {
 pub fn certificates(d: &Deployment) -> Vec<Certificate> {
     let domains = d.sip_domains();
     let mut out = Vec::new();
-    let pools = d
-        .director
-        .iter()
-        .map(|p| (p, "Director pool"))
-        .chain(d.pools.iter().map(|p| (p, "Front End pool")));
-    for (pool, role) in pools {
+    for (pool, role) in d.all_pools() {
         out.push(internal_cert(d, pool, role, &domains));
         out.push(external_web_cert(d, pool, role, &domains));
     }
@@ -74,7 +69,7 @@ pub fn certificates(d: &Deployment) -> Vec<Certificate> {
         let mut sans = Names::default();
         let front = d.director.as_ref().unwrap_or_else(|| d.sign_in_pool());
         sans.add(front.web.external_fqdn.get_ref());
-        for pool in d.director.iter().chain(d.pools.iter()) {
+        for (pool, _) in d.all_pools() {
             sans.add(pool.web.external_fqdn.get_ref());
         }
         for dom in &domains {

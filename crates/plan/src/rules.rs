@@ -216,12 +216,7 @@ fn internal(d: &Deployment, notes: &mut Vec<Note>) -> Vec<Want> {
     let reg_addrs = registrar.sip_addresses();
 
     // Pools and their servers.
-    let pools = d
-        .director
-        .iter()
-        .map(|p| (p, "Director pool"))
-        .chain(d.pools.iter().map(|p| (p, "Front End pool")));
-    for (pool, role) in pools {
+    for (pool, role) in d.all_pools() {
         let fqdn = pool.fqdn.get_ref().as_str();
         let text = match pool.load_balancing {
             lyncdns_model::LoadBalancing::Dns if pool.servers.get_ref().len() > 1 => {
@@ -265,7 +260,7 @@ fn internal(d: &Deployment, notes: &mut Vec<Note>) -> Vec<Want> {
     if d.features.mobility
         && let Some(rp) = &d.reverse_proxy
     {
-        for pool in d.director.iter().chain(d.pools.iter()) {
+        for (pool, _) in d.all_pools() {
             let text = "external web services FQDN copied into the internal zone: mobile clients on the LAN use the external URLs through the reverse proxy (hair-pinning)";
             let w = why(
                 Feature::Mobility,
@@ -691,7 +686,7 @@ fn external(d: &Deployment, notes: &mut Vec<Note>) -> Vec<Want> {
 
     if let Some(rp) = &d.reverse_proxy {
         let rp_addrs = rp.addresses.get_ref();
-        for pool in d.director.iter().chain(d.pools.iter()) {
+        for (pool, _) in d.all_pools() {
             out.addresses(
                 pool.web.external_fqdn.get_ref().as_str(),
                 rp_addrs,
