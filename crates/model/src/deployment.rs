@@ -61,6 +61,9 @@ pub struct Deployment {
     /// Choices where the sources disagree or the admin must decide.
     #[serde(default)]
     pub options: Options,
+    /// How `lyncdns serve` serves this deployment (listeners, workers, zone files, limits).
+    #[serde(default)]
+    pub serve: Serve,
 }
 
 /// The Lync / Skype for Business Server product generation.
@@ -525,4 +528,85 @@ impl Default for Options {
             allow_private_external: false,
         }
     }
+}
+
+/// Order of the addresses of a DNS-load-balanced name in successive answers.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Rotation {
+    /// A random order per answer: clients try the addresses in the order received, so load spreads evenly
+    /// even when many clients start at once ([S2]). The default.
+    #[default]
+    Shuffle,
+    /// Each answer starts one address further (per server worker).
+    RoundRobin,
+    /// Always the order of the deployment file.
+    None,
+}
+
+/// `lyncdns serve` settings; every one can be overridden on the command line.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Serve {
+    /// DNS listeners (UDP and TCP on each), e.g. `["127.0.0.1:5300", "[::1]:5300"]`.
+    #[serde(default)]
+    pub dns: Vec<std::net::SocketAddr>,
+    /// UDP worker threads per listener (each with its own `SO_REUSEPORT` socket). Default: the number of CPUs.
+    #[serde(default)]
+    pub workers: Option<usize>,
+    /// Prometheus `/metrics` listener.
+    #[serde(default)]
+    pub metrics: Option<std::net::SocketAddr>,
+    /// Address order of DNS-load-balanced names.
+    #[serde(default)]
+    pub rotation: Rotation,
+    /// Log every query (at info level, target `lyncdns::query`).
+    #[serde(default)]
+    pub query_log: bool,
+    /// The largest UDP response we send to EDNS clients (RFC 6891 §6.2.5); 1232 avoids IP fragmentation.
+    #[serde(default = "default_udp_payload")]
+    pub max_udp_payload: u16,
+    /// Close a TCP connection idle this long (RFC 7766 §6.2.3).
+    #[serde(default = "default_tcp_idle_ms")]
+    pub tcp_idle_timeout_ms: u64,
+    /// At most this many TCP connections at once; more are closed at once (RFC 7766 §6.2.2).
+    #[serde(default = "default_tcp_max")]
+    pub tcp_max_connections: usize,
+    /// Resolvers whose EDNS Client Subnet option chooses the view. Empty (the default): the option is ignored,
+    /// because anyone can write any subnet into it, and an external client claiming an internal subnet would get
+    /// the internal view.
+    #[serde(default)]
+    pub ecs_trusted: Vec<IpNet>,
+    /// RFC 1035 master files served per view, by view name; a file's zone replaces a planned zone of the same name.
+    #[serde(default)]
+    pub zone_files: std::collections::BTreeMap<String, Vec<std::path::PathBuf>>,
+}
+
+impl Default for Serve {
+    fn default() -> Self {
+        Serve {
+            dns: Vec::new(),
+            workers: None,
+            metrics: None,
+            rotation: Rotation::default(),
+            query_log: false,
+            max_udp_payload: default_udp_payload(),
+            tcp_idle_timeout_ms: default_tcp_idle_ms(),
+            tcp_max_connections: default_tcp_max(),
+            ecs_trusted: Vec::new(),
+            zone_files: Default::default(),
+        }
+    }
+}
+
+fn default_udp_payload() -> u16 {
+    1232
+}
+
+fn default_tcp_idle_ms() -> u64 {
+    10_000
+}
+
+fn default_tcp_max() -> usize {
+    256
 }

@@ -179,6 +179,22 @@ pub enum Problem {
         /// The network it lies in.
         network: ipnet::IpNet,
     },
+    /// A number below its minimum.
+    #[error("{value} is too small; the minimum is {min}")]
+    TooSmall {
+        /// As written.
+        value: u64,
+        /// The least valid value.
+        min: u64,
+    },
+    /// A view name that no `[[views]]` entry has.
+    #[error("there is no view named `{name}` (views: {views})")]
+    UnknownView {
+        /// The name used.
+        name: String,
+        /// The views, comma-separated.
+        views: String,
+    },
     /// A zone listed twice or nested in another of the same location.
     #[error("zone `{zone}` overlaps zone `{other}` of the same view")]
     OverlappingZones {
@@ -220,6 +236,8 @@ impl Problem {
             }
             Problem::FeatureNeeds { needs, .. } => format!("add {needs}, or switch the feature off in [features]"),
             Problem::DuplicateDomain { .. } => "list each SIP domain once".into(),
+            Problem::TooSmall { min, .. } => format!("use {min} or more"),
+            Problem::UnknownView { .. } => "name one of the [[views]]".into(),
             Problem::HostBitsSet { network, .. } => format!("did you mean {network}?"),
             Problem::OverlappingZones { .. } => "list each zone once, and no zone inside another".into(),
         })

@@ -29,6 +29,7 @@ pub fn validate(d: &Deployment, text: &str, origin: &str) -> Result<(), LoadErro
     c.zones(d);
     c.features(d);
     c.public_addresses(d);
+    c.serve(d);
     if c.errors.is_empty() {
         Ok(())
     } else {
@@ -501,6 +502,66 @@ impl Checker<'_> {
                     needs: "a [reverse_proxy] table (lyncdiscover is published through it)",
                 },
             );
+        }
+    }
+
+    /// Span of the first `key =` in the file (for values that carry no span of their own).
+    fn key_span(&self, key: &str) -> Range<usize> {
+        let found = self.text.match_indices(key).find(|(i, _)| {
+            let after = self.text[i + key.len()..].trim_start();
+            let line_start = self.text[..*i].rfind('\n').map(|n| n + 1).unwrap_or(0);
+            after.starts_with('=') && self.text[line_start..*i].trim().is_empty()
+        });
+        found.map(|(i, _)| i..i + key.len()).unwrap_or(0..0)
+    }
+
+    fn serve(&mut self, d: &Deployment) {
+        let s = &d.serve;
+        if s.max_udp_payload < 512 {
+            let span = self.key_span("max_udp_payload");
+            self.err(
+                span,
+                "serve.max_udp_payload",
+                Problem::TooSmall {
+                    value: s.max_udp_payload.into(),
+                    min: 512,
+                },
+            );
+        }
+        if s.workers == Some(0) {
+            let span = self.key_span("workers");
+            self.err(
+                span,
+                "serve.workers",
+                Problem::TooSmall { value: 0, min: 1 },
+            );
+        }
+        if s.tcp_max_connections == 0 {
+            let span = self.key_span("tcp_max_connections");
+            self.err(
+                span,
+                "serve.tcp_max_connections",
+                Problem::TooSmall { value: 0, min: 1 },
+            );
+        }
+        for view in s.zone_files.keys() {
+            if !d.views.iter().any(|v| v.name.get_ref() == view) {
+                let views = d
+                    .views
+                    .iter()
+                    .map(|v| v.name.get_ref().as_str())
+                    .collect::<Vec<_>>()
+                    .join(", ");
+                let span = self.key_span(view);
+                self.err(
+                    span,
+                    format!("serve.zone_files.{view}"),
+                    Problem::UnknownView {
+                        name: view.clone(),
+                        views,
+                    },
+                );
+            }
         }
     }
 

@@ -1,0 +1,672 @@
+//! The answer path: one query in, one response out, as a pure function of the snapshot, the query octets, the
+//! client address and the transport. No allocation, no lock, no I/O: the parse reads the header, the question
+//! and the OPT record in place; the lookup is one hash probe (more only for names that do not exist); the
+//! response is the question copied as sent (0x20 case kept) and a prepared body copied behind it, with the ID and
+//! flags patched and the addresses of a load-balanced RRset reordered.
+//!
+//! Protocol rules, with the RFC sentence they follow:
+//! - Garbage that has no DNS header, and responses (QR=1), get no answer (RFC 1035 §4.1.1; never answer a
+//!   response, to avoid loops).
+//! - Opcodes other than QUERY get NOTIMP (RFC 1035 §4.1.1, RFC 8906 §3.1.4).
+//! - QDCOUNT ≠ 1, a compressed or truncated question, a second OPT, or an OPT not owned by the root get FORMERR
+//!   (RFC 9619, RFC 6891 §6.1.1).
+//! - EDNS version > 0 gets BADVERS with an OPT of version 0 (RFC 6891 §6.1.3); unknown options are ignored and
+//!   not echoed; the DO bit is copied (RFC 3225 §3).
+//! - Names outside every zone of the client's view get REFUSED (RFC 8906 §3.1.1 allows it for authoritative-only
+//!   servers); transfers (AXFR/IXFR) are REFUSED, since views are not transferred.
+//! - ANY gets one synthesized HINFO "RFC8482" (RFC 8482 §4.2).
+//! - Over UDP the response fits the client's EDNS size (512 without EDNS, RFC 1035 §4.2.1), capped by ours;
+//!   if it does not, the additional section is dropped (RFC 2181 §9), and if that is not enough, TC is set and
+//!   only the question is sent, so the client retries over TCP.
+
+use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
+
+use lyncdns_model::Rotation;
+
+use crate::build::{Prepared, Snapshot};
+use crate::record::rtype;
+
+/// Response codes.
+pub mod rcode {
+    /// No error.
+    pub const NOERROR: u16 = 0;
+    /// Format error.
+    pub const FORMERR: u16 = 1;
+    /// Server failure.
+    pub const SERVFAIL: u16 = 2;
+    /// Name does not exist.
+    pub const NXDOMAIN: u16 = 3;
+    /// Not implemented.
+    pub const NOTIMP: u16 = 4;
+    /// Refused.
+    pub const REFUSED: u16 = 5;
+    /// Bad EDNS version (extended, RFC 6891).
+    pub const BADVERS: u16 = 16;
+
+    /// The mnemonic, for logs and metrics.
+    pub fn name(rc: u16) -> &'static str {
+        match rc {
+            NOERROR => "NOERROR",
+            FORMERR => "FORMERR",
+            SERVFAIL => "SERVFAIL",
+            NXDOMAIN => "NXDOMAIN",
+            NOTIMP => "NOTIMP",
+            REFUSED => "REFUSED",
+            BADVERS => "BADVERS",
+            _ => "OTHER",
+        }
+    }
+}
+
+/// The transport a query came over.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Transport {
+    /// UDP: responses are limited by the client's payload size.
+    Udp,
+    /// TCP: up to 65535 octets.
+    Tcp,
+}
+
+/// What was answered, for metrics and the query log.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Outcome {
+    /// Length of the response written.
+    pub len: usize,
+    /// The view that answered, if one matched.
+    pub view: Option<u16>,
+    /// The (extended) response code.
+    pub rcode: u16,
+    /// The question type (0 if there was no question).
+    pub qtype: u16,
+    /// Whether TC was set.
+    pub truncated: bool,
+}
+
+/// Per-worker state for reordering load-balanced addresses.
+#[derive(Debug, Clone)]
+pub struct Picker {
+    state: u64,
+    turn: u64,
+}
+
+impl Picker {
+    /// A picker seeded with `seed` (any value; zero is replaced).
+    pub fn new(seed: u64) -> Self {
+        Picker {
+            state: seed | 1,
+            turn: 0,
+        }
+    }
+
+    fn next(&mut self) -> u64 {
+        // xorshift64*: fast, and good enough to spread clients over servers.
+        let mut x = self.state;
+        x ^= x >> 12;
+        x ^= x << 25;
+        x ^= x >> 27;
+        self.state = x;
+        x.wrapping_mul(0x2545_f491_4f6c_dd1d)
+    }
+}
+
+/// The parsed EDNS OPT record of a query.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+struct Edns {
+    udp_size: u16,
+    version: u8,
+    dnssec_ok: bool,
+    /// EDNS Client Subnet (family, source prefix, address), if present.
+    ecs: Option<(u16, u8, IpAddr)>,
+}
+
+/// A parsed query, borrowing the query octets.
+struct Query<'q> {
+    id: [u8; 2],
+    /// RD and CD bits to copy into the response.
+    copy_flags: u8,
+    /// The question section as sent (name, type, class).
+    question: &'q [u8],
+    /// The question name, lowercased.
+    key: [u8; 255],
+    key_len: usize,
+    qtype: u16,
+    qclass: u16,
+    edns: Option<Edns>,
+}
+
+/// Why a query cannot be answered normally.
+enum Bad<'q> {
+    /// Not a DNS query at all: no response.
+    Silent,
+    /// Answer with this RCODE, echoing the question if there is one.
+    Rcode {
+        id: [u8; 2],
+        copy_flags: u8,
+        rcode: u16,
+        question: Option<&'q [u8]>,
+        qtype: u16,
+    },
+}
+
+fn u16_at(b: &[u8], at: usize) -> Option<u16> {
+    Some(u16::from_be_bytes([*b.get(at)?, *b.get(at + 1)?]))
+}
+
+/// Skips a possibly compressed name; returns the offset after it.
+fn skip_name(b: &[u8], mut at: usize) -> Option<usize> {
+    loop {
+        let len = *b.get(at)? as usize;
+        match len & 0xc0 {
+            0x00 if len == 0 => return Some(at + 1),
+            0x00 => at += 1 + len,
+            0xc0 => return Some(at + 2).filter(|&end| end <= b.len()),
+            _ => return None,
+        }
+    }
+}
+
+fn parse(q: &[u8]) -> Result<Query<'_>, Bad<'_>> {
+    if q.len() < 12 || q[2] & 0x80 != 0 {
+        return Err(Bad::Silent);
+    }
+    let id = [q[0], q[1]];
+    // RD (0x01 of octet 2) and CD (0x10 of octet 3) are copied into the response (RFC 1035 §4.1.1, RFC 4035).
+    let copy = (q[2] & 0x01) | (q[3] & 0x10);
+    let opcode = (q[2] >> 3) & 0x0f;
+    let formerr = |question, qtype| Bad::Rcode {
+        id,
+        copy_flags: copy,
+        rcode: rcode::FORMERR,
+        question,
+        qtype,
+    };
+    if opcode != 0 {
+        return Err(Bad::Rcode {
+            id,
+            copy_flags: copy,
+            rcode: rcode::NOTIMP,
+            question: None,
+            qtype: 0,
+        });
+    }
+    let qdcount = u16_at(q, 4).unwrap_or(0);
+    let counts = [
+        u16_at(q, 6).unwrap_or(0),
+        u16_at(q, 8).unwrap_or(0),
+        u16_at(q, 10).unwrap_or(0),
+    ];
+    if qdcount != 1 {
+        return Err(formerr(None, 0));
+    }
+    let mut key = [0u8; 255];
+    let mut at = 12;
+    let mut key_len = 0;
+    loop {
+        let Some(&len) = q.get(at) else {
+            return Err(formerr(None, 0));
+        };
+        // A question name is never compressed: there is nothing before it to point at.
+        if len & 0xc0 != 0 {
+            return Err(formerr(None, 0));
+        }
+        let len = len as usize;
+        if key_len + len + 1 > 255 || at + 1 + len > q.len() {
+            return Err(formerr(None, 0));
+        }
+        key[key_len] = len as u8;
+        for (k, b) in key[key_len + 1..key_len + 1 + len]
+            .iter_mut()
+            .zip(&q[at + 1..at + 1 + len])
+        {
+            *k = b.to_ascii_lowercase();
+        }
+        key_len += 1 + len;
+        at += 1 + len;
+        if len == 0 {
+            break;
+        }
+    }
+    let (Some(qtype), Some(qclass)) = (u16_at(q, at), u16_at(q, at + 2)) else {
+        return Err(formerr(None, 0));
+    };
+    let question = &q[12..at + 4];
+    at += 4;
+    // Answer and authority sections of a query are normally empty; skip whatever is there.
+    for _ in 0..counts[0] as u32 + counts[1] as u32 {
+        let Some(end) = skip_name(q, at) else {
+            return Err(formerr(Some(question), qtype));
+        };
+        let Some(rdlen) = u16_at(q, end + 8) else {
+            return Err(formerr(Some(question), qtype));
+        };
+        at = end + 10 + rdlen as usize;
+        if at > q.len() {
+            return Err(formerr(Some(question), qtype));
+        }
+    }
+    let mut edns = None;
+    for _ in 0..counts[2] {
+        let start = at;
+        let Some(end) = skip_name(q, at) else {
+            return Err(formerr(Some(question), qtype));
+        };
+        let (Some(t), Some(class), Some(rdlen)) =
+            (u16_at(q, end), u16_at(q, end + 2), u16_at(q, end + 8))
+        else {
+            return Err(formerr(Some(question), qtype));
+        };
+        let rdata_at = end + 10;
+        at = rdata_at + rdlen as usize;
+        if at > q.len() {
+            return Err(formerr(Some(question), qtype));
+        }
+        if t != rtype::OPT {
+            continue;
+        }
+        if edns.is_some() || end != start + 1 {
+            return Err(formerr(Some(question), qtype));
+        }
+        let ttl = [q[end + 4], q[end + 5], q[end + 6], q[end + 7]];
+        let mut e = Edns {
+            udp_size: class,
+            version: ttl[1],
+            dnssec_ok: ttl[2] & 0x80 != 0,
+            ecs: None,
+        };
+        let mut o = rdata_at;
+        while o + 4 <= at {
+            let (code, len) = (
+                u16_at(q, o).unwrap_or(0),
+                u16_at(q, o + 2).unwrap_or(0) as usize,
+            );
+            let data = q.get(o + 4..o + 4 + len).filter(|_| o + 4 + len <= at);
+            let Some(data) = data else {
+                return Err(formerr(Some(question), qtype));
+            };
+            if code == 8 {
+                e.ecs = parse_ecs(data);
+            }
+            o += 4 + len;
+        }
+        edns = Some(e);
+    }
+    Ok(Query {
+        id,
+        copy_flags: copy,
+        question,
+        key,
+        key_len,
+        qtype,
+        qclass,
+        edns,
+    })
+}
+
+/// EDNS Client Subnet (RFC 7871 §6): family, source prefix, scope, address octets.
+fn parse_ecs(data: &[u8]) -> Option<(u16, u8, IpAddr)> {
+    let family = u16_at(data, 0)?;
+    let source = *data.get(2)?;
+    let addr = data.get(4..)?;
+    if addr.len() != (source as usize).div_ceil(8) {
+        return None;
+    }
+    match family {
+        1 if source <= 32 => {
+            let mut b = [0u8; 4];
+            b[..addr.len()].copy_from_slice(addr);
+            Some((1, source, IpAddr::V4(Ipv4Addr::from(b))))
+        }
+        2 if source <= 128 => {
+            let mut b = [0u8; 16];
+            b[..addr.len()].copy_from_slice(addr);
+            Some((2, source, IpAddr::V6(Ipv6Addr::from(b))))
+        }
+        _ => None,
+    }
+}
+
+/// Answers `query` from a client at `src` into `out` (at least 65535 octets for TCP; for UDP at least the
+/// snapshot's `max_udp`). `None`: send nothing.
+pub fn answer(
+    snap: &Snapshot,
+    query: &[u8],
+    src: IpAddr,
+    transport: Transport,
+    picker: &mut Picker,
+    out: &mut [u8],
+) -> Option<Outcome> {
+    let q = match parse(query) {
+        Ok(q) => q,
+        Err(Bad::Silent) => return None,
+        Err(Bad::Rcode {
+            id,
+            copy_flags,
+            rcode,
+            question,
+            qtype,
+        }) => {
+            return Some(short(
+                out, id, copy_flags, rcode, question, qtype, None, None,
+            ));
+        }
+    };
+    let edns_reply = q.edns.map(|e| (e, snap.max_udp));
+    if let Some(e) = q.edns
+        && e.version > 0
+    {
+        return Some(short(
+            out,
+            q.id,
+            q.copy_flags,
+            rcode::BADVERS,
+            Some(q.question),
+            q.qtype,
+            edns_reply,
+            None,
+        ));
+    }
+    // The view: by the client's address, or by its ECS subnet when it comes from a trusted resolver.
+    let mut ecs_used = None;
+    let mut client = src;
+    if let (
+        Some(trusted),
+        Some(Edns {
+            ecs: Some((family, source, addr)),
+            ..
+        }),
+    ) = (&snap.ecs_trusted, q.edns)
+        && trusted.select(src).is_some()
+    {
+        client = addr;
+        ecs_used = Some((family, source, addr));
+    }
+    let Some(view_idx) = snap.matcher.select(client) else {
+        return Some(short(
+            out,
+            q.id,
+            q.copy_flags,
+            rcode::REFUSED,
+            Some(q.question),
+            q.qtype,
+            edns_reply,
+            ecs_used,
+        ));
+    };
+    let view = &snap.views[view_idx];
+    let key = &q.key[..q.key_len];
+    if q.qclass != 1 || q.qtype == rtype::AXFR || q.qtype == rtype::IXFR {
+        return Some(short_in(
+            out,
+            &q,
+            rcode::REFUSED,
+            edns_reply,
+            ecs_used,
+            Some(view_idx),
+        ));
+    }
+    let prepared_idx = match view.names.get(key) {
+        Some(entry) if !entry.cut && q.qtype == rtype::ANY => Some(view.any),
+        Some(entry) => Some(entry.for_type(q.qtype)),
+        None => {
+            // The closest encloser: a wildcard below it synthesizes; a zone cut refers; else NXDOMAIN.
+            let mut found = None;
+            let mut name = key;
+            while let Some(parent) = crate::name::parent(name) {
+                if let Some(entry) = view.names.get(parent) {
+                    found = Some(if entry.cut {
+                        entry.otherwise
+                    } else if let Some(w) = view.wildcards.get(parent) {
+                        if q.qtype == rtype::ANY {
+                            view.any
+                        } else {
+                            w.for_type(q.qtype)
+                        }
+                    } else {
+                        view.zones[entry.zone as usize].nxdomain
+                    });
+                    break;
+                }
+                name = parent;
+            }
+            found
+        }
+    };
+    let Some(idx) = prepared_idx else {
+        return Some(short_in(
+            out,
+            &q,
+            rcode::REFUSED,
+            edns_reply,
+            ecs_used,
+            Some(view_idx),
+        ));
+    };
+    let p = &view.prepared[idx as usize];
+    Some(write(
+        out,
+        &q,
+        p,
+        transport,
+        edns_reply,
+        ecs_used,
+        snap.rotation,
+        picker,
+        view_idx,
+    ))
+}
+
+fn header(
+    out: &mut [u8],
+    id: [u8; 2],
+    copy_flags: u8,
+    aa: bool,
+    tc: bool,
+    rcode: u16,
+    counts: [u16; 4],
+) {
+    out[0..2].copy_from_slice(&id);
+    out[2] = 0x80 | (aa as u8) << 2 | (tc as u8) << 1 | (copy_flags & 0x01);
+    out[3] = (copy_flags & 0x10) | (rcode & 0x0f) as u8;
+    for (i, c) in counts.iter().enumerate() {
+        out[4 + 2 * i..6 + 2 * i].copy_from_slice(&c.to_be_bytes());
+    }
+}
+
+/// Appends the OPT record at `at`; returns its length.
+fn opt(
+    out: &mut [u8],
+    at: usize,
+    edns: (Edns, u16),
+    rcode: u16,
+    ecs: Option<(u16, u8, IpAddr)>,
+) -> usize {
+    let (e, our_size) = edns;
+    let ecs_len = ecs
+        .map(|(_, source, _)| 4 + (source as usize).div_ceil(8))
+        .unwrap_or(0);
+    let rec = &mut out[at..at + 11 + if ecs_len > 0 { 4 + ecs_len } else { 0 }];
+    rec[0] = 0;
+    rec[1..3].copy_from_slice(&rtype::OPT.to_be_bytes());
+    rec[3..5].copy_from_slice(&our_size.to_be_bytes());
+    rec[5] = (rcode >> 4) as u8;
+    rec[6] = 0; // version 0
+    rec[7] = if e.dnssec_ok { 0x80 } else { 0 };
+    rec[8] = 0;
+    let rdlen = if ecs_len > 0 { 4 + ecs_len } else { 0 } as u16;
+    rec[9..11].copy_from_slice(&rdlen.to_be_bytes());
+    if let Some((family, source, addr)) = ecs {
+        rec[11..13].copy_from_slice(&8u16.to_be_bytes());
+        rec[13..15].copy_from_slice(&(ecs_len as u16).to_be_bytes());
+        rec[15..17].copy_from_slice(&family.to_be_bytes());
+        rec[17] = source;
+        rec[18] = source; // SCOPE: the answer was chosen by the whole source prefix (RFC 7871 §7.2.1)
+        let octets = (source as usize).div_ceil(8);
+        match addr {
+            IpAddr::V4(a) => rec[19..19 + octets].copy_from_slice(&a.octets()[..octets]),
+            IpAddr::V6(a) => rec[19..19 + octets].copy_from_slice(&a.octets()[..octets]),
+        }
+    }
+    rec.len()
+}
+
+#[allow(clippy::too_many_arguments)]
+fn short(
+    out: &mut [u8],
+    id: [u8; 2],
+    copy_flags: u8,
+    rcode: u16,
+    question: Option<&[u8]>,
+    qtype: u16,
+    edns: Option<(Edns, u16)>,
+    ecs: Option<(u16, u8, IpAddr)>,
+) -> Outcome {
+    let qd = question.is_some() as u16;
+    header(
+        out,
+        id,
+        copy_flags,
+        false,
+        false,
+        rcode,
+        [qd, 0, 0, edns.is_some() as u16],
+    );
+    let mut len = 12;
+    if let Some(qs) = question {
+        out[12..12 + qs.len()].copy_from_slice(qs);
+        len += qs.len();
+    }
+    if let Some(e) = edns {
+        len += opt(out, len, e, rcode, ecs);
+    }
+    Outcome {
+        len,
+        view: None,
+        rcode,
+        qtype,
+        truncated: false,
+    }
+}
+
+fn short_in(
+    out: &mut [u8],
+    q: &Query<'_>,
+    rcode: u16,
+    edns: Option<(Edns, u16)>,
+    ecs: Option<(u16, u8, IpAddr)>,
+    view: Option<usize>,
+) -> Outcome {
+    let mut o = short(
+        out,
+        q.id,
+        q.copy_flags,
+        rcode,
+        Some(q.question),
+        q.qtype,
+        edns,
+        ecs,
+    );
+    o.view = view.map(|v| v as u16);
+    o
+}
+
+#[allow(clippy::too_many_arguments)]
+fn write(
+    out: &mut [u8],
+    q: &Query<'_>,
+    p: &Prepared,
+    transport: Transport,
+    edns: Option<(Edns, u16)>,
+    ecs: Option<(u16, u8, IpAddr)>,
+    rotation: Rotation,
+    picker: &mut Picker,
+    view: usize,
+) -> Outcome {
+    let ecs_len = ecs
+        .map(|(_, s, _)| 8 + (s as usize).div_ceil(8))
+        .unwrap_or(0);
+    let opt_len = if edns.is_some() { 11 + ecs_len } else { 0 };
+    let limit = match (transport, edns) {
+        (Transport::Tcp, _) => 65535,
+        (Transport::Udp, None) => 512,
+        (Transport::Udp, Some((e, ours))) => e.udp_size.clamp(512, ours.max(512)) as usize,
+    };
+    let fixed = 12 + q.question.len() + opt_len;
+    let (body_len, ar, tc) = if fixed + p.body.len() <= limit {
+        (p.body.len(), p.ar, false)
+    } else if fixed + p.cut as usize <= limit {
+        (p.cut as usize, 0, false)
+    } else {
+        (0, 0, true)
+    };
+    let (an, ns) = if tc { (0, 0) } else { (p.an, p.ns) };
+    let rcode = p.rcode as u16;
+    header(
+        out,
+        q.id,
+        q.copy_flags,
+        p.aa,
+        tc,
+        rcode,
+        [1, an, ns, ar + edns.is_some() as u16],
+    );
+    let qs = q.question;
+    out[12..12 + qs.len()].copy_from_slice(qs);
+    let body_at = 12 + qs.len();
+    out[body_at..body_at + body_len].copy_from_slice(&p.body[..body_len]);
+    if let Some(r) = p.rotate
+        && !tc
+        && rotation != Rotation::None
+    {
+        permute(
+            &mut out[body_at..body_at + body_len],
+            &p.body,
+            r,
+            rotation,
+            picker,
+        );
+    }
+    let mut len = body_at + body_len;
+    if let Some(e) = edns {
+        len += opt(out, len, e, rcode, ecs);
+    }
+    Outcome {
+        len,
+        view: Some(view as u16),
+        rcode,
+        qtype: q.qtype,
+        truncated: tc,
+    }
+}
+
+/// Writes the records of a load-balanced RRset in a new order: a random permutation, or the next rotation.
+fn permute(
+    dst: &mut [u8],
+    src: &[u8],
+    r: crate::build::Rotate,
+    rotation: Rotation,
+    picker: &mut Picker,
+) {
+    let (off, len, count) = (r.offset as usize, r.len as usize, r.count as usize);
+    let mut order = [0u8; 64];
+    let n = count.min(order.len());
+    for (i, o) in order.iter_mut().enumerate().take(n) {
+        *o = i as u8;
+    }
+    match rotation {
+        Rotation::Shuffle => {
+            for i in (1..n).rev() {
+                let j = (picker.next() % (i as u64 + 1)) as usize;
+                order.swap(i, j);
+            }
+        }
+        Rotation::RoundRobin => {
+            picker.turn = picker.turn.wrapping_add(1);
+            order[..n].rotate_left((picker.turn % n as u64) as usize);
+        }
+        Rotation::None => {}
+    }
+    for (slot, &from) in order[..n].iter().enumerate() {
+        let from = off + from as usize * len;
+        dst[off + slot * len..off + (slot + 1) * len].copy_from_slice(&src[from..from + len]);
+    }
+}

@@ -1,0 +1,94 @@
+//! From a deployment (and the master files it or the command line names) to a [`Snapshot`]: plan the
+//! deployment, turn each view's planned zones into [`Zone`]s, let master files replace or add zones per view,
+//! and compile. Either the whole snapshot is built or an error says what is wrong; nothing half-built is served.
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+
+use lyncdns_model::Deployment;
+
+use crate::build::{BuildError, Options, Snapshot, ViewInput};
+use crate::record::Zone;
+use crate::zonefile::{self, ZoneFileError};
+
+/// Why a deployment cannot be served.
+#[derive(Debug, thiserror::Error)]
+pub enum LoadError {
+    /// A master file is unreadable or wrong.
+    #[error(transparent)]
+    ZoneFile(#[from] ZoneFileError),
+    /// The data cannot be compiled.
+    #[error(transparent)]
+    Build(#[from] BuildError),
+    /// `--zone VIEW=FILE` names no view.
+    #[error("--zone {view}={file}: there is no view named `{view}` (views: {views})")]
+    UnknownView {
+        /// The view given.
+        view: String,
+        /// The file.
+        file: String,
+        /// The views.
+        views: String,
+    },
+}
+
+/// Builds the snapshot of `d`. `base` resolves relative zone-file paths of the deployment file; `extra` are
+/// `(view, file)` pairs from the command line.
+pub fn snapshot(
+    d: &Deployment,
+    base: &Path,
+    extra: &[(String, PathBuf)],
+) -> Result<Snapshot, LoadError> {
+    let plan = lyncdns_plan::plan(d);
+    let mut files: BTreeMap<&str, Vec<PathBuf>> = BTreeMap::new();
+    for (view, paths) in &d.serve.zone_files {
+        files
+            .entry(view.as_str())
+            .or_default()
+            .extend(paths.iter().map(|p| base.join(p)));
+    }
+    for (view, path) in extra {
+        if plan.view(view).is_none() {
+            let views = plan
+                .views
+                .iter()
+                .map(|v| v.name.as_str())
+                .collect::<Vec<_>>()
+                .join(", ");
+            return Err(LoadError::UnknownView {
+                view: view.clone(),
+                file: path.display().to_string(),
+                views,
+            });
+        }
+        files.entry(view.as_str()).or_default().push(path.clone());
+    }
+    let mut views = Vec::new();
+    for v in &plan.views {
+        let mut zones: Vec<Zone> = v.zones.iter().map(Zone::from_plan).collect();
+        for path in files.get(v.name.as_str()).into_iter().flatten() {
+            let zone = zonefile::load(path)?;
+            match zones
+                .iter_mut()
+                .find(|z| z.apex == zone.apex && z.source == "plan")
+            {
+                Some(planned) => {
+                    tracing::info!(view = %v.name, zone = %crate::name::Display(&zone.apex), file = %path.display(), "a zone file replaces the planned zone");
+                    *planned = zone;
+                }
+                None => zones.push(zone),
+            }
+        }
+        views.push(ViewInput {
+            name: v.name.clone(),
+            clients: v.clients.clone(),
+            zones,
+        });
+    }
+    let options = Options {
+        max_udp: d.serve.max_udp_payload,
+        rotation: d.serve.rotation,
+        ecs_trusted: d.serve.ecs_trusted.clone(),
+    };
+    Ok(Snapshot::build(views, &options)?)
+}
