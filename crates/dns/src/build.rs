@@ -387,8 +387,7 @@ fn entry_for(
 ) -> Result<Entry, BuildError> {
     let types = &ix.owners[owner].1;
     let mut prepared: Vec<(u16, u32)> = Vec::new();
-    let otherwise;
-    if types.contains(&rtype::CNAME) {
+    let otherwise = if types.contains(&rtype::CNAME) {
         // The CNAME itself, the chain's answer for every type at its end, and the chain plus the end's negative
         // answer for every other type (RFC 1034 §4.3.2, RFC 6604).
         let p = chase(ix, owner, Some(rtype::CNAME), synth)?;
@@ -404,15 +403,15 @@ fn entry_for(
             prepared.push((t, push(out, p)));
         }
         let p = chase(ix, owner, None, synth)?;
-        otherwise = push(out, p);
+        push(out, p)
     } else {
         for &t in types {
             let p = chase(ix, owner, Some(t), synth)?;
             prepared.push((t, push(out, p)));
         }
         // NODATA: the zone's prepared answer, whose SOA owner is written in full, fits any question name.
-        otherwise = out.zones[zi as usize].nodata;
-    }
+        out.zones[zi as usize].nodata
+    };
     Ok(Entry {
         zone: zi,
         types: prepared.into_boxed_slice(),

@@ -3,6 +3,7 @@
 
 mod output;
 mod plan;
+mod serve;
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -25,6 +26,9 @@ enum Command {
     /// Every DNS record each view needs, why, and the certificate names; as a table, JSON, zone files, BIND views
     /// or PowerShell for Windows DNS.
     Plan(plan::PlanArgs),
+    /// Serve the deployment's DNS: a split-horizon authoritative server (views by client address, DNS load
+    /// balancing, hot reload on SIGHUP, Prometheus metrics).
+    Serve(serve::ServeArgs),
 }
 
 /// Reads a deployment file, or the embedded example when `path` is `None`.
@@ -42,19 +46,26 @@ fn load_deployment(path: Option<&PathBuf>) -> anyhow::Result<lyncdns_model::Depl
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
-    let filter = cli
+    // A server reports its listeners and reloads; a one-shot command only warnings. An empty RUST_LOG counts as
+    // unset.
+    let default = match cli.command {
+        Command::Serve(_) => "info",
+        Command::Plan(_) => "warn",
+    };
+    let directives = cli
         .log
         .clone()
-        .map(tracing_subscriber::EnvFilter::new)
-        .unwrap_or_else(|| {
-            tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "warn".into())
-        });
+        .or_else(|| std::env::var("RUST_LOG").ok())
+        .filter(|s| !s.trim().is_empty());
+    let filter = tracing_subscriber::EnvFilter::new(directives.as_deref().unwrap_or(default));
     tracing_subscriber::fmt()
         .with_env_filter(filter)
         .with_writer(std::io::stderr)
+        .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
         .init();
     let result = match &cli.command {
         Command::Plan(args) => plan::run(args),
+        Command::Serve(args) => serve::run(args),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

@@ -1,1 +1,272 @@
-//! I/O shell (filled below).
+//! The I/O shell around [`crate::answer`]: listeners, workers, reload and metrics. Nothing here decides what
+//! an answer says.
+//!
+//! - [`udp`]: per-worker `SO_REUSEPORT` sockets on plain threads, batched with `recvmmsg`/`sendmmsg`.
+//! - [`tcp`]: RFC 7766 connections on tokio.
+//! - [`metrics`]: counters and the Prometheus text format, served on `/metrics`.
+//!
+//! The data is an immutable [`Snapshot`] behind an [`ArcSwap`]: [`Server::reload`] swaps in a fully built new
+//! one; a worker loads the pointer once per batch (UDP) or per query (TCP), so every answer comes entirely from
+//! the old or entirely from the new data, and readers never wait for a lock.
+
+pub mod metrics;
+pub mod tcp;
+pub mod udp;
+
+use std::io;
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::thread::JoinHandle;
+use std::time::Duration;
+
+use arc_swap::ArcSwap;
+use tokio::sync::watch;
+
+use crate::build::Snapshot;
+use metrics::{Global, Stats};
+
+/// How the server listens.
+#[derive(Debug, Clone)]
+pub struct Config {
+    /// DNS listeners (UDP and TCP on each); port 0 picks a free port (the same one for UDP and TCP).
+    pub dns: Vec<SocketAddr>,
+    /// UDP workers per listener.
+    pub workers: usize,
+    /// Prometheus listener.
+    pub metrics: Option<SocketAddr>,
+    /// Log every query.
+    pub query_log: bool,
+    /// TCP idle timeout.
+    pub tcp_idle: Duration,
+    /// TCP connection limit.
+    pub tcp_max: usize,
+}
+
+/// State shared by every worker.
+pub struct Shared {
+    /// The current data.
+    pub data: ArcSwap<Snapshot>,
+    /// Set to stop the UDP workers.
+    pub stop: AtomicBool,
+    /// Log every query.
+    pub query_log: bool,
+    /// TCP idle timeout.
+    pub tcp_idle: Duration,
+    /// TCP connection limit.
+    pub tcp_max: usize,
+    /// Server-wide counters.
+    pub global: Global,
+}
+
+/// A running server.
+pub struct Server {
+    shared: Arc<Shared>,
+    udp: Vec<JoinHandle<()>>,
+    udp_stats: Vec<Arc<Stats>>,
+    tcp_stats: Arc<Stats>,
+    tasks: Vec<tokio::task::JoinHandle<()>>,
+    stop_tx: watch::Sender<bool>,
+    /// The DNS addresses actually bound (ports resolved).
+    pub dns_addrs: Vec<SocketAddr>,
+    /// The metrics address actually bound.
+    pub metrics_addr: Option<SocketAddr>,
+}
+
+/// The question name of a query, for logs (`?` if it cannot be read).
+pub fn question_name(query: &[u8]) -> String {
+    let mut at = 12;
+    let mut wire = Vec::new();
+    while let Some(&len) = query.get(at) {
+        if len & 0xc0 != 0 || wire.len() + len as usize + 1 > 255 {
+            return "?".into();
+        }
+        let Some(label) = query.get(at..at + 1 + len as usize) else {
+            return "?".into();
+        };
+        wire.extend_from_slice(label);
+        at += 1 + len as usize;
+        if len == 0 {
+            return crate::name::to_text(&wire);
+        }
+    }
+    "?".into()
+}
+
+impl Server {
+    /// Binds every listener and starts serving `snapshot`. Must be called inside a tokio runtime.
+    pub async fn start(snapshot: Snapshot, config: Config) -> io::Result<Server> {
+        let shared = Arc::new(Shared {
+            data: ArcSwap::from_pointee(snapshot),
+            stop: AtomicBool::new(false),
+            query_log: config.query_log,
+            tcp_idle: config.tcp_idle,
+            tcp_max: config.tcp_max.max(1),
+            global: Global::default(),
+        });
+        shared
+            .global
+            .records
+            .store(records(&shared.data.load()), Ordering::Relaxed);
+        let (stop_tx, stop_rx) = watch::channel(false);
+        let tcp_stats = Arc::new(Stats::default());
+        let mut server = Server {
+            shared: shared.clone(),
+            udp: Vec::new(),
+            udp_stats: Vec::new(),
+            tcp_stats: tcp_stats.clone(),
+            tasks: Vec::new(),
+            stop_tx,
+            dns_addrs: Vec::new(),
+            metrics_addr: None,
+        };
+        for requested in &config.dns {
+            // The first UDP socket fixes the port (when 0 was asked for); TCP and the other workers use it.
+            let first = udp::bind(*requested)?;
+            let addr = first.local_addr()?;
+            let mut sockets = vec![first];
+            for _ in 1..config.workers.max(1) {
+                sockets.push(udp::bind(addr)?);
+            }
+            let listener = tcp_listener(addr)?;
+            for (i, socket) in sockets.into_iter().enumerate() {
+                let stats = Arc::new(Stats::default());
+                server.udp_stats.push(stats.clone());
+                let shared = shared.clone();
+                let seed = (addr.port() as u64) << 32 | i as u64 | 0x9e37_79b9_0000_0000;
+                let handle = std::thread::Builder::new()
+                    .name(format!("udp-{addr}-{i}"))
+                    .spawn(move || udp::run(socket, shared, stats, seed))?;
+                server.udp.push(handle);
+            }
+            server.tasks.push(tokio::spawn(tcp::accept(
+                listener,
+                shared.clone(),
+                tcp_stats.clone(),
+                stop_rx.clone(),
+            )));
+            tracing::info!(%addr, workers = config.workers.max(1), "DNS listening on UDP and TCP");
+            server.dns_addrs.push(addr);
+        }
+        if let Some(addr) = config.metrics {
+            let listener = tokio::net::TcpListener::bind(addr).await?;
+            let bound = listener.local_addr()?;
+            let blocks: Vec<Arc<Stats>> = server
+                .udp_stats
+                .iter()
+                .cloned()
+                .chain([tcp_stats])
+                .collect();
+            server.tasks.push(tokio::spawn(serve_metrics(
+                listener,
+                shared.clone(),
+                blocks,
+                stop_rx,
+            )));
+            tracing::info!(addr = %bound, "metrics listening on /metrics");
+            server.metrics_addr = Some(bound);
+        }
+        Ok(server)
+    }
+
+    /// Swaps in a new, fully built snapshot.
+    pub fn reload(&self, snapshot: Snapshot) {
+        let n = records(&snapshot);
+        self.shared.data.store(Arc::new(snapshot));
+        self.shared.global.records.store(n, Ordering::Relaxed);
+        self.shared.global.reload_ok.fetch_add(1, Ordering::Relaxed);
+    }
+
+    /// Counts a reload that failed (the old data keeps serving).
+    pub fn reload_failed(&self) {
+        self.shared
+            .global
+            .reload_failed
+            .fetch_add(1, Ordering::Relaxed);
+    }
+
+    /// The metrics text, as `/metrics` serves it.
+    pub fn metrics_text(&self) -> String {
+        let blocks: Vec<Arc<Stats>> = self
+            .udp_stats
+            .iter()
+            .cloned()
+            .chain([self.tcp_stats.clone()])
+            .collect();
+        metrics_text(&self.shared, &blocks)
+    }
+
+    /// Stops every listener and waits for the workers.
+    pub async fn shutdown(self) {
+        self.shared.stop.store(true, Ordering::Relaxed);
+        let _ = self.stop_tx.send(true);
+        for t in self.tasks {
+            let _ = t.await;
+        }
+        let udp = self.udp;
+        let _ = tokio::task::spawn_blocking(move || {
+            for h in udp {
+                let _ = h.join();
+            }
+        })
+        .await;
+        tracing::info!("DNS server stopped");
+    }
+}
+
+fn records(s: &Snapshot) -> u64 {
+    s.views.iter().map(|v| v.records as u64).sum()
+}
+
+fn tcp_listener(addr: SocketAddr) -> io::Result<tokio::net::TcpListener> {
+    use socket2::{Domain, Protocol, Socket, Type};
+    let socket = Socket::new(Domain::for_address(addr), Type::STREAM, Some(Protocol::TCP))?;
+    if addr.is_ipv6() {
+        socket.set_only_v6(true)?;
+    }
+    socket.set_reuse_address(true)?;
+    socket.set_nonblocking(true)?;
+    socket.bind(&addr.into())?;
+    socket.listen(1024)?;
+    tokio::net::TcpListener::from_std(socket.into())
+}
+
+fn metrics_text(shared: &Shared, blocks: &[Arc<Stats>]) -> String {
+    let snap = shared.data.load();
+    let views: Vec<String> = snap.views.iter().map(|v| v.name.clone()).collect();
+    let refs: Vec<&Stats> = blocks.iter().map(|b| b.as_ref()).collect();
+    metrics::render(&refs, &shared.global, &views)
+}
+
+async fn serve_metrics(
+    listener: tokio::net::TcpListener,
+    shared: Arc<Shared>,
+    blocks: Vec<Arc<Stats>>,
+    mut stop: watch::Receiver<bool>,
+) {
+    use axum::routing::get;
+    let app = axum::Router::new().route(
+        "/metrics",
+        get(move || {
+            let text = metrics_text(&shared, &blocks);
+            async move {
+                (
+                    [(
+                        axum::http::header::CONTENT_TYPE,
+                        "text/plain; version=0.0.4",
+                    )],
+                    text,
+                )
+            }
+        }),
+    );
+    let shutdown = async move {
+        let _ = stop.changed().await;
+    };
+    if let Err(e) = axum::serve(listener, app)
+        .with_graceful_shutdown(shutdown)
+        .await
+    {
+        tracing::error!(error = %e, "metrics endpoint failed");
+    }
+}

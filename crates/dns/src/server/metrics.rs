@@ -1,0 +1,213 @@
+//! Counters for the Prometheus `/metrics` endpoint.
+//!
+//! Each UDP worker owns a [`Stats`] block that only it writes (so counting costs an uncontended relaxed add and
+//! never a lock); TCP connections share one block. A scrape sums the blocks and renders the text format.
+
+use std::fmt::Write;
+use std::sync::atomic::{AtomicI64, AtomicU64, Ordering::Relaxed};
+
+use crate::answer::{Outcome, rcode};
+use crate::record::rtype;
+
+/// Views counted by index; queries answered by a view beyond this are counted under the last slot.
+pub const MAX_VIEWS: usize = 64;
+/// The slot for queries no view answered (REFUSED before view selection, FORMERR, …).
+const NO_VIEW: usize = MAX_VIEWS;
+const QTYPES: [u16; 11] = [
+    rtype::A,
+    rtype::AAAA,
+    rtype::SRV,
+    rtype::CNAME,
+    rtype::SOA,
+    rtype::NS,
+    rtype::TXT,
+    rtype::MX,
+    rtype::PTR,
+    rtype::ANY,
+    rtype::HINFO,
+];
+const N_QTYPES: usize = QTYPES.len() + 1;
+const RCODES: [u16; 7] = [
+    rcode::NOERROR,
+    rcode::FORMERR,
+    rcode::SERVFAIL,
+    rcode::NXDOMAIN,
+    rcode::NOTIMP,
+    rcode::REFUSED,
+    rcode::BADVERS,
+];
+const N_RCODES: usize = RCODES.len() + 1;
+/// Upper bounds of the latency histogram, in microseconds.
+pub const LATENCY_BOUNDS_US: [u64; 10] = [1, 2, 5, 10, 20, 50, 100, 500, 1000, 10_000];
+
+/// UDP or TCP.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Proto {
+    /// UDP.
+    Udp = 0,
+    /// TCP.
+    Tcp = 1,
+}
+
+/// One block of counters.
+pub struct Stats {
+    queries: Box<[AtomicU64]>,
+    truncated: AtomicU64,
+    latency: [AtomicU64; LATENCY_BOUNDS_US.len() + 1],
+    latency_sum_ns: AtomicU64,
+}
+
+impl Default for Stats {
+    fn default() -> Self {
+        Stats {
+            queries: (0..2 * (MAX_VIEWS + 1) * N_QTYPES * N_RCODES)
+                .map(|_| AtomicU64::new(0))
+                .collect(),
+            truncated: AtomicU64::new(0),
+            latency: Default::default(),
+            latency_sum_ns: AtomicU64::new(0),
+        }
+    }
+}
+
+fn qtype_slot(t: u16) -> usize {
+    QTYPES.iter().position(|q| *q == t).unwrap_or(QTYPES.len())
+}
+
+fn rcode_slot(r: u16) -> usize {
+    RCODES.iter().position(|q| *q == r).unwrap_or(RCODES.len())
+}
+
+impl Stats {
+    /// Counts one answered query.
+    #[inline]
+    pub fn count(&self, proto: Proto, o: &Outcome) {
+        let view = o
+            .view
+            .map(|v| (v as usize).min(MAX_VIEWS - 1))
+            .unwrap_or(NO_VIEW);
+        let i = ((proto as usize * (MAX_VIEWS + 1) + view) * N_QTYPES + qtype_slot(o.qtype))
+            * N_RCODES
+            + rcode_slot(o.rcode);
+        self.queries[i].fetch_add(1, Relaxed);
+        if o.truncated {
+            self.truncated.fetch_add(1, Relaxed);
+        }
+    }
+
+    /// Records that `n` queries took `elapsed_ns` in all (a batch); each is counted at the batch's mean time.
+    #[inline]
+    pub fn latency(&self, n: u64, elapsed_ns: u64) {
+        if n == 0 {
+            return;
+        }
+        let each_us = elapsed_ns / n / 1000;
+        let slot = LATENCY_BOUNDS_US
+            .iter()
+            .position(|b| each_us < *b)
+            .unwrap_or(LATENCY_BOUNDS_US.len());
+        self.latency[slot].fetch_add(n, Relaxed);
+        self.latency_sum_ns.fetch_add(elapsed_ns, Relaxed);
+    }
+}
+
+/// Server-wide counters.
+#[derive(Default)]
+pub struct Global {
+    /// Open TCP connections.
+    pub tcp_open: AtomicI64,
+    /// TCP connections accepted.
+    pub tcp_accepted: AtomicU64,
+    /// TCP connections refused at the limit.
+    pub tcp_rejected: AtomicU64,
+    /// Successful reloads.
+    pub reload_ok: AtomicU64,
+    /// Failed reloads (the old data kept serving).
+    pub reload_failed: AtomicU64,
+    /// Records served, by the current snapshot.
+    pub records: AtomicU64,
+}
+
+/// Renders the Prometheus text exposition of `blocks` and `global`; `views` names the view indexes.
+pub fn render(blocks: &[&Stats], global: &Global, views: &[String]) -> String {
+    let mut out = String::new();
+    out.push_str("# HELP lyncdns_queries_total DNS queries answered, by transport, view, query type and response code.\n# TYPE lyncdns_queries_total counter\n");
+    for proto in [Proto::Udp, Proto::Tcp] {
+        for view in 0..=MAX_VIEWS {
+            for (qi, qname) in QTYPES
+                .iter()
+                .map(|t| rtype::name(*t))
+                .chain(["OTHER".to_owned()])
+                .enumerate()
+            {
+                for (ri, rname) in RCODES
+                    .iter()
+                    .map(|r| rcode::name(*r))
+                    .chain(["OTHER"])
+                    .enumerate()
+                {
+                    let i =
+                        ((proto as usize * (MAX_VIEWS + 1) + view) * N_QTYPES + qi) * N_RCODES + ri;
+                    let n: u64 = blocks.iter().map(|b| b.queries[i].load(Relaxed)).sum();
+                    if n == 0 {
+                        continue;
+                    }
+                    let vname = if view == NO_VIEW {
+                        "-"
+                    } else {
+                        views.get(view).map(String::as_str).unwrap_or("?")
+                    };
+                    let transport = if proto == Proto::Udp { "udp" } else { "tcp" };
+                    let _ = writeln!(
+                        out,
+                        "lyncdns_queries_total{{transport=\"{transport}\",view=\"{vname}\",qtype=\"{qname}\",rcode=\"{rname}\"}} {n}"
+                    );
+                }
+            }
+        }
+    }
+    let truncated: u64 = blocks.iter().map(|b| b.truncated.load(Relaxed)).sum();
+    let _ = writeln!(
+        out,
+        "# HELP lyncdns_truncated_total UDP answers sent with TC set.\n# TYPE lyncdns_truncated_total counter\nlyncdns_truncated_total {truncated}"
+    );
+    out.push_str("# HELP lyncdns_answer_duration_seconds Time to answer a query (batch mean on UDP).\n# TYPE lyncdns_answer_duration_seconds histogram\n");
+    let mut cumulative = 0u64;
+    for (i, bound) in LATENCY_BOUNDS_US.iter().enumerate() {
+        cumulative += blocks
+            .iter()
+            .map(|b| b.latency[i].load(Relaxed))
+            .sum::<u64>();
+        let _ = writeln!(
+            out,
+            "lyncdns_answer_duration_seconds_bucket{{le=\"{}\"}} {cumulative}",
+            *bound as f64 / 1e6
+        );
+    }
+    cumulative += blocks
+        .iter()
+        .map(|b| b.latency[LATENCY_BOUNDS_US.len()].load(Relaxed))
+        .sum::<u64>();
+    let sum_ns: u64 = blocks.iter().map(|b| b.latency_sum_ns.load(Relaxed)).sum();
+    let _ = writeln!(
+        out,
+        "lyncdns_answer_duration_seconds_bucket{{le=\"+Inf\"}} {cumulative}\nlyncdns_answer_duration_seconds_sum {}\nlyncdns_answer_duration_seconds_count {cumulative}",
+        sum_ns as f64 / 1e9
+    );
+    let g = |a: &AtomicU64| a.load(Relaxed);
+    let _ = write!(
+        out,
+        "# HELP lyncdns_tcp_connections Open TCP connections.\n# TYPE lyncdns_tcp_connections gauge\nlyncdns_tcp_connections {}\n\
+         # HELP lyncdns_tcp_connections_total TCP connections accepted.\n# TYPE lyncdns_tcp_connections_total counter\nlyncdns_tcp_connections_total {}\n\
+         # HELP lyncdns_tcp_rejected_total TCP connections closed at once because the limit was reached.\n# TYPE lyncdns_tcp_rejected_total counter\nlyncdns_tcp_rejected_total {}\n\
+         # HELP lyncdns_reloads_total Reloads, by result.\n# TYPE lyncdns_reloads_total counter\nlyncdns_reloads_total{{result=\"ok\"}} {}\nlyncdns_reloads_total{{result=\"failed\"}} {}\n\
+         # HELP lyncdns_records Records served.\n# TYPE lyncdns_records gauge\nlyncdns_records {}\n",
+        global.tcp_open.load(Relaxed),
+        g(&global.tcp_accepted),
+        g(&global.tcp_rejected),
+        g(&global.reload_ok),
+        g(&global.reload_failed),
+        g(&global.records),
+    );
+    out
+}

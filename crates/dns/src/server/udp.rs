@@ -1,0 +1,257 @@
+//! UDP workers: one thread and one `SO_REUSEPORT` socket per worker, so the kernel spreads queries over them
+//! without a shared queue; on Linux each worker receives and sends in batches (`recvmmsg`/`sendmmsg`), loading
+//! the current snapshot once per batch (every answer of a batch comes from one snapshot).
+
+use std::io;
+use std::net::{IpAddr, SocketAddr, UdpSocket};
+use std::sync::Arc;
+use std::sync::atomic::Ordering;
+use std::time::{Duration, Instant};
+
+use socket2::{Domain, Protocol, Socket, Type};
+
+use super::Shared;
+use super::metrics::{Proto, Stats};
+use crate::answer::{Picker, Transport, answer};
+
+/// How long a blocked receive waits before checking for shutdown.
+const POLL: Duration = Duration::from_millis(200);
+/// Queries received and answered per batch.
+pub const BATCH: usize = 32;
+/// Receive buffer per query: larger queries are not legitimate DNS queries.
+const QUERY_MAX: usize = 4096;
+
+/// Opens a UDP socket bound to `addr` with `SO_REUSEPORT`, so several workers can share the address.
+pub fn bind(addr: SocketAddr) -> io::Result<UdpSocket> {
+    let socket = Socket::new(Domain::for_address(addr), Type::DGRAM, Some(Protocol::UDP))?;
+    if addr.is_ipv6() {
+        socket.set_only_v6(true)?;
+    }
+    socket.set_reuse_address(true)?;
+    #[cfg(all(unix, not(any(target_os = "solaris", target_os = "illumos"))))]
+    socket.set_reuse_port(true)?;
+    // Large buffers ride out bursts (NSD raised its send buffer to 4 MB for the same reason); best effort.
+    let _ = socket.set_recv_buffer_size(4 << 20);
+    let _ = socket.set_send_buffer_size(4 << 20);
+    socket.set_read_timeout(Some(POLL))?;
+    socket.bind(&addr.into())?;
+    Ok(socket.into())
+}
+
+/// Serves queries on `socket` until shutdown.
+pub fn run(socket: UdpSocket, shared: Arc<Shared>, stats: Arc<Stats>, seed: u64) {
+    let mut picker = Picker::new(seed);
+    #[cfg(target_os = "linux")]
+    {
+        if let Err(e) = batched(&socket, &shared, &stats, &mut picker) {
+            tracing::error!(error = %e, "UDP worker stopped");
+        }
+    }
+    #[cfg(not(target_os = "linux"))]
+    {
+        if let Err(e) = simple(&socket, &shared, &stats, &mut picker) {
+            tracing::error!(error = %e, "UDP worker stopped");
+        }
+    }
+}
+
+fn log_query(shared: &Shared, src: IpAddr, query: &[u8], o: &crate::answer::Outcome, proto: &str) {
+    if shared.query_log {
+        let snap = shared.data.load();
+        let view = o
+            .view
+            .and_then(|v| snap.views.get(v as usize))
+            .map(|v| v.name.as_str())
+            .unwrap_or("-");
+        tracing::info!(target: "lyncdns::query", %src, proto, view, qname = %super::question_name(query), qtype = %crate::record::rtype::name(o.qtype), rcode = crate::answer::rcode::name(o.rcode), len = o.len);
+    }
+}
+
+/// The portable path: one `recv_from`/`send_to` per query.
+#[cfg_attr(target_os = "linux", allow(dead_code))]
+fn simple(
+    socket: &UdpSocket,
+    shared: &Shared,
+    stats: &Stats,
+    picker: &mut Picker,
+) -> io::Result<()> {
+    let mut buf = vec![0u8; QUERY_MAX];
+    let mut out = vec![0u8; 65535];
+    while !shared.stop.load(Ordering::Relaxed) {
+        let (len, src) = match socket.recv_from(&mut buf) {
+            Ok(x) => x,
+            Err(e)
+                if matches!(
+                    e.kind(),
+                    io::ErrorKind::WouldBlock
+                        | io::ErrorKind::TimedOut
+                        | io::ErrorKind::Interrupted
+                ) =>
+            {
+                continue;
+            }
+            Err(e) => return Err(e),
+        };
+        let started = Instant::now();
+        let snap = shared.data.load();
+        if let Some(o) = answer(
+            &snap,
+            &buf[..len],
+            src.ip(),
+            Transport::Udp,
+            picker,
+            &mut out,
+        ) {
+            let _ = socket.send_to(&out[..o.len], src);
+            stats.count(Proto::Udp, &o);
+            log_query(shared, src.ip(), &buf[..len], &o, "udp");
+        }
+        stats.latency(1, started.elapsed().as_nanos() as u64);
+    }
+    Ok(())
+}
+
+#[cfg(target_os = "linux")]
+fn sockaddr_to_std(ss: &libc::sockaddr_storage) -> Option<SocketAddr> {
+    match ss.ss_family as libc::c_int {
+        libc::AF_INET => {
+            // SAFETY: the kernel wrote a sockaddr_in when the family is AF_INET.
+            let sin: &libc::sockaddr_in = unsafe { &*(ss as *const _ as *const libc::sockaddr_in) };
+            let ip = std::net::Ipv4Addr::from(u32::from_be(sin.sin_addr.s_addr));
+            Some(SocketAddr::new(IpAddr::V4(ip), u16::from_be(sin.sin_port)))
+        }
+        libc::AF_INET6 => {
+            // SAFETY: the kernel wrote a sockaddr_in6 when the family is AF_INET6.
+            let sin6: &libc::sockaddr_in6 =
+                unsafe { &*(ss as *const _ as *const libc::sockaddr_in6) };
+            let ip = std::net::Ipv6Addr::from(sin6.sin6_addr.s6_addr);
+            Some(SocketAddr::new(
+                IpAddr::V6(ip),
+                u16::from_be(sin6.sin6_port),
+            ))
+        }
+        _ => None,
+    }
+}
+
+/// The batched path: `recvmmsg` up to [`BATCH`] queries, answer them all from one snapshot, `sendmmsg` the
+/// answers back to the addresses they came from.
+#[cfg(target_os = "linux")]
+fn batched(
+    socket: &UdpSocket,
+    shared: &Shared,
+    stats: &Stats,
+    picker: &mut Picker,
+) -> io::Result<()> {
+    use std::os::fd::AsRawFd;
+
+    let fd = socket.as_raw_fd();
+    let mut bufs = vec![[0u8; QUERY_MAX]; BATCH];
+    let mut outs: Vec<Box<[u8]>> = (0..BATCH)
+        .map(|_| vec![0u8; 65535].into_boxed_slice())
+        .collect();
+    // SAFETY: sockaddr_storage, iovec and mmsghdr are plain C structs for which all-zero is a valid value.
+    let mut addrs: Vec<libc::sockaddr_storage> = vec![unsafe { std::mem::zeroed() }; BATCH];
+    let mut iov_in: Vec<libc::iovec> = vec![unsafe { std::mem::zeroed() }; BATCH];
+    let mut msgs_in: Vec<libc::mmsghdr> = vec![unsafe { std::mem::zeroed() }; BATCH];
+    let mut iov_out: Vec<libc::iovec> = vec![unsafe { std::mem::zeroed() }; BATCH];
+    let mut msgs_out: Vec<libc::mmsghdr> = vec![unsafe { std::mem::zeroed() }; BATCH];
+
+    while !shared.stop.load(Ordering::Relaxed) {
+        for i in 0..BATCH {
+            iov_in[i] = libc::iovec {
+                iov_base: bufs[i].as_mut_ptr().cast(),
+                iov_len: QUERY_MAX,
+            };
+            msgs_in[i].msg_hdr.msg_name = (&mut addrs[i] as *mut libc::sockaddr_storage).cast();
+            msgs_in[i].msg_hdr.msg_namelen =
+                std::mem::size_of::<libc::sockaddr_storage>() as libc::socklen_t;
+            msgs_in[i].msg_hdr.msg_iov = &mut iov_in[i];
+            msgs_in[i].msg_hdr.msg_iovlen = 1;
+            msgs_in[i].msg_hdr.msg_control = std::ptr::null_mut();
+            msgs_in[i].msg_hdr.msg_controllen = 0;
+            msgs_in[i].msg_hdr.msg_flags = 0;
+            msgs_in[i].msg_len = 0;
+        }
+        // SAFETY: every mmsghdr points at live buffers of the lengths given, owned by this function.
+        let n = unsafe {
+            libc::recvmmsg(
+                fd,
+                msgs_in.as_mut_ptr(),
+                BATCH as libc::c_uint,
+                libc::MSG_WAITFORONE,
+                std::ptr::null_mut(),
+            )
+        };
+        if n < 0 {
+            let e = io::Error::last_os_error();
+            match e.kind() {
+                io::ErrorKind::WouldBlock
+                | io::ErrorKind::TimedOut
+                | io::ErrorKind::Interrupted => continue,
+                _ if e.raw_os_error() == Some(libc::ECONNREFUSED) => continue,
+                _ => return Err(e),
+            }
+        }
+        let started = Instant::now();
+        let snap = shared.data.load();
+        let mut ready = 0usize;
+        for i in 0..n as usize {
+            let len = (msgs_in[i].msg_len as usize).min(QUERY_MAX);
+            let Some(src) = sockaddr_to_std(&addrs[i]) else {
+                continue;
+            };
+            let Some(o) = answer(
+                &snap,
+                &bufs[i][..len],
+                src.ip(),
+                Transport::Udp,
+                picker,
+                &mut outs[i],
+            ) else {
+                continue;
+            };
+            stats.count(Proto::Udp, &o);
+            log_query(shared, src.ip(), &bufs[i][..len], &o, "udp");
+            iov_out[ready] = libc::iovec {
+                iov_base: outs[i].as_mut_ptr().cast(),
+                iov_len: o.len,
+            };
+            msgs_out[ready].msg_hdr.msg_name =
+                (&mut addrs[i] as *mut libc::sockaddr_storage).cast();
+            msgs_out[ready].msg_hdr.msg_namelen = msgs_in[i].msg_hdr.msg_namelen;
+            msgs_out[ready].msg_hdr.msg_iov = &mut iov_out[ready];
+            msgs_out[ready].msg_hdr.msg_iovlen = 1;
+            msgs_out[ready].msg_hdr.msg_control = std::ptr::null_mut();
+            msgs_out[ready].msg_hdr.msg_controllen = 0;
+            msgs_out[ready].msg_hdr.msg_flags = 0;
+            ready += 1;
+        }
+        drop(snap);
+        let mut sent = 0usize;
+        while sent < ready {
+            // SAFETY: entries sent..ready point at live output buffers and addresses.
+            let r = unsafe {
+                libc::sendmmsg(
+                    fd,
+                    msgs_out[sent..].as_mut_ptr(),
+                    (ready - sent) as libc::c_uint,
+                    0,
+                )
+            };
+            if r <= 0 {
+                let e = io::Error::last_os_error();
+                if e.kind() == io::ErrorKind::Interrupted {
+                    continue;
+                }
+                // A full buffer or an unreachable client must not stop the worker: skip that answer.
+                tracing::debug!(error = %e, "sendmmsg failed; answer dropped");
+                sent += 1;
+                continue;
+            }
+            sent += r as usize;
+        }
+        stats.latency(ready as u64, started.elapsed().as_nanos() as u64);
+    }
+    Ok(())
+}

@@ -1,0 +1,198 @@
+//! `lyncdns serve`: the split-horizon authoritative DNS server for a deployment, with hot reload on SIGHUP and a
+//! dry run (`--check`).
+
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use anyhow::{Context, bail};
+use clap::{Args, ValueEnum};
+use lyncdns_dns::build::Snapshot;
+use lyncdns_dns::server::{Config, Server};
+use lyncdns_model::{Deployment, Rotation};
+
+/// Arguments of `lyncdns serve`.
+#[derive(Debug, Args)]
+pub struct ServeArgs {
+    /// The deployment description (TOML). Without it, the embedded example is served.
+    deployment: Option<PathBuf>,
+    /// DNS listener, UDP and TCP (repeatable). Default: `[serve] dns` of the deployment, else 127.0.0.1:5300.
+    #[arg(long = "dns", value_name = "ADDR:PORT")]
+    dns: Vec<SocketAddr>,
+    /// Serve a master file in a view (repeatable); it replaces a planned zone of the same name.
+    #[arg(long = "zone", value_name = "VIEW=FILE", value_parser = parse_zone_arg)]
+    zones: Vec<(String, PathBuf)>,
+    /// Prometheus metrics listener (`/metrics`).
+    #[arg(long, value_name = "ADDR:PORT")]
+    metrics: Option<SocketAddr>,
+    /// UDP worker threads per listener. Default: `[serve] workers`, else the number of CPUs.
+    #[arg(long)]
+    workers: Option<usize>,
+    /// Order of the addresses of DNS-load-balanced names.
+    #[arg(long, value_enum)]
+    rotation: Option<RotationArg>,
+    /// Log every query (target `lyncdns::query`).
+    #[arg(long)]
+    query_log: bool,
+    /// Load and compile everything, report, and exit without serving (exit 0 if it would serve, 2 if not).
+    #[arg(long)]
+    check: bool,
+}
+
+/// `--rotation` values.
+#[derive(Debug, Clone, Copy, ValueEnum)]
+enum RotationArg {
+    /// A random order per answer.
+    Shuffle,
+    /// One step further per answer.
+    RoundRobin,
+    /// The deployment's order.
+    None,
+}
+
+fn parse_zone_arg(s: &str) -> Result<(String, PathBuf), String> {
+    let (view, file) = s
+        .split_once('=')
+        .ok_or_else(|| format!("`{s}` is not VIEW=FILE"))?;
+    if view.is_empty() || file.is_empty() {
+        return Err(format!("`{s}` is not VIEW=FILE"));
+    }
+    Ok((view.to_owned(), PathBuf::from(file)))
+}
+
+/// Everything needed to (re)build the data.
+struct Source {
+    path: Option<PathBuf>,
+    zones: Vec<(String, PathBuf)>,
+    rotation: Option<Rotation>,
+}
+
+impl Source {
+    fn load(&self) -> anyhow::Result<(Deployment, Snapshot)> {
+        let mut deployment = crate::load_deployment(self.path.as_ref())?;
+        if let Some(r) = self.rotation {
+            deployment.serve.rotation = r;
+        }
+        let base = self
+            .path
+            .as_deref()
+            .and_then(Path::parent)
+            .unwrap_or(Path::new("."));
+        let snapshot = lyncdns_dns::load::snapshot(&deployment, base, &self.zones)?;
+        Ok((deployment, snapshot))
+    }
+}
+
+fn summary(s: &Snapshot) -> String {
+    let views: Vec<String> = s
+        .views
+        .iter()
+        .map(|v| {
+            format!(
+                "{} ({} zones, {} records)",
+                v.name,
+                v.zones.len(),
+                v.records
+            )
+        })
+        .collect();
+    views.join("; ")
+}
+
+/// Runs `lyncdns serve`.
+pub fn run(args: &ServeArgs) -> anyhow::Result<()> {
+    let source = Source {
+        path: args.deployment.clone(),
+        zones: args.zones.clone(),
+        rotation: args.rotation.map(|r| match r {
+            RotationArg::Shuffle => Rotation::Shuffle,
+            RotationArg::RoundRobin => Rotation::RoundRobin,
+            RotationArg::None => Rotation::None,
+        }),
+    };
+    let (deployment, snapshot) = source.load()?;
+    if args.check {
+        println!("ok: {}", summary(&snapshot));
+        return Ok(());
+    }
+    let s = &deployment.serve;
+    let dns = if !args.dns.is_empty() {
+        args.dns.clone()
+    } else if !s.dns.is_empty() {
+        s.dns.clone()
+    } else {
+        vec!["127.0.0.1:5300".parse().expect("valid default")]
+    };
+    let workers = args.workers.or(s.workers).unwrap_or_else(|| {
+        std::thread::available_parallelism()
+            .map(|n| n.get())
+            .unwrap_or(1)
+    });
+    if workers == 0 {
+        bail!("--workers must be at least 1");
+    }
+    let config = Config {
+        dns,
+        workers,
+        metrics: args.metrics.or(s.metrics),
+        query_log: args.query_log || s.query_log,
+        tcp_idle: Duration::from_millis(s.tcp_idle_timeout_ms),
+        tcp_max: s.tcp_max_connections,
+    };
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .context("starting the runtime")?;
+    runtime.block_on(async move {
+        tracing::info!(views = %summary(&snapshot), "loaded");
+        let server = Server::start(snapshot, config)
+            .await
+            .context("binding the listeners")?;
+        wait_and_reload(&server, &source).await?;
+        server.shutdown().await;
+        Ok(())
+    })
+}
+
+/// Reloads on SIGHUP until SIGINT or SIGTERM. A reload that fails keeps the old data serving.
+#[cfg(unix)]
+async fn wait_and_reload(server: &Server, source: &Source) -> anyhow::Result<()> {
+    use tokio::signal::unix::{SignalKind, signal};
+    let mut hup = signal(SignalKind::hangup()).context("installing the SIGHUP handler")?;
+    let mut term = signal(SignalKind::terminate()).context("installing the SIGTERM handler")?;
+    let mut int = signal(SignalKind::interrupt()).context("installing the SIGINT handler")?;
+    loop {
+        tokio::select! {
+            _ = hup.recv() => {
+                // Loading runs off the async threads: a large zone must not stall TCP or metrics.
+                let loaded = {
+                    let source = Source { path: source.path.clone(), zones: source.zones.clone(), rotation: source.rotation };
+                    tokio::task::spawn_blocking(move || source.load()).await.context("reload task")?
+                };
+                match loaded {
+                    Ok((_, snapshot)) => {
+                        tracing::info!(views = %summary(&snapshot), "reloaded");
+                        server.reload(snapshot);
+                    }
+                    Err(e) => {
+                        server.reload_failed();
+                        tracing::error!("reload failed, still serving the previous data: {e:#}");
+                    }
+                }
+            }
+            _ = term.recv() => break,
+            _ = int.recv() => break,
+        }
+    }
+    tracing::info!("shutting down");
+    Ok(())
+}
+
+#[cfg(not(unix))]
+async fn wait_and_reload(_server: &Server, _source: &Source) -> anyhow::Result<()> {
+    tokio::signal::ctrl_c()
+        .await
+        .context("waiting for Ctrl-C")?;
+    Ok(())
+}
