@@ -27,19 +27,43 @@ ns.sub A 192.0.2.99\n";
 
 fn zone_snapshot(extra: &str, rotation: Rotation) -> Snapshot {
     let zone = parse_text(&format!("{ZONE}{extra}"), "example.test.zone").unwrap();
-    let views = vec![ViewInput { name: "all".into(), clients: vec!["0.0.0.0/0".parse().unwrap(), "::/0".parse().unwrap()], zones: vec![zone] }];
-    Snapshot::build(views, &Options { max_udp: 1232, rotation, ecs_trusted: vec![] }).unwrap()
+    let views = vec![ViewInput {
+        name: "all".into(),
+        clients: vec!["0.0.0.0/0".parse().unwrap(), "::/0".parse().unwrap()],
+        zones: vec![zone],
+    }];
+    Snapshot::build(
+        views,
+        &Options {
+            max_udp: 1232,
+            rotation,
+            ecs_trusted: vec![],
+        },
+    )
+    .unwrap()
 }
 
 #[test]
 fn split_horizon_by_source_address() {
     let s = embedded();
     let q = Q::new("sip.lyncdude.net", A);
-    assert_eq!(ask(&s, &q, "127.0.0.1").answer, ["sip.lyncdude.net. A 10.0.0.10"]);
+    assert_eq!(
+        ask(&s, &q, "127.0.0.1").answer,
+        ["sip.lyncdude.net. A 10.0.0.10"]
+    );
     assert_eq!(ask(&s, &q, "::1").answer, ["sip.lyncdude.net. A 10.0.0.10"]);
-    assert_eq!(ask(&s, &q, "10.20.30.40").answer, ["sip.lyncdude.net. A 10.0.0.10"]);
-    assert_eq!(ask(&s, &q, "127.0.0.2").answer, ["sip.lyncdude.net. A 203.0.113.10"]);
-    assert_eq!(ask(&s, &q, "2001:db8::7").answer, ["sip.lyncdude.net. A 203.0.113.10"]);
+    assert_eq!(
+        ask(&s, &q, "10.20.30.40").answer,
+        ["sip.lyncdude.net. A 10.0.0.10"]
+    );
+    assert_eq!(
+        ask(&s, &q, "127.0.0.2").answer,
+        ["sip.lyncdude.net. A 203.0.113.10"]
+    );
+    assert_eq!(
+        ask(&s, &q, "2001:db8::7").answer,
+        ["sip.lyncdude.net. A 203.0.113.10"]
+    );
     // An internal-only name does not exist outside.
     let r = ask(&s, &Q::new("lyncwebint.lyncdude.net", A), "127.0.0.2");
     assert_eq!(r.rcode, 3);
@@ -48,13 +72,24 @@ fn split_horizon_by_source_address() {
 
 #[test]
 fn authoritative_positive_answer_rfc1034_4_3_2() {
-    let r = ask(&embedded(), &Q::new("_sip._tls.lyncdude.net", SRV), "127.0.0.2");
+    let r = ask(
+        &embedded(),
+        &Q::new("_sip._tls.lyncdude.net", SRV),
+        "127.0.0.2",
+    );
     assert!(r.aa);
     assert!(!r.tc);
     assert!(r.rd, "RD is copied (RFC 1035 §4.1.1)");
     assert_eq!(r.id, 0x1234);
-    assert_eq!(r.answer, ["_sip._tls.lyncdude.net. SRV 0 0 443 access.lyncdude.net"]);
-    assert_eq!(r.additional, ["access.lyncdude.net. A 203.0.113.10"], "SRV target address in additional (RFC 2782)");
+    assert_eq!(
+        r.answer,
+        ["_sip._tls.lyncdude.net. SRV 0 0 443 access.lyncdude.net"]
+    );
+    assert_eq!(
+        r.additional,
+        ["access.lyncdude.net. A 203.0.113.10"],
+        "SRV target address in additional (RFC 2782)"
+    );
 }
 
 #[test]
@@ -64,7 +99,13 @@ fn nxdomain_and_nodata_carry_the_soa_rfc2308_3() {
     assert_eq!((r.rcode, r.aa), (3, true));
     assert!(r.answer.is_empty());
     assert_eq!(r.authority.len(), 1);
-    assert!(r.authority[0].starts_with("lyncdude.net. SOA dc01.lyncdude.net. hostmaster.lyncdude.net. 2026112501"), "{:?}", r.authority);
+    assert!(
+        r.authority[0].starts_with(
+            "lyncdude.net. SOA dc01.lyncdude.net. hostmaster.lyncdude.net. 2026112501"
+        ),
+        "{:?}",
+        r.authority
+    );
     assert_eq!(r.ttls, [300], "negative TTL = min(SOA TTL, MINIMUM)");
     let r = ask(&s, &Q::new("sip.lyncdude.net", AAAA), "127.0.0.1");
     assert_eq!((r.rcode, r.aa), (0, true), "NODATA is NOERROR");
@@ -84,7 +125,11 @@ fn nxdomain_and_nodata_carry_the_soa_rfc2308_3() {
 #[test]
 fn names_outside_the_views_zones_are_refused_rfc8906_3_1_1() {
     let s = embedded();
-    for (name, from) in [("example.org", "127.0.0.1"), ("net", "127.0.0.2"), ("anotherdomain.com", "127.0.0.1")] {
+    for (name, from) in [
+        ("example.org", "127.0.0.1"),
+        ("net", "127.0.0.2"),
+        ("anotherdomain.com", "127.0.0.1"),
+    ] {
         let r = ask(&s, &Q::new(name, A), from);
         assert_eq!((r.rcode, r.aa), (5, false), "{name} from {from}");
         assert_eq!(r.question, [format!("{name}. A")]);
@@ -96,13 +141,21 @@ fn question_is_echoed_as_sent_0x20() {
     let r = ask(&embedded(), &Q::new("SiP.LyNcDuDe.NeT", A), "127.0.0.1");
     assert_eq!(r.question, ["SiP.LyNcDuDe.NeT. A"]);
     assert_eq!(r.answer.len(), 1);
-    assert!(r.answer[0].to_ascii_lowercase().starts_with("sip.lyncdude.net. a 10.0.0.10"));
+    assert!(
+        r.answer[0]
+            .to_ascii_lowercase()
+            .starts_with("sip.lyncdude.net. a 10.0.0.10")
+    );
 }
 
 #[test]
 fn edns_opt_is_echoed_with_our_size_rfc6891_6_1_1() {
     let s = embedded();
-    assert_eq!(ask(&s, &Q::new("sip.lyncdude.net", A), "127.0.0.1").opt, None, "no OPT without one in the query");
+    assert_eq!(
+        ask(&s, &Q::new("sip.lyncdude.net", A), "127.0.0.1").opt,
+        None,
+        "no OPT without one in the query"
+    );
     let mut q = Q::new("sip.lyncdude.net", A).edns(4096);
     q.edns.as_mut().unwrap().3.push((65001, vec![1, 2, 3]));
     q.edns.as_mut().unwrap().2 = true;
@@ -126,15 +179,23 @@ fn edns_version_above_zero_gets_badvers_rfc6891_6_1_3() {
 
 #[test]
 fn truncation_over_udp_and_full_answer_over_tcp_rfc1035_4_2_1() {
-    let txt: String = (0..40).map(|i| format!("fat TXT \"{:0100}\"\n", i)).collect();
+    let txt: String = (0..40)
+        .map(|i| format!("fat TXT \"{:0100}\"\n", i))
+        .collect();
     let s = zone_snapshot(&txt, Rotation::None);
     let q = Q::new("fat.example.test", TXT);
     let r = ask(&s, &q, "192.0.2.1");
     assert!(r.tc, "does not fit 512 octets");
-    assert!(r.answer.is_empty() && r.authority.is_empty(), "cut cleanly: no partial RRset");
+    assert!(
+        r.answer.is_empty() && r.authority.is_empty(),
+        "cut cleanly: no partial RRset"
+    );
     assert_eq!(r.question, ["fat.example.test. TXT"]);
     let r = ask(&s, &q.clone().edns(65000), "192.0.2.1");
-    assert!(r.tc, "our 1232-octet cap applies even when the client offers more");
+    assert!(
+        r.tc,
+        "our 1232-octet cap applies even when the client offers more"
+    );
     assert!(r.opt.is_some());
     let raw = ask_raw(&s, &q.bytes(), "192.0.2.1", Transport::Tcp).unwrap();
     let r = decode(&raw);
@@ -147,12 +208,17 @@ fn truncation_over_udp_and_full_answer_over_tcp_rfc1035_4_2_1() {
 
 #[test]
 fn additional_section_is_dropped_before_truncating_rfc2181_9() {
-    let pool: String = (0..40).map(|i| format!("pool A 198.51.100.{i}\n")).collect();
+    let pool: String = (0..40)
+        .map(|i| format!("pool A 198.51.100.{i}\n"))
+        .collect();
     let s = zone_snapshot(&pool, Rotation::None);
     let r = ask(&s, &Q::new("big.example.test", SRV), "192.0.2.1");
     assert!(!r.tc);
     assert_eq!(r.answer.len(), 1);
-    assert!(r.additional.is_empty(), "44 addresses do not fit 512 octets: additional dropped");
+    assert!(
+        r.additional.is_empty(),
+        "44 addresses do not fit 512 octets: additional dropped"
+    );
     let r = ask(&s, &Q::new("big.example.test", SRV).edns(1232), "192.0.2.1");
     assert_eq!(r.additional.len(), 44);
 }
@@ -168,10 +234,16 @@ fn malformed_queries_get_formerr_rfc9619() {
     // A compression pointer in the question.
     let mut b = Q::new("x", A).bytes();
     b.splice(12..15, [0xc0, 0x0c]);
-    assert_eq!(decode(&ask_raw(&s, &b, "127.0.0.1", Transport::Udp).unwrap()).rcode, 1);
+    assert_eq!(
+        decode(&ask_raw(&s, &b, "127.0.0.1", Transport::Udp).unwrap()).rcode,
+        1
+    );
     // A question cut short.
     let b = Q::new("sip.lyncdude.net", A).bytes();
-    assert_eq!(decode(&ask_raw(&s, &b[..20], "127.0.0.1", Transport::Udp).unwrap()).rcode, 1);
+    assert_eq!(
+        decode(&ask_raw(&s, &b[..20], "127.0.0.1", Transport::Udp).unwrap()).rcode,
+        1
+    );
     // Two OPT records (RFC 6891 §6.1.1).
     let mut b = Q::new("sip.lyncdude.net", A).edns(1232).bytes();
     let opt = b[b.len() - 11..].to_vec();
@@ -179,7 +251,11 @@ fn malformed_queries_get_formerr_rfc9619() {
     b[11] = 2;
     let r = decode(&ask_raw(&s, &b, "127.0.0.1", Transport::Udp).unwrap());
     assert_eq!(r.rcode, 1);
-    assert_eq!(r.question, ["sip.lyncdude.net. A"], "the question is echoed when it could be read");
+    assert_eq!(
+        r.question,
+        ["sip.lyncdude.net. A"],
+        "the question is echoed when it could be read"
+    );
 }
 
 #[test]
@@ -199,7 +275,10 @@ fn garbage_and_responses_get_silence() {
     assert!(ask_raw(&s, &[], "127.0.0.1", Transport::Udp).is_none());
     let mut b = Q::new("sip.lyncdude.net", A).bytes();
     b[2] |= 0x80;
-    assert!(ask_raw(&s, &b, "127.0.0.1", Transport::Udp).is_none(), "never answer a response");
+    assert!(
+        ask_raw(&s, &b, "127.0.0.1", Transport::Udp).is_none(),
+        "never answer a response"
+    );
 }
 
 #[test]
@@ -221,7 +300,13 @@ fn transfers_are_refused() {
 fn cname_is_followed_inside_the_zones_rfc1034_4_3_2_and_rfc6604() {
     let s = zone_snapshot("", Rotation::None);
     let r = ask(&s, &Q::new("www.example.test", A), "192.0.2.1");
-    assert_eq!(r.answer, ["www.example.test. CNAME host.example.test.", "host.example.test. A 192.0.2.10"]);
+    assert_eq!(
+        r.answer,
+        [
+            "www.example.test. CNAME host.example.test.",
+            "host.example.test. A 192.0.2.10"
+        ]
+    );
     let r = ask(&s, &Q::new("www.example.test", AAAA), "192.0.2.1");
     assert_eq!(r.answer, ["www.example.test. CNAME host.example.test."]);
     assert_eq!(r.rcode, 0);
@@ -229,10 +314,20 @@ fn cname_is_followed_inside_the_zones_rfc1034_4_3_2_and_rfc6604() {
     let r = ask(&s, &Q::new("www.example.test", CNAME), "192.0.2.1");
     assert_eq!(r.answer, ["www.example.test. CNAME host.example.test."]);
     let r = ask(&s, &Q::new("dangling.example.test", A), "192.0.2.1");
-    assert_eq!(r.rcode, 3, "the last name of the chain does not exist (RFC 6604)");
-    assert_eq!(r.answer, ["dangling.example.test. CNAME missing.example.test."]);
+    assert_eq!(
+        r.rcode, 3,
+        "the last name of the chain does not exist (RFC 6604)"
+    );
+    assert_eq!(
+        r.answer,
+        ["dangling.example.test. CNAME missing.example.test."]
+    );
     let r = ask(&s, &Q::new("outside.example.test", A), "192.0.2.1");
-    assert_eq!((r.rcode, r.answer.len(), r.authority.len()), (0, 1, 0), "a target outside our zones is left to the client");
+    assert_eq!(
+        (r.rcode, r.answer.len(), r.authority.len()),
+        (0, 1, 0),
+        "a target outside our zones is left to the client"
+    );
 }
 
 #[test]
@@ -243,7 +338,11 @@ fn wildcards_synthesize_below_the_closest_encloser_rfc4592() {
     let r = ask(&s, &Q::new("x.z.w.example.test", TXT), "192.0.2.1");
     assert_eq!(r.answer, ["x.z.w.example.test. TXT \"wild\""]);
     let r = ask(&s, &Q::new("a.w.example.test", A), "192.0.2.1");
-    assert_eq!((r.rcode, r.answer.len()), (0, 0), "NODATA for a type the wildcard lacks");
+    assert_eq!(
+        (r.rcode, r.answer.len()),
+        (0, 0),
+        "NODATA for a type the wildcard lacks"
+    );
     // y.w is an empty non-terminal (b.y.w exists): it blocks the wildcard below it.
     let r = ask(&s, &Q::new("a.y.w.example.test", TXT), "192.0.2.1");
     assert_eq!(r.rcode, 3);
@@ -268,7 +367,15 @@ fn first_addresses(s: &Snapshot, n: usize) -> Vec<Vec<String>> {
     let mut picker = lyncdns_dns::answer::Picker::new(99);
     let mut buf = vec![0u8; 65535];
     for _ in 0..n {
-        let o = lyncdns_dns::answer::answer(s, &Q::new("pool.example.test", A).bytes(), "192.0.2.1".parse().unwrap(), Transport::Udp, &mut picker, &mut buf).unwrap();
+        let o = lyncdns_dns::answer::answer(
+            s,
+            &Q::new("pool.example.test", A).bytes(),
+            "192.0.2.1".parse().unwrap(),
+            Transport::Udp,
+            &mut picker,
+            &mut buf,
+        )
+        .unwrap();
         out.push(decode(&buf[..o.len]).answer);
     }
     out
@@ -282,9 +389,17 @@ fn dns_load_balanced_names_vary_their_order() {
     };
     let shuffled = first_addresses(&zone_snapshot("", Rotation::Shuffle), 60);
     let distinct: std::collections::HashSet<_> = shuffled.iter().cloned().collect();
-    assert!(distinct.len() > 6, "60 shuffled answers show many orders, got {}", distinct.len());
+    assert!(
+        distinct.len() > 6,
+        "60 shuffled answers show many orders, got {}",
+        distinct.len()
+    );
     for a in &shuffled {
-        assert_eq!(sorted(a.clone()), sorted(shuffled[0].clone()), "always the same set");
+        assert_eq!(
+            sorted(a.clone()),
+            sorted(shuffled[0].clone()),
+            "always the same set"
+        );
     }
     let rr = first_addresses(&zone_snapshot("", Rotation::RoundRobin), 8);
     let firsts: Vec<&String> = rr.iter().map(|a| &a[0]).collect();
@@ -297,7 +412,10 @@ fn dns_load_balanced_names_vary_their_order() {
 
 #[test]
 fn ecs_chooses_the_view_only_for_trusted_resolvers_rfc7871() {
-    let text = lyncdns_model::EMBEDDED_EXAMPLE.replace("[features]", "[serve]\necs_trusted = [\"192.0.2.53/32\"]\n\n[features]");
+    let text = lyncdns_model::EMBEDDED_EXAMPLE.replace(
+        "[features]",
+        "[serve]\necs_trusted = [\"192.0.2.53/32\"]\n\n[features]",
+    );
     let s = snapshot(&text);
     // Family 1, source /24, scope 0, 10.1.2.0: an internal subnet.
     let ecs = vec![0, 1, 24, 0, 10, 1, 2];
@@ -307,8 +425,15 @@ fn ecs_chooses_the_view_only_for_trusted_resolvers_rfc7871() {
     assert_eq!(trusted.answer, ["sip.lyncdude.net. A 10.0.0.10"]);
     assert_eq!(trusted.opt.as_ref().unwrap().4, [8], "ECS echoed");
     let spoofed = ask(&s, &q, "198.51.100.7");
-    assert_eq!(spoofed.answer, ["sip.lyncdude.net. A 203.0.113.10"], "an untrusted client cannot pick the internal view");
+    assert_eq!(
+        spoofed.answer,
+        ["sip.lyncdude.net. A 203.0.113.10"],
+        "an untrusted client cannot pick the internal view"
+    );
     assert!(spoofed.opt.as_ref().unwrap().4.is_empty());
     // Off by default.
-    assert_eq!(ask(&embedded(), &q, "192.0.2.53").answer, ["sip.lyncdude.net. A 203.0.113.10"]);
+    assert_eq!(
+        ask(&embedded(), &q, "192.0.2.53").answer,
+        ["sip.lyncdude.net. A 203.0.113.10"]
+    );
 }

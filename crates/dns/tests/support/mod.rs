@@ -25,7 +25,13 @@ pub struct Q {
 
 impl Q {
     pub fn new(name: &str, qtype: u16) -> Self {
-        Q { name: name.to_owned(), qtype, id: 0x1234, rd: true, edns: None }
+        Q {
+            name: name.to_owned(),
+            qtype,
+            id: 0x1234,
+            rd: true,
+            edns: None,
+        }
     }
 
     pub fn edns(mut self, size: u16) -> Self {
@@ -39,7 +45,12 @@ impl Q {
         b.push(if self.rd { 0x01 } else { 0 });
         b.push(0);
         b.extend_from_slice(&[0, 1, 0, 0, 0, 0, 0, self.edns.is_some() as u8]);
-        for label in self.name.trim_end_matches('.').split('.').filter(|l| !l.is_empty()) {
+        for label in self
+            .name
+            .trim_end_matches('.')
+            .split('.')
+            .filter(|l| !l.is_empty())
+        {
             b.push(label.len() as u8);
             b.extend_from_slice(label.as_bytes());
         }
@@ -87,12 +98,19 @@ impl R {
     }
 }
 
-fn lines(section: domain::base::message::RecordSection<'_, Vec<u8>>, ttls: &mut Vec<u32>, opt: &mut Option<(u16, u8, u8, bool, Vec<u16>)>) -> Vec<String> {
+fn lines(
+    section: domain::base::message::RecordSection<'_, Vec<u8>>,
+    ttls: &mut Vec<u32>,
+    opt: &mut Option<(u16, u8, u8, bool, Vec<u16>)>,
+) -> Vec<String> {
     let mut out = Vec::new();
     for rr in section {
         let rr = rr.expect("well-formed record");
         if rr.rtype() == Rtype::OPT {
-            let o = rr.to_record::<domain::base::rdata::UnknownRecordData<_>>().unwrap().unwrap();
+            let o = rr
+                .to_record::<domain::base::rdata::UnknownRecordData<_>>()
+                .unwrap()
+                .unwrap();
             let ttl = rr.ttl().as_secs();
             let raw: &[u8] = o.data().data().as_ref();
             let mut codes = Vec::new();
@@ -101,11 +119,20 @@ fn lines(section: domain::base::message::RecordSection<'_, Vec<u8>>, ttls: &mut 
                 codes.push(u16::from_be_bytes([raw[at], raw[at + 1]]));
                 at += 4 + u16::from_be_bytes([raw[at + 2], raw[at + 3]]) as usize;
             }
-            *opt = Some((rr.class().to_int(), (ttl >> 24) as u8, (ttl >> 16) as u8, ttl & 0x8000 != 0, codes));
+            *opt = Some((
+                rr.class().to_int(),
+                (ttl >> 24) as u8,
+                (ttl >> 16) as u8,
+                ttl & 0x8000 != 0,
+                codes,
+            ));
             continue;
         }
         ttls.push(rr.ttl().as_secs());
-        let rec = rr.into_record::<AllRecordData<_, ParsedName<_>>>().expect("parsable").expect("known type");
+        let rec = rr
+            .into_record::<AllRecordData<_, ParsedName<_>>>()
+            .expect("parsable")
+            .expect("known type");
         out.push(format!("{}. {} {}", rec.owner(), rec.rtype(), rec.data()));
     }
     out
@@ -115,17 +142,32 @@ fn lines(section: domain::base::message::RecordSection<'_, Vec<u8>>, ttls: &mut 
 pub fn decode(bytes: &[u8]) -> R {
     let msg = Message::from_octets(bytes.to_vec()).expect("a DNS message");
     let h = msg.header();
-    let question = msg.question().map(|q| {
-        let q = q.expect("question");
-        format!("{}. {}", q.qname(), q.qtype())
-    }).collect();
+    let question = msg
+        .question()
+        .map(|q| {
+            let q = q.expect("question");
+            format!("{}. {}", q.qname(), q.qtype())
+        })
+        .collect();
     let mut ttls = Vec::new();
     let mut opt = None;
     let sections = msg.sections().expect("sections");
     let answer = lines(sections.1, &mut ttls, &mut opt);
     let authority = lines(sections.2, &mut ttls, &mut opt);
     let additional = lines(sections.3, &mut ttls, &mut opt);
-    R { id: h.id(), rcode: h.rcode().to_int(), aa: h.aa(), tc: h.tc(), rd: h.rd(), question, answer, authority, additional, ttls, opt }
+    R {
+        id: h.id(),
+        rcode: h.rcode().to_int(),
+        aa: h.aa(),
+        tc: h.tc(),
+        rd: h.rd(),
+        question,
+        answer,
+        authority,
+        additional,
+        ttls,
+        opt,
+    }
 }
 
 /// The snapshot of deployment text.
@@ -143,7 +185,14 @@ pub fn embedded() -> Snapshot {
 pub fn ask_raw(snap: &Snapshot, query: &[u8], from: &str, transport: Transport) -> Option<Vec<u8>> {
     let mut out = vec![0u8; 65535];
     let mut picker = Picker::new(7);
-    let o = answer(snap, query, from.parse::<IpAddr>().unwrap(), transport, &mut picker, &mut out)?;
+    let o = answer(
+        snap,
+        query,
+        from.parse::<IpAddr>().unwrap(),
+        transport,
+        &mut picker,
+        &mut out,
+    )?;
     Some(out[..o.len].to_vec())
 }
 

@@ -1,0 +1,377 @@
+//! The server over real loopback sockets: both views over UDP and TCP, TCP pipelining, idle timeout and the
+//! connection limit, reload under a running query stream, metrics, garbage, and shutdown.
+
+mod support;
+
+use std::io::{Read, Write};
+use std::net::{SocketAddr, TcpStream, UdpSocket};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::Duration;
+
+use lyncdns_dns::build::{Options, Snapshot, ViewInput};
+use lyncdns_dns::server::{Config, Server};
+use lyncdns_dns::zonefile::parse_text;
+use lyncdns_model::Rotation;
+use support::*;
+
+fn config(tcp_idle: Duration, tcp_max: usize) -> Config {
+    Config {
+        dns: vec!["127.0.0.1:0".parse().unwrap()],
+        workers: 2,
+        metrics: Some("127.0.0.1:0".parse().unwrap()),
+        query_log: false,
+        tcp_idle,
+        tcp_max,
+    }
+}
+
+fn udp_query(server: SocketAddr, from: &str, q: &[u8]) -> Vec<u8> {
+    let sock = UdpSocket::bind((from, 0)).unwrap();
+    sock.set_read_timeout(Some(Duration::from_secs(3))).unwrap();
+    sock.send_to(q, server).unwrap();
+    let mut buf = vec![0u8; 65535];
+    let (n, _) = sock.recv_from(&mut buf).expect("an answer over UDP");
+    buf.truncate(n);
+    buf
+}
+
+fn tcp_send(stream: &mut TcpStream, q: &[u8]) {
+    let mut framed = (q.len() as u16).to_be_bytes().to_vec();
+    framed.extend_from_slice(q);
+    stream.write_all(&framed).unwrap();
+}
+
+fn tcp_read(stream: &mut TcpStream) -> Option<Vec<u8>> {
+    let mut len = [0u8; 2];
+    stream.read_exact(&mut len).ok()?;
+    let mut buf = vec![0u8; u16::from_be_bytes(len) as usize];
+    stream.read_exact(&mut buf).ok()?;
+    Some(buf)
+}
+
+fn runtime() -> tokio::runtime::Runtime {
+    tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .unwrap()
+}
+
+#[test]
+fn both_views_over_udp_and_tcp() {
+    let rt = runtime();
+    let server = rt
+        .block_on(Server::start(
+            embedded(),
+            config(Duration::from_secs(5), 16),
+        ))
+        .unwrap();
+    let addr = server.dns_addrs[0];
+    let q = Q::new("sip.lyncdude.net", A).bytes();
+    assert_eq!(
+        decode(&udp_query(addr, "127.0.0.1", &q)).answer,
+        ["sip.lyncdude.net. A 10.0.0.10"]
+    );
+    assert_eq!(
+        decode(&udp_query(addr, "127.0.0.2", &q)).answer,
+        ["sip.lyncdude.net. A 203.0.113.10"]
+    );
+    for (from, want) in [("127.0.0.1", "10.0.0.10"), ("127.0.0.3", "203.0.113.10")] {
+        let sock =
+            socket2::Socket::new(socket2::Domain::IPV4, socket2::Type::STREAM, None).unwrap();
+        sock.bind(&SocketAddr::new(from.parse().unwrap(), 0).into())
+            .unwrap();
+        sock.connect(&addr.into()).unwrap();
+        let mut stream: TcpStream = sock.into();
+        tcp_send(&mut stream, &q);
+        let r = decode(&tcp_read(&mut stream).unwrap());
+        assert_eq!(r.answer, [format!("sip.lyncdude.net. A {want}")]);
+    }
+    rt.block_on(server.shutdown());
+}
+
+#[test]
+fn tcp_pipelining_answers_every_query_in_order_rfc7766_6_2_1_1() {
+    let rt = runtime();
+    let server = rt
+        .block_on(Server::start(
+            embedded(),
+            config(Duration::from_secs(5), 16),
+        ))
+        .unwrap();
+    let mut stream = TcpStream::connect(server.dns_addrs[0]).unwrap();
+    stream
+        .set_read_timeout(Some(Duration::from_secs(3)))
+        .unwrap();
+    let names = [
+        "sip.lyncdude.net",
+        "lyncdiscoverinternal.lyncdude.net",
+        "nope.lyncdude.net",
+        "meet.lyncdude.net",
+    ];
+    let mut all = Vec::new();
+    for (i, n) in names.iter().enumerate() {
+        let mut q = Q::new(n, A);
+        q.id = 100 + i as u16;
+        let b = q.bytes();
+        all.extend_from_slice(&(b.len() as u16).to_be_bytes());
+        all.extend_from_slice(&b);
+    }
+    stream.write_all(&all).unwrap();
+    for i in 0..names.len() {
+        let r = decode(&tcp_read(&mut stream).expect("an answer per query"));
+        assert_eq!(r.id, 100 + i as u16);
+    }
+    rt.block_on(server.shutdown());
+}
+
+#[test]
+fn tcp_idle_connections_are_closed_rfc7766_6_2_3() {
+    let rt = runtime();
+    let server = rt
+        .block_on(Server::start(
+            embedded(),
+            config(Duration::from_millis(200), 16),
+        ))
+        .unwrap();
+    let mut stream = TcpStream::connect(server.dns_addrs[0]).unwrap();
+    stream
+        .set_read_timeout(Some(Duration::from_secs(10)))
+        .unwrap();
+    tcp_send(&mut stream, &Q::new("sip.lyncdude.net", A).bytes());
+    assert!(tcp_read(&mut stream).is_some());
+    // Then silence: the server closes the connection (read returns end of stream, not a timeout).
+    let mut byte = [0u8; 1];
+    assert_eq!(stream.read(&mut byte).expect("closed, not timed out"), 0);
+    rt.block_on(server.shutdown());
+}
+
+#[test]
+fn tcp_connections_beyond_the_limit_are_closed() {
+    let rt = runtime();
+    let server = rt
+        .block_on(Server::start(
+            embedded(),
+            config(Duration::from_secs(30), 2),
+        ))
+        .unwrap();
+    let addr = server.dns_addrs[0];
+    let q = Q::new("sip.lyncdude.net", A).bytes();
+    let mut held = Vec::new();
+    for _ in 0..2 {
+        let mut s = TcpStream::connect(addr).unwrap();
+        s.set_read_timeout(Some(Duration::from_secs(3))).unwrap();
+        tcp_send(&mut s, &q);
+        assert!(tcp_read(&mut s).is_some());
+        held.push(s);
+    }
+    let mut third = TcpStream::connect(addr).unwrap();
+    third
+        .set_read_timeout(Some(Duration::from_secs(3)))
+        .unwrap();
+    let _ = third.write_all(&[0, q.len() as u8]);
+    let _ = third.write_all(&q);
+    assert!(
+        tcp_read(&mut third).is_none(),
+        "the third connection is closed without an answer"
+    );
+    drop(held);
+    // Slots come back once connections close.
+    let mut ok = false;
+    for _ in 0..50 {
+        std::thread::sleep(Duration::from_millis(50));
+        let mut s = TcpStream::connect(addr).unwrap();
+        s.set_read_timeout(Some(Duration::from_secs(3))).unwrap();
+        tcp_send(&mut s, &q);
+        if tcp_read(&mut s).is_some() {
+            ok = true;
+            break;
+        }
+    }
+    assert!(ok, "a slot is free again");
+    assert!(
+        server
+            .metrics_text()
+            .contains("lyncdns_tcp_rejected_total 1"),
+        "{}",
+        server.metrics_text()
+    );
+    rt.block_on(server.shutdown());
+}
+
+/// A one-view snapshot whose SRV answer and its additional address both carry the generation `g`.
+fn generation(g: u16) -> Snapshot {
+    let zone = parse_text(&format!("$ORIGIN example.test.\n@ 60 IN SOA ns h {g} 1 1 1 1\n@ 60 NS ns\nns 60 A 192.0.2.53\n_x._tcp 60 SRV 0 0 {g} t\nt 60 A 192.0.2.{g}\n"), "gen.zone").unwrap();
+    let views = vec![ViewInput {
+        name: "all".into(),
+        clients: vec!["0.0.0.0/0".parse().unwrap()],
+        zones: vec![zone],
+    }];
+    Snapshot::build(
+        views,
+        &Options {
+            max_udp: 1232,
+            rotation: Rotation::None,
+            ecs_trusted: vec![],
+        },
+    )
+    .unwrap()
+}
+
+#[test]
+fn reload_under_a_running_query_stream_answers_everything_from_one_snapshot() {
+    let rt = runtime();
+    let server = rt
+        .block_on(Server::start(
+            generation(1),
+            config(Duration::from_secs(5), 16),
+        ))
+        .unwrap();
+    let addr = server.dns_addrs[0];
+    let stop = Arc::new(AtomicBool::new(false));
+    let mut clients = Vec::new();
+    for c in 0..2 {
+        let stop = stop.clone();
+        clients.push(std::thread::spawn(move || {
+            let sock = UdpSocket::bind("127.0.0.1:0").unwrap();
+            sock.set_read_timeout(Some(Duration::from_secs(2))).unwrap();
+            let mut seen = std::collections::HashSet::new();
+            let mut n = 0u32;
+            let mut buf = vec![0u8; 2048];
+            while !stop.load(Ordering::Relaxed) && n < 20_000 {
+                let mut q = Q::new("_x._tcp.example.test", SRV);
+                q.id = (n as u16).wrapping_add(c * 7919);
+                sock.send_to(&q.bytes(), addr).unwrap();
+                let (len, _) = sock.recv_from(&mut buf).expect("every query is answered");
+                let r = decode(&buf[..len]);
+                assert_eq!(r.id, q.id);
+                assert_eq!(r.answer.len(), 1, "{r:?}");
+                let port: u16 = r.answer[0].split(' ').nth(4).unwrap().parse().unwrap();
+                assert_eq!(
+                    r.additional,
+                    [format!("t.example.test. A 192.0.2.{port}")],
+                    "answer and additional from the same data"
+                );
+                seen.insert(port);
+                n += 1;
+            }
+            (n, seen)
+        }));
+    }
+    for i in 0..200u16 {
+        server.reload(generation(1 + (i % 2)));
+        std::thread::sleep(Duration::from_millis(2));
+    }
+    stop.store(true, Ordering::Relaxed);
+    let mut total = 0;
+    let mut seen = std::collections::HashSet::new();
+    for c in clients {
+        let (n, s) = c.join().expect("client thread");
+        total += n;
+        seen.extend(s);
+    }
+    assert!(total > 100, "only {total} queries");
+    assert_eq!(seen.len(), 2, "both generations answered");
+    assert!(
+        server
+            .metrics_text()
+            .contains("lyncdns_reloads_total{result=\"ok\"} 200")
+    );
+    rt.block_on(server.shutdown());
+}
+
+#[test]
+fn garbage_does_not_stop_the_server() {
+    let rt = runtime();
+    let server = rt
+        .block_on(Server::start(
+            embedded(),
+            config(Duration::from_secs(5), 16),
+        ))
+        .unwrap();
+    let addr = server.dns_addrs[0];
+    let sock = UdpSocket::bind("127.0.0.1:0").unwrap();
+    let mut seed = 12345u64;
+    for i in 0..2000 {
+        seed = seed
+            .wrapping_mul(6364136223846793005)
+            .wrapping_add(1442695040888963407);
+        let len = (seed >> 33) as usize % 700;
+        let mut packet: Vec<u8> = (0..len)
+            .map(|j| (seed >> (j % 56)) as u8 ^ j as u8)
+            .collect();
+        if i % 3 == 0 && len > 14 {
+            // A valid-looking header with absurd counts and a compression loop in the question.
+            packet[2] = 0;
+            packet[4..12].copy_from_slice(&[0, 1, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff]);
+            packet[12] = 0xc0;
+            packet[13] = 12;
+        }
+        sock.send_to(&packet, addr).unwrap();
+    }
+    // Oversized (more than a query buffer) and empty datagrams too.
+    sock.send_to(&vec![0u8; 9000], addr).unwrap();
+    sock.send_to(&[], addr).unwrap();
+    let mut tcp = TcpStream::connect(addr).unwrap();
+    tcp.write_all(&[0xff, 0xff, 1, 2, 3]).unwrap();
+    drop(tcp);
+    let r = decode(&udp_query(
+        addr,
+        "127.0.0.1",
+        &Q::new("sip.lyncdude.net", A).bytes(),
+    ));
+    assert_eq!(
+        r.answer,
+        ["sip.lyncdude.net. A 10.0.0.10"],
+        "still answering"
+    );
+    rt.block_on(server.shutdown());
+}
+
+#[test]
+fn metrics_count_queries_by_view_type_and_rcode() {
+    let rt = runtime();
+    let server = rt
+        .block_on(Server::start(
+            embedded(),
+            config(Duration::from_secs(5), 16),
+        ))
+        .unwrap();
+    let addr = server.dns_addrs[0];
+    udp_query(addr, "127.0.0.1", &Q::new("sip.lyncdude.net", A).bytes());
+    udp_query(
+        addr,
+        "127.0.0.2",
+        &Q::new("nope.lyncdude.net", AAAA).bytes(),
+    );
+    let mut http = TcpStream::connect(server.metrics_addr.unwrap()).unwrap();
+    http.write_all(b"GET /metrics HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
+        .unwrap();
+    let mut text = String::new();
+    http.read_to_string(&mut text).unwrap();
+    assert!(text.starts_with("HTTP/1.1 200"), "{text}");
+    assert!(text.contains("lyncdns_queries_total{transport=\"udp\",view=\"internal\",qtype=\"A\",rcode=\"NOERROR\"} 1"), "{text}");
+    assert!(text.contains("lyncdns_queries_total{transport=\"udp\",view=\"external\",qtype=\"AAAA\",rcode=\"NXDOMAIN\"} 1"), "{text}");
+    assert!(
+        text.contains("lyncdns_answer_duration_seconds_count 2"),
+        "{text}"
+    );
+    assert!(text.contains("lyncdns_records 47"), "{text}");
+    rt.block_on(server.shutdown());
+}
+
+#[test]
+fn shutdown_releases_the_ports() {
+    let rt = runtime();
+    let server = rt
+        .block_on(Server::start(
+            embedded(),
+            config(Duration::from_secs(5), 16),
+        ))
+        .unwrap();
+    let addr = server.dns_addrs[0];
+    rt.block_on(server.shutdown());
+    UdpSocket::bind(addr).expect("UDP port free again");
+    std::net::TcpListener::bind(addr).expect("TCP port free again");
+}
