@@ -12,6 +12,12 @@ use domain::rdata::AllRecordData;
 use lyncdns_dns::answer::{Picker, Transport, answer};
 use lyncdns_dns::build::Snapshot;
 
+/// EDNS of a query: (UDP size, version, DO, options as (code, data)).
+pub type Edns = (u16, u8, bool, Vec<(u16, Vec<u8>)>);
+
+/// The OPT record of a response: (UDP size, extended rcode, version, DO, option codes).
+pub type Opt = (u16, u8, u8, bool, Vec<u16>);
+
 /// How to build a query.
 #[derive(Clone)]
 pub struct Q {
@@ -20,7 +26,7 @@ pub struct Q {
     pub id: u16,
     pub rd: bool,
     /// EDNS: (UDP size, version, DO, extra options as (code, data)).
-    pub edns: Option<(u16, u8, bool, Vec<(u16, Vec<u8>)>)>,
+    pub edns: Option<Edns>,
 }
 
 impl Q {
@@ -88,7 +94,7 @@ pub struct R {
     pub additional: Vec<String>,
     pub ttls: Vec<u32>,
     /// The OPT record: (UDP size, extended rcode, version, DO, option codes).
-    pub opt: Option<(u16, u8, u8, bool, Vec<u16>)>,
+    pub opt: Option<Opt>,
 }
 
 impl R {
@@ -101,7 +107,7 @@ impl R {
 fn lines(
     section: domain::base::message::RecordSection<'_, Vec<u8>>,
     ttls: &mut Vec<u32>,
-    opt: &mut Option<(u16, u8, u8, bool, Vec<u16>)>,
+    opt: &mut Option<Opt>,
 ) -> Vec<String> {
     let mut out = Vec::new();
     for rr in section {
@@ -112,7 +118,7 @@ fn lines(
                 .unwrap()
                 .unwrap();
             let ttl = rr.ttl().as_secs();
-            let raw: &[u8] = o.data().data().as_ref();
+            let raw: &[u8] = o.data().data();
             let mut codes = Vec::new();
             let mut at = 0;
             while at + 4 <= raw.len() {

@@ -2,9 +2,12 @@
 
 #![allow(dead_code)]
 
-use std::io::Write;
+use std::io::{BufRead, BufReader, Write};
+use std::net::{SocketAddr, UdpSocket};
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
+use std::process::{Child, Command, Output, Stdio};
+use std::sync::mpsc;
+use std::time::{Duration, Instant};
 
 /// The workspace root.
 pub fn root() -> PathBuf {
@@ -51,4 +54,111 @@ pub fn interop_tool(name: &str, package: &str) -> Option<PathBuf> {
         );
     }
     found
+}
+
+/// A running `lyncdns serve` whose stderr lines arrive on a channel.
+pub struct Serve {
+    child: Child,
+    lines: mpsc::Receiver<String>,
+    pub addr: SocketAddr,
+}
+
+impl Serve {
+    pub fn start(args: &[&str]) -> Serve {
+        let mut child = Command::new(env!("CARGO_BIN_EXE_lyncdns"))
+            .arg("serve")
+            .args(["--dns", "127.0.0.1:0", "--workers", "1"])
+            .args(args)
+            .env("RUST_LOG", "info")
+            .stderr(Stdio::piped())
+            .stdout(Stdio::null())
+            .spawn()
+            .expect("start lyncdns serve");
+        let (tx, lines) = mpsc::channel();
+        let stderr = child.stderr.take().unwrap();
+        std::thread::spawn(move || {
+            for line in BufReader::new(stderr).lines().map_while(Result::ok) {
+                if tx.send(line).is_err() {
+                    break;
+                }
+            }
+        });
+        let mut s = Serve {
+            child,
+            lines,
+            addr: "0.0.0.0:0".parse().unwrap(),
+        };
+        let line = s.wait_for("DNS listening");
+        let addr = line
+            .split("addr=")
+            .nth(1)
+            .and_then(|a| a.split_whitespace().next())
+            .expect("addr= in the log line");
+        s.addr = addr.parse().unwrap();
+        s
+    }
+
+    /// The next stderr line containing `needle` (panics after 10 s).
+    pub fn wait_for(&mut self, needle: &str) -> String {
+        let deadline = Instant::now() + Duration::from_secs(10);
+        while let Some(left) = deadline.checked_duration_since(Instant::now()) {
+            match self.lines.recv_timeout(left) {
+                Ok(line) if line.contains(needle) => return line,
+                Ok(_) => {}
+                Err(_) => break,
+            }
+        }
+        panic!("no log line with `{needle}`");
+    }
+
+    /// Waits for the process to exit.
+    pub fn wait(&mut self) -> std::process::ExitStatus {
+        self.child.wait().expect("wait for lyncdns serve")
+    }
+
+    pub fn signal(&self, sig: libc::c_int) {
+        // SAFETY: sending a signal to our own child process.
+        unsafe { libc::kill(self.child.id() as libc::pid_t, sig) };
+    }
+
+    /// The A records answered for `name` to a client at `from`.
+    pub fn a(&self, name: &str, from: &str) -> Vec<String> {
+        let sock = UdpSocket::bind((from, 0)).unwrap();
+        sock.set_read_timeout(Some(Duration::from_secs(3))).unwrap();
+        let mut q = vec![0x12, 0x34, 1, 0, 0, 1, 0, 0, 0, 0, 0, 0];
+        for l in name.split('.') {
+            q.push(l.len() as u8);
+            q.extend_from_slice(l.as_bytes());
+        }
+        q.extend_from_slice(&[0, 0, 1, 0, 1]);
+        sock.send_to(&q, self.addr).unwrap();
+        let mut buf = [0u8; 1500];
+        let (n, _) = sock.recv_from(&mut buf).expect("an answer");
+        let ancount = u16::from_be_bytes([buf[6], buf[7]]) as usize;
+        // Answers follow the question; each A record here is a 2-octet pointer + 10 + 4.
+        let mut at = q.len();
+        let mut out = Vec::new();
+        for _ in 0..ancount {
+            let rdlen = u16::from_be_bytes([buf[at + 10], buf[at + 11]]) as usize;
+            if rdlen == 4 {
+                out.push(format!(
+                    "{}.{}.{}.{}",
+                    buf[at + 12],
+                    buf[at + 13],
+                    buf[at + 14],
+                    buf[at + 15]
+                ));
+            }
+            at += 12 + rdlen;
+        }
+        assert!(at <= n);
+        out
+    }
+}
+
+impl Drop for Serve {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
 }
