@@ -375,3 +375,38 @@ fn shutdown_releases_the_ports() {
     UdpSocket::bind(addr).expect("UDP port free again");
     std::net::TcpListener::bind(addr).expect("TCP port free again");
 }
+
+#[test]
+fn several_listeners_ipv4_and_ipv6() {
+    if UdpSocket::bind("[::1]:0").is_err() {
+        let _ = writeln!(
+            std::io::stderr(),
+            "SKIPPED: no IPv6 loopback on this machine"
+        );
+        return;
+    }
+    let rt = runtime();
+    let mut cfg = config(Duration::from_secs(5), 16);
+    cfg.dns.push("[::1]:0".parse().unwrap());
+    let server = rt.block_on(Server::start(embedded(), cfg)).unwrap();
+    assert_eq!(server.dns_addrs.len(), 2);
+    let v6 = server.dns_addrs[1];
+    assert!(v6.is_ipv6());
+    let q = Q::new("sip.lyncdude.net", A).bytes();
+    assert_eq!(
+        decode(&udp_query(v6, "::1", &q)).answer,
+        ["sip.lyncdude.net. A 10.0.0.10"],
+        "::1 is in the internal view"
+    );
+    let mut stream = TcpStream::connect(v6).unwrap();
+    tcp_send(&mut stream, &q);
+    assert_eq!(
+        decode(&tcp_read(&mut stream).unwrap()).answer,
+        ["sip.lyncdude.net. A 10.0.0.10"]
+    );
+    assert_eq!(
+        decode(&udp_query(server.dns_addrs[0], "127.0.0.2", &q)).answer,
+        ["sip.lyncdude.net. A 203.0.113.10"]
+    );
+    rt.block_on(server.shutdown());
+}

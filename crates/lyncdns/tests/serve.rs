@@ -92,3 +92,22 @@ fn zone_files_are_served_per_view() {
     // The internal view does not have that zone.
     assert!(s.a("host.lab.test", "127.0.0.1").is_empty());
 }
+
+#[test]
+fn the_query_log_names_client_view_name_type_and_rcode() {
+    let mut s = Serve::start(&["--query-log"]);
+    assert_eq!(s.a("sip.lyncdude.net", "127.0.0.2"), ["203.0.113.10"]);
+    let line = s.wait_for("lyncdns::query");
+    for part in [
+        "src=127.0.0.2",
+        "view=\"external\"",
+        "qname=sip.lyncdude.net",
+        "qtype=A",
+        "rcode=\"NOERROR\"",
+    ] {
+        assert!(
+            line.contains(part) || line.contains(&part.replace('"', "")),
+            "{part} missing in {line}"
+        );
+    }
+}
