@@ -29,6 +29,8 @@ enum Command {
     /// Serve the deployment's DNS: a split-horizon authoritative server (views by client address, DNS load
     /// balancing, hot reload on SIGHUP, Prometheus metrics).
     Serve(serve::ServeArgs),
+    /// Read a password from standard input and print its Argon2id hash, for `[[users]] password_hash`.
+    HashPassword,
 }
 
 /// Reads a deployment file, or the embedded example when `path` is `None`.
@@ -44,13 +46,25 @@ fn load_deployment(path: Option<&PathBuf>) -> anyhow::Result<lyncdns_model::Depl
     }
 }
 
+/// `lyncdns hash-password`: one line from standard input (without its line ending) → PHC string.
+fn hash_password() -> anyhow::Result<()> {
+    let mut line = String::new();
+    std::io::stdin().read_line(&mut line)?;
+    let password = line.trim_end_matches(['\r', '\n']);
+    if password.is_empty() {
+        anyhow::bail!("no password on standard input");
+    }
+    println!("{}", lyncdns_autodiscover::auth::hash_password(password)?);
+    Ok(())
+}
+
 fn main() -> ExitCode {
     let cli = Cli::parse();
     // A server reports its listeners and reloads; a one-shot command only warnings. An empty RUST_LOG counts as
     // unset.
     let default = match cli.command {
         Command::Serve(_) => "info",
-        Command::Plan(_) => "warn",
+        Command::Plan(_) | Command::HashPassword => "warn",
     };
     let directives = cli
         .log
@@ -66,6 +80,7 @@ fn main() -> ExitCode {
     let result = match &cli.command {
         Command::Plan(args) => plan::run(args),
         Command::Serve(args) => serve::run(args),
+        Command::HashPassword => hash_password(),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

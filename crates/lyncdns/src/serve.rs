@@ -7,6 +7,7 @@ use std::time::Duration;
 
 use anyhow::{Context, bail};
 use clap::{Args, ValueEnum};
+use lyncdns_autodiscover::http::{Web, WebConfig};
 use lyncdns_dns::build::Snapshot;
 use lyncdns_dns::server::{Config, Server};
 use lyncdns_model::{Deployment, Rotation};
@@ -34,6 +35,21 @@ pub struct ServeArgs {
     /// Log every query (target `lyncdns::query`).
     #[arg(long)]
     query_log: bool,
+    /// Autodiscover over plain HTTP (the root answers with a redirect to HTTPS).
+    #[arg(long, value_name = "ADDR:PORT")]
+    http: Option<SocketAddr>,
+    /// Autodiscover over HTTPS.
+    #[arg(long, value_name = "ADDR:PORT")]
+    https: Option<SocketAddr>,
+    /// PEM certificate chain for HTTPS (with --key); without it the lab CA issues one.
+    #[arg(long, value_name = "FILE", requires = "key")]
+    cert: Option<PathBuf>,
+    /// PEM private key for --cert.
+    #[arg(long, value_name = "FILE", requires = "cert")]
+    key: Option<PathBuf>,
+    /// Directory of the lab CA (created on first start; clients trust its ca.pem).
+    #[arg(long, value_name = "DIR")]
+    lab_ca: Option<PathBuf>,
     /// Load and compile everything, report, and exit without serving (exit 0 if it would serve, 2 if not).
     #[arg(long)]
     check: bool,
@@ -139,6 +155,17 @@ pub fn run(args: &ServeArgs) -> anyhow::Result<()> {
         tcp_idle: Duration::from_millis(s.tcp_idle_timeout_ms),
         tcp_max: s.tcp_max_connections,
     };
+    let web_config = WebConfig {
+        http: args.http.or(s.http),
+        https: args.https.or(s.https),
+        cert: args.cert.clone().or_else(|| s.cert.clone()),
+        key: args.key.clone().or_else(|| s.key.clone()),
+        lab_ca: args
+            .lab_ca
+            .clone()
+            .or_else(|| s.lab_ca.clone())
+            .unwrap_or_else(|| PathBuf::from("lyncdns-lab-ca")),
+    };
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)
         .enable_all()
@@ -149,7 +176,19 @@ pub fn run(args: &ServeArgs) -> anyhow::Result<()> {
         let server = Server::start(snapshot, config)
             .await
             .context("binding the listeners")?;
-        wait_and_reload(&server, &source).await?;
+        let web = if web_config.http.is_some() || web_config.https.is_some() {
+            Some(
+                Web::start(&deployment, &web_config)
+                    .await
+                    .context("starting Autodiscover")?,
+            )
+        } else {
+            None
+        };
+        wait_and_reload(&server, web.as_ref(), &source).await?;
+        if let Some(web) = web {
+            web.shutdown().await;
+        }
         server.shutdown().await;
         Ok(())
     })
@@ -157,7 +196,11 @@ pub fn run(args: &ServeArgs) -> anyhow::Result<()> {
 
 /// Reloads on SIGHUP until SIGINT or SIGTERM. A reload that fails keeps the old data serving.
 #[cfg(unix)]
-async fn wait_and_reload(server: &Server, source: &Source) -> anyhow::Result<()> {
+async fn wait_and_reload(
+    server: &Server,
+    web: Option<&Web>,
+    source: &Source,
+) -> anyhow::Result<()> {
     use tokio::signal::unix::{SignalKind, signal};
     let mut hup = signal(SignalKind::hangup()).context("installing the SIGHUP handler")?;
     let mut term = signal(SignalKind::terminate()).context("installing the SIGTERM handler")?;
@@ -171,9 +214,12 @@ async fn wait_and_reload(server: &Server, source: &Source) -> anyhow::Result<()>
                     tokio::task::spawn_blocking(move || source.load()).await.context("reload task")?
                 };
                 match loaded {
-                    Ok((_, snapshot)) => {
+                    Ok((deployment, snapshot)) => {
                         tracing::info!(views = %summary(&snapshot), "reloaded");
                         server.reload(snapshot);
+                        if let Some(web) = web {
+                            web.reload(&deployment);
+                        }
                     }
                     Err(e) => {
                         server.reload_failed();
@@ -190,7 +236,11 @@ async fn wait_and_reload(server: &Server, source: &Source) -> anyhow::Result<()>
 }
 
 #[cfg(not(unix))]
-async fn wait_and_reload(_server: &Server, _source: &Source) -> anyhow::Result<()> {
+async fn wait_and_reload(
+    _server: &Server,
+    _web: Option<&Web>,
+    _source: &Source,
+) -> anyhow::Result<()> {
     tokio::signal::ctrl_c()
         .await
         .context("waiting for Ctrl-C")?;

@@ -61,6 +61,9 @@ pub struct Deployment {
     /// Choices where the sources disagree or the admin must decide.
     #[serde(default)]
     pub options: Options,
+    /// Lab users the Autodiscover service knows: their SIP address, home pool and password hash.
+    #[serde(default)]
+    pub users: Vec<User>,
     /// How `lyncdns serve` serves this deployment (listeners, workers, zone files, limits).
     #[serde(default)]
     pub serve: Serve,
@@ -580,6 +583,72 @@ pub struct Serve {
     /// RFC 1035 master files served per view, by view name; a file's zone replaces a planned zone of the same name.
     #[serde(default)]
     pub zone_files: std::collections::BTreeMap<String, Vec<std::path::PathBuf>>,
+    /// Autodiscover over plain HTTP (answers the root with a redirect to HTTPS).
+    #[serde(default)]
+    pub http: Option<std::net::SocketAddr>,
+    /// Autodiscover over HTTPS.
+    #[serde(default)]
+    pub https: Option<std::net::SocketAddr>,
+    /// PEM certificate chain for HTTPS (with `key`); without it, the lab CA issues one.
+    #[serde(default)]
+    pub cert: Option<std::path::PathBuf>,
+    /// PEM private key for `cert`.
+    #[serde(default)]
+    pub key: Option<std::path::PathBuf>,
+    /// Directory of the lab CA (`ca.pem`, `ca.key`), created on first start. Default: `lyncdns-lab-ca`.
+    #[serde(default)]
+    pub lab_ca: Option<std::path::PathBuf>,
+    /// Lifetime of Autodiscover access tokens, in seconds.
+    #[serde(default = "default_token_lifetime")]
+    pub token_lifetime_s: u64,
+}
+
+fn default_token_lifetime() -> u64 {
+    8 * 3600
+}
+
+/// Where a user is homed.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Home {
+    /// On this Front End pool (by FQDN).
+    Pool(Fqdn),
+    /// In Skype for Business Online (hybrid).
+    Online,
+}
+
+impl<'de> Deserialize<'de> for Home {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        let text = String::deserialize(deserializer)?;
+        if text.eq_ignore_ascii_case("online") {
+            return Ok(Home::Online);
+        }
+        Fqdn::new(&text).map(Home::Pool).map_err(|e| {
+            serde::de::Error::custom(format!("`{text}` is neither `online` nor a pool FQDN: {e}"))
+        })
+    }
+}
+
+/// A lab user of the Autodiscover service.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct User {
+    /// SIP address, `user@domain` (without `sip:`).
+    pub sip: Spanned<String>,
+    /// Home pool FQDN, or `online`.
+    pub home: Spanned<Home>,
+    /// Argon2id PHC string (`lyncdns hash-password` makes one); the password itself is never stored.
+    pub password_hash: Spanned<String>,
+}
+
+impl User {
+    /// The domain of the SIP address.
+    pub fn domain(&self) -> &str {
+        self.sip
+            .get_ref()
+            .rsplit_once('@')
+            .map(|(_, d)| d)
+            .unwrap_or("")
+    }
 }
 
 impl Default for Serve {
@@ -595,6 +664,12 @@ impl Default for Serve {
             tcp_max_connections: default_tcp_max(),
             ecs_trusted: Vec::new(),
             zone_files: Default::default(),
+            http: None,
+            https: None,
+            cert: None,
+            key: None,
+            lab_ca: None,
+            token_lifetime_s: default_token_lifetime(),
         }
     }
 }

@@ -195,6 +195,27 @@ pub enum Problem {
         /// The views, comma-separated.
         views: String,
     },
+    /// A SIP address that is not `user@domain`.
+    #[error("`{address}` is not a SIP address of the form user@domain")]
+    BadSipAddress {
+        /// As written.
+        address: String,
+    },
+    /// A user whose domain is not a SIP domain of the deployment.
+    #[error("`{address}` is not in one of this deployment's SIP domains")]
+    UnknownSipDomain {
+        /// The address.
+        address: String,
+    },
+    /// The same user twice.
+    #[error("user `{address}` is listed twice")]
+    DuplicateUser {
+        /// The address.
+        address: String,
+    },
+    /// A password hash that is not an Argon2 PHC string.
+    #[error("the password hash is not an Argon2 PHC string (`$argon2id$…`)")]
+    BadPasswordHash,
     /// A zone listed twice or nested in another of the same location.
     #[error("zone `{zone}` overlaps zone `{other}` of the same view")]
     OverlappingZones {
@@ -236,6 +257,10 @@ impl Problem {
             }
             Problem::FeatureNeeds { needs, .. } => format!("add {needs}, or switch the feature off in [features]"),
             Problem::DuplicateDomain { .. } => "list each SIP domain once".into(),
+            Problem::BadSipAddress { .. } => "write e.g. `alice@contoso.com`".into(),
+            Problem::UnknownSipDomain { .. } => "use a domain of [sip] or [hybrid] online_domains".into(),
+            Problem::DuplicateUser { .. } => "list each user once".into(),
+            Problem::BadPasswordHash => "make one with `lyncdns hash-password` (reads the password from standard input)".into(),
             Problem::TooSmall { min, .. } => format!("use {min} or more"),
             Problem::UnknownView { .. } => "name one of the [[views]]".into(),
             Problem::HostBitsSet { network, .. } => format!("did you mean {network}?"),

@@ -30,6 +30,7 @@ pub fn validate(d: &Deployment, text: &str, origin: &str) -> Result<(), LoadErro
     c.features(d);
     c.public_addresses(d);
     c.serve(d);
+    c.users(d);
     if c.errors.is_empty() {
         Ok(())
     } else {
@@ -502,6 +503,77 @@ impl Checker<'_> {
                     needs: "a [reverse_proxy] table (lyncdiscover is published through it)",
                 },
             );
+        }
+    }
+
+    fn users(&mut self, d: &Deployment) {
+        let mut seen: Vec<String> = Vec::new();
+        for (i, u) in d.users.iter().enumerate() {
+            let sip = u.sip.get_ref().to_ascii_lowercase();
+            let valid = sip.split_once('@').is_some_and(|(user, domain)| {
+                !user.is_empty()
+                    && !user.contains(['<', '>', '"', ' ', ':'])
+                    && Fqdn::new(domain).is_ok()
+            });
+            if !valid || sip.starts_with("sip:") {
+                let problem = Problem::BadSipAddress {
+                    address: u.sip.get_ref().clone(),
+                };
+                self.err(u.sip.span(), format!("users[{i}].sip"), problem);
+                continue;
+            }
+            if !d.is_sip_domain(u.domain()) {
+                let problem = Problem::UnknownSipDomain {
+                    address: sip.clone(),
+                };
+                self.err(u.sip.span(), format!("users[{i}].sip"), problem);
+            }
+            if seen.contains(&sip) {
+                self.err(
+                    u.sip.span(),
+                    format!("users[{i}].sip"),
+                    Problem::DuplicateUser {
+                        address: sip.clone(),
+                    },
+                );
+            }
+            seen.push(sip);
+            match u.home.get_ref() {
+                crate::Home::Pool(p) if !d.pools.iter().any(|x| x.fqdn.get_ref() == p) => {
+                    let pools = d
+                        .pools
+                        .iter()
+                        .map(|x| x.fqdn.get_ref().as_str())
+                        .collect::<Vec<_>>()
+                        .join(", ");
+                    self.err(
+                        u.home.span(),
+                        format!("users[{i}].home"),
+                        Problem::UnknownPool {
+                            fqdn: p.to_string(),
+                            pools,
+                        },
+                    );
+                }
+                crate::Home::Online if d.hybrid.is_none() => {
+                    self.err(
+                        u.home.span(),
+                        format!("users[{i}].home"),
+                        Problem::FeatureNeeds {
+                            feature: "a user homed online",
+                            needs: "a [hybrid] table",
+                        },
+                    );
+                }
+                _ => {}
+            }
+            if !u.password_hash.get_ref().starts_with("$argon2") {
+                self.err(
+                    u.password_hash.span(),
+                    format!("users[{i}].password_hash"),
+                    Problem::BadPasswordHash,
+                );
+            }
         }
     }
 

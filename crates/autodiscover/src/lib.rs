@@ -1,0 +1,38 @@
+//! The Lync Autodiscover web service ([MS-OCDISCWS]) that `lyncdiscover.<domain>` and
+//! `lyncdiscoverinternal.<domain>` point at, for a lab or a staging setup and as the peer of `lyncdns discover`.
+//!
+//! - [`doc`]: the documents (XML `AutodiscoverResponse` and JSON `_links`), pure.
+//! - [`service`]: request → response, pure: routing, negotiation, the 401 → token → 200 flow, redirects.
+//! - [`auth`]: Argon2id password hashes and expiring tokens.
+//! - [`tls`]: PEM files or the lab CA.
+//! - [`http`]: the hyper/rustls shell.
+//!
+//! `AccessLocation` comes from the same view matcher as DNS ([`lyncdns_dns::view::ViewMatcher`]), so a client is
+//! "inside" for Autodiscover exactly when it gets the internal DNS view.
+
+pub mod auth;
+pub mod doc;
+pub mod http;
+pub mod service;
+pub mod tls;
+
+/// The host names a client may use to reach Autodiscover and the web services: the certificate of the lab CA
+/// covers exactly these ([S6], [S9], [S11]): every pool's (and the Director's) internal and external web
+/// services FQDN, and `lyncdiscoverinternal.<domain>` and `lyncdiscover.<domain>` for every on-premises SIP domain.
+pub fn web_names(d: &lyncdns_model::Deployment) -> Vec<String> {
+    let mut names: Vec<String> = Vec::new();
+    let mut add = |n: String| {
+        if !names.contains(&n) {
+            names.push(n);
+        }
+    };
+    for (pool, _) in d.all_pools() {
+        add(pool.web.external_fqdn.get_ref().to_string());
+        add(pool.web.internal_fqdn.get_ref().to_string());
+    }
+    for dom in d.sip_domains() {
+        add(dom.prefixed("lyncdiscover").to_string());
+        add(dom.prefixed("lyncdiscoverinternal").to_string());
+    }
+    names
+}
