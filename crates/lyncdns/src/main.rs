@@ -1,6 +1,7 @@
 //! `lyncdns`: the command-line shell around the lyncdns libraries. This is the only crate that parses arguments,
 //! prints, sets up logging or uses `anyhow`; each subcommand lives in its own module.
 
+mod discover;
 mod output;
 mod plan;
 mod serve;
@@ -29,6 +30,9 @@ enum Command {
     /// Serve the deployment's DNS: a split-horizon authoritative server (views by client address, DNS load
     /// balancing, hot reload on SIGHUP, Prometheus metrics).
     Serve(serve::ServeArgs),
+    /// Simulate each client type's discovery for a SIP address against live DNS (and, with --probe, the
+    /// Autodiscover service and SIP servers), step by step, with a verdict per client.
+    Discover(discover::DiscoverArgs),
     /// Read a password from standard input and print its Argon2id hash, for `[[users]] password_hash`.
     HashPassword,
 }
@@ -64,7 +68,7 @@ fn main() -> ExitCode {
     // unset.
     let default = match cli.command {
         Command::Serve(_) => "info",
-        Command::Plan(_) | Command::HashPassword => "warn",
+        Command::Plan(_) | Command::HashPassword | Command::Discover(_) => "warn",
     };
     let directives = cli
         .log
@@ -81,6 +85,11 @@ fn main() -> ExitCode {
         Command::Plan(args) => plan::run(args),
         Command::Serve(args) => serve::run(args),
         Command::HashPassword => hash_password(),
+        Command::Discover(args) => match discover::run_cmd(args) {
+            Ok(true) => Ok(()),
+            Ok(false) => return ExitCode::from(1),
+            Err(e) => Err(e),
+        },
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,
