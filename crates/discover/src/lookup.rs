@@ -77,26 +77,73 @@ pub struct Lookup {
 
 impl Lookup {
     /// A lookup that got no answer.
-    pub fn failed(name: &str, qtype: u16, server: &str, rcode: &str, error: String, elapsed_ms: f64) -> Lookup {
-        Lookup { name: name.to_owned(), qtype: type_name(qtype), server: server.to_owned(), rcode: rcode.to_owned(), aa: false, tcp_retry: false, answers: Vec::new(), elapsed_ms, error: Some(error) }
+    pub fn failed(
+        name: &str,
+        qtype: u16,
+        server: &str,
+        rcode: &str,
+        error: String,
+        elapsed_ms: f64,
+    ) -> Lookup {
+        Lookup {
+            name: name.to_owned(),
+            qtype: type_name(qtype),
+            server: server.to_owned(),
+            rcode: rcode.to_owned(),
+            aa: false,
+            tcp_retry: false,
+            answers: Vec::new(),
+            elapsed_ms,
+            error: Some(error),
+        }
     }
 
     /// The addresses answered for the name (following CNAMEs within the answer).
     pub fn addresses(&self) -> Vec<IpAddr> {
-        self.answers.iter().filter_map(|a| if let Data::Address { address } = a.data { Some(address) } else { None }).collect()
+        self.answers
+            .iter()
+            .filter_map(|a| {
+                if let Data::Address { address } = a.data {
+                    Some(address)
+                } else {
+                    None
+                }
+            })
+            .collect()
     }
 
     /// The SRV records, in the order received.
     pub fn srv(&self) -> Vec<(u16, u16, u16, String)> {
         self.answers
             .iter()
-            .filter_map(|a| if let Data::Srv { priority, weight, port, target } = &a.data { Some((*priority, *weight, *port, target.clone())) } else { None })
+            .filter_map(|a| {
+                if let Data::Srv {
+                    priority,
+                    weight,
+                    port,
+                    target,
+                } = &a.data
+                {
+                    Some((*priority, *weight, *port, target.clone()))
+                } else {
+                    None
+                }
+            })
             .collect()
     }
 
     /// The CNAME chain's targets.
     pub fn cnames(&self) -> Vec<String> {
-        self.answers.iter().filter_map(|a| if let Data::Cname { target } = &a.data { Some(target.clone()) } else { None }).collect()
+        self.answers
+            .iter()
+            .filter_map(|a| {
+                if let Data::Cname { target } = &a.data {
+                    Some(target.clone())
+                } else {
+                    None
+                }
+            })
+            .collect()
     }
 }
 
@@ -128,7 +175,11 @@ pub fn query(id: u16, name: &str, qtype: u16) -> Vec<u8> {
     let mut b = Vec::with_capacity(64);
     b.extend_from_slice(&id.to_be_bytes());
     b.extend_from_slice(&[0x01, 0x00, 0, 1, 0, 0, 0, 0, 0, 1]);
-    for label in name.trim_end_matches('.').split('.').filter(|l| !l.is_empty()) {
+    for label in name
+        .trim_end_matches('.')
+        .split('.')
+        .filter(|l| !l.is_empty())
+    {
         b.push(label.len().min(63) as u8);
         b.extend_from_slice(&label.as_bytes()[..label.len().min(63)]);
     }
@@ -155,21 +206,40 @@ pub struct Decoded {
 
 /// Decodes a response; `Err` with a reason for anything malformed.
 pub fn decode(bytes: &[u8]) -> Result<Decoded, String> {
-    let msg = Message::from_octets(bytes.to_vec()).map_err(|e| format!("not a DNS message: {e}"))?;
+    let msg =
+        Message::from_octets(bytes.to_vec()).map_err(|e| format!("not a DNS message: {e}"))?;
     let h = msg.header();
     let mut answers = Vec::new();
-    for rr in msg.answer().map_err(|e| format!("bad answer section: {e}"))? {
+    for rr in msg
+        .answer()
+        .map_err(|e| format!("bad answer section: {e}"))?
+    {
         let rr = rr.map_err(|e| format!("bad record: {e}"))?;
         let name = rr.owner().to_string();
         let ttl = rr.ttl().as_secs();
         let rtype = rr.rtype();
-        let Ok(Some(rec)) = rr.into_record::<AllRecordData<_, ParsedName<_>>>() else { continue };
+        let Ok(Some(rec)) = rr.into_record::<AllRecordData<_, ParsedName<_>>>() else {
+            continue;
+        };
         let data = match rec.data() {
-            AllRecordData::A(a) => Data::Address { address: IpAddr::V4(a.addr()) },
-            AllRecordData::Aaaa(a) => Data::Address { address: IpAddr::V6(a.addr()) },
-            AllRecordData::Cname(c) => Data::Cname { target: c.cname().to_string() },
-            AllRecordData::Srv(s) => Data::Srv { priority: s.priority(), weight: s.weight(), port: s.port(), target: s.target().to_string() },
-            other => Data::Other { text: format!("{rtype} {other}") },
+            AllRecordData::A(a) => Data::Address {
+                address: IpAddr::V4(a.addr()),
+            },
+            AllRecordData::Aaaa(a) => Data::Address {
+                address: IpAddr::V6(a.addr()),
+            },
+            AllRecordData::Cname(c) => Data::Cname {
+                target: c.cname().to_string(),
+            },
+            AllRecordData::Srv(s) => Data::Srv {
+                priority: s.priority(),
+                weight: s.weight(),
+                port: s.port(),
+                target: s.target().to_string(),
+            },
+            other => Data::Other {
+                text: format!("{rtype} {other}"),
+            },
         };
         answers.push(Answer { name, ttl, data });
     }
@@ -183,5 +253,11 @@ pub fn decode(bytes: &[u8]) -> Result<Decoded, String> {
         n => format!("RCODE{n}"),
     };
     let _ = Rtype::A;
-    Ok(Decoded { rcode, aa: h.aa(), tc: h.tc(), id: h.id(), answers })
+    Ok(Decoded {
+        rcode,
+        aa: h.aa(),
+        tc: h.tc(),
+        id: h.id(),
+        answers,
+    })
 }

@@ -45,7 +45,13 @@ pub enum Client {
 
 impl Client {
     /// Every client, in report order.
-    pub const ALL: [Client; 5] = [Client::Lync2010, Client::Desktop, Client::Store, Client::Mobile, Client::Phone];
+    pub const ALL: [Client; 5] = [
+        Client::Lync2010,
+        Client::Desktop,
+        Client::Store,
+        Client::Mobile,
+        Client::Phone,
+    ];
 
     /// The name used on the command line.
     pub fn as_str(self) -> &'static str {
@@ -64,7 +70,11 @@ impl Client {
 
     /// XML for desktop clients; JSON (UCWA) for the Store and mobile apps.
     fn accept(self) -> &'static str {
-        if self == Client::Desktop { "application/vnd.microsoft.rtc.autodiscover+xml;v=1" } else { "application/json" }
+        if self == Client::Desktop {
+            "application/vnd.microsoft.rtc.autodiscover+xml;v=1"
+        } else {
+            "application/json"
+        }
     }
 }
 
@@ -112,7 +122,12 @@ impl Default for Options {
             http_order: HttpOrder::default(),
             mobile_srv_fallback: false,
             strict_dns_naming: true,
-            trusted_domains: vec!["lync.com".into(), "outlook.com".into(), "lync.glbdns.microsoft.com".into(), "microsoftonline.com".into()],
+            trusted_domains: vec![
+                "lync.com".into(),
+                "outlook.com".into(),
+                "lync.glbdns.microsoft.com".into(),
+                "microsoftonline.com".into(),
+            ],
             probe: false,
             connect: false,
             credentials: false,
@@ -178,7 +193,10 @@ pub struct Response {
 
 impl Response {
     fn header(&self, name: &str) -> impl Iterator<Item = &str> {
-        self.headers.iter().filter(move |(n, _)| n == name).map(|(_, v)| v.as_str())
+        self.headers
+            .iter()
+            .filter(move |(n, _)| n == name)
+            .map(|(_, v)| v.as_str())
     }
 }
 
@@ -230,7 +248,9 @@ enum Method {
 impl Method {
     fn label(&self) -> String {
         match self {
-            Method::Autodiscover { host } | Method::Host { name: host, .. } => host.split('.').next().unwrap_or(host).to_owned(),
+            Method::Autodiscover { host } | Method::Host { name: host, .. } => {
+                host.split('.').next().unwrap_or(host).to_owned()
+            }
             Method::Srv { name, .. } => name.split('.').take(2).collect::<Vec<_>>().join("."),
         }
     }
@@ -240,16 +260,57 @@ impl Method {
 #[derive(Debug, Clone)]
 enum Wait {
     Nothing,
-    AdAddress { host: String },
-    AdRoot { host: String, urls: VecDeque<(String, Vec<IpAddr>)>, hops: u8 },
-    AdUserChallenge { host: String, user_url: String, hops: u8 },
-    AdToken { host: String, user_url: String, hops: u8 },
-    AdUser { host: String, user_url: String, hops: u8 },
-    AdSipAddress { via: String, fqdn: String, port: u16 },
-    SrvRecords { name: String, tls: bool },
-    SrvTarget { label: String, targets: VecDeque<(String, u16)>, target: String, port: u16, prompt: bool },
-    HostAddress { label: String, name: String, ports: Vec<u16> },
-    Connecting { label: String, host: String, port: u16, prompt: bool, then: VecDeque<(String, u16)> },
+    AdAddress {
+        host: String,
+    },
+    AdRoot {
+        host: String,
+        urls: VecDeque<(String, Vec<IpAddr>)>,
+        hops: u8,
+    },
+    AdUserChallenge {
+        host: String,
+        user_url: String,
+        hops: u8,
+    },
+    AdToken {
+        host: String,
+        user_url: String,
+        hops: u8,
+    },
+    AdUser {
+        host: String,
+        user_url: String,
+        hops: u8,
+    },
+    AdSipAddress {
+        via: String,
+        fqdn: String,
+        port: u16,
+    },
+    SrvRecords {
+        name: String,
+        tls: bool,
+    },
+    SrvTarget {
+        label: String,
+        targets: VecDeque<(String, u16)>,
+        target: String,
+        port: u16,
+        prompt: bool,
+    },
+    HostAddress {
+        label: String,
+        name: String,
+        ports: Vec<u16>,
+    },
+    Connecting {
+        label: String,
+        host: String,
+        port: u16,
+        prompt: bool,
+        then: VecDeque<(String, u16)>,
+    },
     Ntp,
 }
 
@@ -270,9 +331,13 @@ pub struct Machine {
 
 /// The domain part of a SIP URI (`sip:` optional), lowercased.
 pub fn sip_domain(uri: &str) -> Option<String> {
-    let uri = uri.trim().trim_start_matches("sip:").trim_start_matches("SIP:");
+    let uri = uri
+        .trim()
+        .trim_start_matches("sip:")
+        .trim_start_matches("SIP:");
     let (user, domain) = uri.rsplit_once('@')?;
-    (!user.is_empty() && domain.contains('.') && !domain.starts_with('.')).then(|| domain.trim_end_matches('.').to_ascii_lowercase())
+    (!user.is_empty() && domain.contains('.') && !domain.starts_with('.'))
+        .then(|| domain.trim_end_matches('.').to_ascii_lowercase())
 }
 
 fn within(name: &str, domain: &str) -> bool {
@@ -283,7 +348,11 @@ fn within(name: &str, domain: &str) -> bool {
 fn host_of(url: &str) -> String {
     let rest = url.split_once("://").map(|(_, r)| r).unwrap_or(url);
     let host = rest.split(['/', '?']).next().unwrap_or(rest);
-    host.rsplit_once(':').filter(|(_, p)| p.chars().all(|c| c.is_ascii_digit())).map(|(h, _)| h).unwrap_or(host).to_ascii_lowercase()
+    host.rsplit_once(':')
+        .filter(|(_, p)| p.chars().all(|c| c.is_ascii_digit()))
+        .map(|(h, _)| h)
+        .unwrap_or(host)
+        .to_ascii_lowercase()
 }
 
 impl Machine {
@@ -293,8 +362,12 @@ impl Machine {
         let d = &domain;
         let mut methods = VecDeque::new();
         if client.uses_autodiscover() {
-            methods.push_back(Method::Autodiscover { host: format!("lyncdiscoverinternal.{d}") });
-            methods.push_back(Method::Autodiscover { host: format!("lyncdiscover.{d}") });
+            methods.push_back(Method::Autodiscover {
+                host: format!("lyncdiscoverinternal.{d}"),
+            });
+            methods.push_back(Method::Autodiscover {
+                host: format!("lyncdiscover.{d}"),
+            });
         }
         let srv_chain = match client {
             Client::Lync2010 | Client::Desktop => true,
@@ -303,23 +376,68 @@ impl Machine {
             Client::Phone => false,
         };
         if srv_chain {
-            methods.push_back(Method::Srv { name: format!("_sipinternaltls._tcp.{d}"), tls: true });
+            methods.push_back(Method::Srv {
+                name: format!("_sipinternaltls._tcp.{d}"),
+                tls: true,
+            });
             if options.tcp_allowed {
-                methods.push_back(Method::Srv { name: format!("_sipinternal._tcp.{d}"), tls: false });
+                methods.push_back(Method::Srv {
+                    name: format!("_sipinternal._tcp.{d}"),
+                    tls: false,
+                });
             }
-            methods.push_back(Method::Srv { name: format!("_sip._tls.{d}"), tls: true });
-            methods.push_back(Method::Host { name: format!("sipinternal.{d}"), ports: vec![5061] });
-            methods.push_back(Method::Host { name: format!("sip.{d}"), ports: vec![5061, 443] });
-            methods.push_back(Method::Host { name: format!("sipexternal.{d}"), ports: vec![443] });
+            methods.push_back(Method::Srv {
+                name: format!("_sip._tls.{d}"),
+                tls: true,
+            });
+            methods.push_back(Method::Host {
+                name: format!("sipinternal.{d}"),
+                ports: vec![5061],
+            });
+            methods.push_back(Method::Host {
+                name: format!("sip.{d}"),
+                ports: vec![5061, 443],
+            });
+            methods.push_back(Method::Host {
+                name: format!("sipexternal.{d}"),
+                ports: vec![443],
+            });
         }
         if client == Client::Phone {
-            methods.push_back(Method::Srv { name: format!("_sipinternaltls._tcp.{d}"), tls: true });
-            methods.push_back(Method::Srv { name: format!("_sipinternal._tcp.{d}"), tls: false });
-            methods.push_back(Method::Srv { name: format!("_sip._tls.{d}"), tls: true });
-            methods.push_back(Method::Srv { name: format!("_sip._tcp.{d}"), tls: false });
+            methods.push_back(Method::Srv {
+                name: format!("_sipinternaltls._tcp.{d}"),
+                tls: true,
+            });
+            methods.push_back(Method::Srv {
+                name: format!("_sipinternal._tcp.{d}"),
+                tls: false,
+            });
+            methods.push_back(Method::Srv {
+                name: format!("_sip._tls.{d}"),
+                tls: true,
+            });
+            methods.push_back(Method::Srv {
+                name: format!("_sip._tcp.{d}"),
+                tls: false,
+            });
         }
-        let uri = sip_uri.trim().trim_start_matches("sip:").trim_start_matches("SIP:").to_owned();
-        Some(Machine { client, uri, domain, options, methods, current: None, wait: Wait::Nothing, note: None, failures: Vec::new(), ntp_done: client != Client::Phone })
+        let uri = sip_uri
+            .trim()
+            .trim_start_matches("sip:")
+            .trim_start_matches("SIP:")
+            .to_owned();
+        Some(Machine {
+            client,
+            uri,
+            domain,
+            options,
+            methods,
+            current: None,
+            wait: Wait::Nothing,
+            note: None,
+            failures: Vec::new(),
+            ntp_done: client != Client::Phone,
+        })
     }
 
     /// The SIP domain being discovered.
@@ -337,7 +455,10 @@ impl Machine {
         if !self.ntp_done {
             self.ntp_done = true;
             self.wait = Wait::Ntp;
-            return Request::Lookup { name: format!("_ntp._udp.{}", self.domain), qtype: qtype::SRV };
+            return Request::Lookup {
+                name: format!("_ntp._udp.{}", self.domain),
+                qtype: qtype::SRV,
+            };
         }
         self.next_method()
     }
@@ -355,32 +476,62 @@ impl Machine {
             self.wait = Wait::Nothing;
             let tried = self.failures.join("; ");
             let summary = match self.client {
-                Client::Store | Client::Mobile if !self.options.mobile_srv_fallback || self.client == Client::Store => {
-                    format!("cannot sign in: Autodiscover failed and this client does not fall back to SRV records ({tried})")
+                Client::Store | Client::Mobile
+                    if !self.options.mobile_srv_fallback || self.client == Client::Store =>
+                {
+                    format!(
+                        "cannot sign in: Autodiscover failed and this client does not fall back to SRV records ({tried})"
+                    )
                 }
                 _ => format!("cannot sign in: every discovery method failed ({tried})"),
             };
-            return Request::Done(Verdict { ok: false, summary, target: None, via: None, trust_prompt: false });
+            return Request::Done(Verdict {
+                ok: false,
+                summary,
+                target: None,
+                via: None,
+                trust_prompt: false,
+            });
         };
         self.current = Some(m.clone());
         match m {
             Method::Autodiscover { host } => {
                 self.wait = Wait::AdAddress { host: host.clone() };
-                Request::Lookup { name: host, qtype: qtype::A }
+                Request::Lookup {
+                    name: host,
+                    qtype: qtype::A,
+                }
             }
             Method::Srv { name, tls } => {
-                self.wait = Wait::SrvRecords { name: name.clone(), tls };
-                Request::Lookup { name, qtype: qtype::SRV }
+                self.wait = Wait::SrvRecords {
+                    name: name.clone(),
+                    tls,
+                };
+                Request::Lookup {
+                    name,
+                    qtype: qtype::SRV,
+                }
             }
             Method::Host { name, ports } => {
-                self.wait = Wait::HostAddress { label: m_label(&name), name: name.clone(), ports };
-                Request::Lookup { name, qtype: qtype::A }
+                self.wait = Wait::HostAddress {
+                    label: m_label(&name),
+                    name: name.clone(),
+                    ports,
+                };
+                Request::Lookup {
+                    name,
+                    qtype: qtype::A,
+                }
             }
         }
     }
 
     fn done(&mut self, via: &str, host: &str, port: u16, prompt: bool) -> Request {
-        let prompt_text = if prompt { " after a trust prompt (the server is outside the SIP domain and the trusted domains)" } else { "" };
+        let prompt_text = if prompt {
+            " after a trust prompt (the server is outside the SIP domain and the trusted domains)"
+        } else {
+            ""
+        };
         Request::Done(Verdict {
             ok: true,
             summary: format!("signs in at {host}:{port} via {via}{prompt_text}"),
@@ -414,8 +565,13 @@ impl Machine {
         match (wait, reply) {
             (Wait::Ntp, Reply::Lookup(l)) => {
                 self.note = Some(match l.srv().first() {
-                    Some((_, _, port, target)) => format!("time server {target}:{port} (phones need it before signing in)"),
-                    None => format!("no _ntp._udp record ({}): the phone falls back to its default time server", l.rcode),
+                    Some((_, _, port, target)) => {
+                        format!("time server {target}:{port} (phones need it before signing in)")
+                    }
+                    None => format!(
+                        "no _ntp._udp record ({}): the phone falls back to its default time server",
+                        l.rcode
+                    ),
                 });
                 self.next_method()
             }
@@ -428,20 +584,32 @@ impl Machine {
                     let shown: Vec<String> = addrs.iter().map(|a| a.to_string()).collect();
                     return Request::Done(Verdict {
                         ok: true,
-                        summary: format!("would use Autodiscover at https://{host}/ ({}); run with --probe to follow it to the server", shown.join(", ")),
+                        summary: format!(
+                            "would use Autodiscover at https://{host}/ ({}); run with --probe to follow it to the server",
+                            shown.join(", ")
+                        ),
                         target: None,
                         via: Some(m_label(&host)),
                         trust_prompt: false,
                     });
                 }
                 let mut urls = self.root_urls(&host, &addrs);
-                if self.options.http_order == HttpOrder::HttpsAllFirst && host.starts_with("lyncdiscoverinternal.") {
+                if self.options.http_order == HttpOrder::HttpsAllFirst
+                    && host.starts_with("lyncdiscoverinternal.")
+                {
                     // HTTPS to both hosts before any HTTP: move the internal HTTP attempt behind the external host.
                     urls.retain(|(u, _)| u.starts_with("https"));
                 }
                 self.fetch_root(host, urls, 0)
             }
-            (Wait::AdRoot { host, mut urls, hops }, Reply::Fetch { response, error }) => {
+            (
+                Wait::AdRoot {
+                    host,
+                    mut urls,
+                    hops,
+                },
+                Reply::Fetch { response, error },
+            ) => {
                 let tried = urls.pop_front().map(|(u, _)| u).unwrap_or_default();
                 let why = match (&response, &error) {
                     (_, Some(e)) => Some(format!("{tried}: {e}")),
@@ -460,28 +628,55 @@ impl Machine {
                 if let Some(redirect) = crate::docs::link(&links, &["Redirect", "redirect"]) {
                     return self.follow_redirect(&host, redirect, hops, false);
                 }
-                let Some(user) = crate::docs::link(&links, &["User", "user"]).map(str::to_owned) else {
+                let Some(user) = crate::docs::link(&links, &["User", "user"]).map(str::to_owned)
+                else {
                     if urls.is_empty() {
-                        return self.fail_method(format!("{tried}: the root document has no User link"));
+                        return self
+                            .fail_method(format!("{tried}: the root document has no User link"));
                     }
                     return self.fetch_root(host, urls, hops);
                 };
                 if !self.options.credentials {
                     return Request::Done(Verdict {
                         ok: true,
-                        summary: format!("Autodiscover answers at {tried}; give --user and --password to follow the user document to the server"),
+                        summary: format!(
+                            "Autodiscover answers at {tried}; give --user and --password to follow the user document to the server"
+                        ),
                         target: None,
                         via: Some(m_label(&host)),
                         trust_prompt: false,
                     });
                 }
-                self.wait = Wait::AdUserChallenge { host, user_url: user.clone(), hops };
-                Request::Fetch(Fetch { url: user, method: "GET", accept: self.client.accept(), bearer: false, token_request: false, addrs: Vec::new() })
+                self.wait = Wait::AdUserChallenge {
+                    host,
+                    user_url: user.clone(),
+                    hops,
+                };
+                Request::Fetch(Fetch {
+                    url: user,
+                    method: "GET",
+                    accept: self.client.accept(),
+                    bearer: false,
+                    token_request: false,
+                    addrs: Vec::new(),
+                })
             }
-            (Wait::AdUserChallenge { host, user_url, hops }, Reply::Fetch { response, error }) => {
-                let Some(r) = response else { return self.fail_method(format!("{user_url}: {}", error.unwrap_or_default())) };
+            (
+                Wait::AdUserChallenge {
+                    host,
+                    user_url,
+                    hops,
+                },
+                Reply::Fetch { response, error },
+            ) => {
+                let Some(r) = response else {
+                    return self.fail_method(format!("{user_url}: {}", error.unwrap_or_default()));
+                };
                 if r.status != 401 {
-                    return self.fail_method(format!("{user_url}: expected 401 with the token endpoint, got HTTP {}", r.status));
+                    return self.fail_method(format!(
+                        "{user_url}: expected 401 with the token endpoint, got HTTP {}",
+                        r.status
+                    ));
                 }
                 let href = r.header("www-authenticate").find_map(|v| {
                     let v = v.trim();
@@ -489,27 +684,82 @@ impl Machine {
                     let start = rest.find("href=\"")? + 6;
                     rest[start..].split('"').next().map(str::to_owned)
                 });
-                let Some(token_url) = href else { return self.fail_method(format!("{user_url}: 401 without an MsRtcOAuth challenge")) };
-                if !self.trusted(&host_of(&token_url)) && !within(&host_of(&token_url), &parent(&host)) {
-                    return self.fail_method(format!("token endpoint {token_url} is outside {} (anti-spoofing)", self.domain));
+                let Some(token_url) = href else {
+                    return self
+                        .fail_method(format!("{user_url}: 401 without an MsRtcOAuth challenge"));
+                };
+                // The token endpoint must belong to the server that challenged (its host or its domain).
+                let (token_host, user_host) = (host_of(&token_url), host_of(&user_url));
+                if token_host != user_host
+                    && !within(&token_host, &parent(&user_host))
+                    && !self.trusted(&token_host)
+                {
+                    return self.fail_method(format!("token endpoint {token_url} is not on {user_host} nor in its domain (anti-spoofing)"));
                 }
-                self.wait = Wait::AdToken { host, user_url, hops };
-                Request::Fetch(Fetch { url: token_url, method: "POST", accept: "application/json", bearer: false, token_request: true, addrs: Vec::new() })
+                self.wait = Wait::AdToken {
+                    host,
+                    user_url,
+                    hops,
+                };
+                Request::Fetch(Fetch {
+                    url: token_url,
+                    method: "POST",
+                    accept: "application/json",
+                    bearer: false,
+                    token_request: true,
+                    addrs: Vec::new(),
+                })
             }
-            (Wait::AdToken { host, user_url, hops }, Reply::Fetch { response, error }) => {
-                let Some(r) = response else { return self.fail_method(format!("token request: {}", error.unwrap_or_default())) };
+            (
+                Wait::AdToken {
+                    host,
+                    user_url,
+                    hops,
+                },
+                Reply::Fetch { response, error },
+            ) => {
+                let Some(r) = response else {
+                    return self
+                        .fail_method(format!("token request: {}", error.unwrap_or_default()));
+                };
                 if r.status != 200 {
-                    return self.fail_method(format!("token request refused: HTTP {} {}", r.status, r.body.trim()));
+                    return self.fail_method(format!(
+                        "token request refused: HTTP {} {}",
+                        r.status,
+                        r.body.trim()
+                    ));
                 }
                 self.note = Some("token issued".into());
-                self.wait = Wait::AdUser { host, user_url: user_url.clone(), hops };
-                Request::Fetch(Fetch { url: user_url, method: "GET", accept: self.client.accept(), bearer: true, token_request: false, addrs: Vec::new() })
+                self.wait = Wait::AdUser {
+                    host,
+                    user_url: user_url.clone(),
+                    hops,
+                };
+                Request::Fetch(Fetch {
+                    url: user_url,
+                    method: "GET",
+                    accept: self.client.accept(),
+                    bearer: true,
+                    token_request: false,
+                    addrs: Vec::new(),
+                })
             }
-            (Wait::AdUser { host, user_url, hops }, Reply::Fetch { response, error }) => {
-                let Some(r) = response else { return self.fail_method(format!("{user_url}: {}", error.unwrap_or_default())) };
+            (
+                Wait::AdUser {
+                    host,
+                    user_url,
+                    hops,
+                },
+                Reply::Fetch { response, error },
+            ) => {
+                let Some(r) = response else {
+                    return self.fail_method(format!("{user_url}: {}", error.unwrap_or_default()));
+                };
                 match r.status {
                     200 => {}
-                    404 => return self.fail_method("the server does not know this user (404)".into()),
+                    404 => {
+                        return self.fail_method("the server does not know this user (404)".into());
+                    }
                     s => return self.fail_method(format!("{user_url}: HTTP {s}")),
                 }
                 let links = crate::docs::links(&r.body);
@@ -527,19 +777,33 @@ impl Machine {
                             via: Some(via),
                             trust_prompt: false,
                         }),
-                        None => self.fail_method("the user document has no UCWA applications link".into()),
+                        None => self
+                            .fail_method("the user document has no UCWA applications link".into()),
                     };
                 }
                 let Some((fqdn, port)) = crate::docs::sip_access(&r.body) else {
-                    return self.fail_method("the user document has no SipClient*Access element for this location".into());
+                    return self.fail_method(
+                        "the user document has no SipClient*Access element for this location"
+                            .into(),
+                    );
                 };
-                self.wait = Wait::AdSipAddress { via, fqdn: fqdn.clone(), port };
-                Request::Lookup { name: fqdn, qtype: qtype::A }
+                self.wait = Wait::AdSipAddress {
+                    via,
+                    fqdn: fqdn.clone(),
+                    port,
+                };
+                Request::Lookup {
+                    name: fqdn,
+                    qtype: qtype::A,
+                }
             }
             (Wait::AdSipAddress { via, fqdn, port }, Reply::Lookup(l)) => {
                 let addrs = l.addresses();
                 if addrs.is_empty() {
-                    return self.fail_method(format!("the SIP server {fqdn} from Autodiscover does not resolve ({})", l.rcode));
+                    return self.fail_method(format!(
+                        "the SIP server {fqdn} from Autodiscover does not resolve ({})",
+                        l.rcode
+                    ));
                 }
                 self.connect_or_done(via, fqdn, port, addrs, false, VecDeque::new())
             }
@@ -552,13 +816,30 @@ impl Machine {
                 records.sort_by(|a, b| a.0.cmp(&b.0).then(b.1.cmp(&a.1)));
                 let _ = tls;
                 let label = name.split('.').take(2).collect::<Vec<_>>().join(".");
-                let targets: VecDeque<(String, u16)> = records.into_iter().map(|(_, _, port, target)| (target.trim_end_matches('.').to_ascii_lowercase(), port)).collect();
+                let targets: VecDeque<(String, u16)> = records
+                    .into_iter()
+                    .map(|(_, _, port, target)| {
+                        (target.trim_end_matches('.').to_ascii_lowercase(), port)
+                    })
+                    .collect();
                 self.next_srv_target(label, targets)
             }
-            (Wait::SrvTarget { label, targets, target, port, prompt }, Reply::Lookup(l)) => {
+            (
+                Wait::SrvTarget {
+                    label,
+                    targets,
+                    target,
+                    port,
+                    prompt,
+                },
+                Reply::Lookup(l),
+            ) => {
                 let addrs = l.addresses();
                 if addrs.is_empty() {
-                    self.note = Some(format!("SRV target {target} has no address ({}); next target", l.rcode));
+                    self.note = Some(format!(
+                        "SRV target {target} has no address ({}); next target",
+                        l.rcode
+                    ));
                     return self.next_srv_target(label, targets);
                 }
                 self.connect_or_done(label, target, port, addrs, prompt, targets)
@@ -569,17 +850,30 @@ impl Machine {
                     return self.fail_method(format!("{name} does not resolve ({})", l.rcode));
                 }
                 let port = ports[0];
-                let rest: VecDeque<(String, u16)> = ports[1..].iter().map(|p| (name.clone(), *p)).collect();
+                let rest: VecDeque<(String, u16)> =
+                    ports[1..].iter().map(|p| (name.clone(), *p)).collect();
                 let _ = rest;
                 self.connect_or_done(label, name, port, addrs, false, VecDeque::new())
             }
-            (Wait::Connecting { label, host, port, prompt, then }, Reply::Connect { connected, error }) => match connected {
+            (
+                Wait::Connecting {
+                    label,
+                    host,
+                    port,
+                    prompt,
+                    then,
+                },
+                Reply::Connect { connected, error },
+            ) => match connected {
                 Some(addr) => {
                     self.note = Some(format!("connected to {addr}"));
                     self.done(&label, &host, port, prompt)
                 }
                 None => {
-                    let why = format!("cannot connect to {host}:{port}: {}", error.unwrap_or_default());
+                    let why = format!(
+                        "cannot connect to {host}:{port}: {}",
+                        error.unwrap_or_default()
+                    );
                     if then.is_empty() {
                         return self.fail_method(why);
                     }
@@ -594,18 +888,42 @@ impl Machine {
         }
     }
 
-    fn fetch_root(&mut self, host: String, urls: VecDeque<(String, Vec<IpAddr>)>, hops: u8) -> Request {
-        let Some((url, addrs)) = urls.front().cloned() else { return self.fail_method(format!("no URL left for {host}")) };
+    fn fetch_root(
+        &mut self,
+        host: String,
+        urls: VecDeque<(String, Vec<IpAddr>)>,
+        hops: u8,
+    ) -> Request {
+        let Some((url, addrs)) = urls.front().cloned() else {
+            return self.fail_method(format!("no URL left for {host}"));
+        };
         self.wait = Wait::AdRoot { host, urls, hops };
-        Request::Fetch(Fetch { url, method: "GET", accept: self.client.accept(), bearer: false, token_request: false, addrs })
+        Request::Fetch(Fetch {
+            url,
+            method: "GET",
+            accept: self.client.accept(),
+            bearer: false,
+            token_request: false,
+            addrs,
+        })
     }
 
     /// Follows a `Redirect` link when it passes the anti-spoofing rule: the new host lies in the SIP domain, in the
     /// domain of the host that redirected, or in a trusted domain (Online's hosts among them) [S13].
-    fn follow_redirect(&mut self, from_host: &str, href: &str, hops: u8, user_level: bool) -> Request {
+    fn follow_redirect(
+        &mut self,
+        from_host: &str,
+        href: &str,
+        hops: u8,
+        user_level: bool,
+    ) -> Request {
         let to = host_of(href);
         let online = within(&to, "online.lync.com");
-        if !(within(&to, &self.domain) || within(&to, &parent(from_host)) || self.trusted(&to) || online) {
+        if !(within(&to, &self.domain)
+            || within(&to, &parent(from_host))
+            || self.trusted(&to)
+            || online)
+        {
             return self.fail_method(format!("redirect to {href} refused by the anti-spoofing rule ({to} is not in {} nor a trusted domain; see --trusted-domains)", self.domain));
         }
         if hops >= 5 {
@@ -614,7 +932,14 @@ impl Machine {
         if online {
             return Request::Done(Verdict {
                 ok: true,
-                summary: format!("redirected to Skype for Business Online at {href}{}", if user_level { " (user homed online)" } else { "" }),
+                summary: format!(
+                    "redirected to Skype for Business Online at {href}{}",
+                    if user_level {
+                        " (user homed online)"
+                    } else {
+                        ""
+                    }
+                ),
                 target: Some((to, 443)),
                 via: Some(m_label(from_host)),
                 trust_prompt: false,
@@ -622,7 +947,11 @@ impl Machine {
         }
         self.note = Some(format!("redirected to {href}"));
         let https = href.starts_with("https://");
-        let url = if href.contains('?') || !https { href.to_owned() } else { href.to_owned() };
+        let url = if href.contains('?') || !https {
+            href.to_owned()
+        } else {
+            href.to_owned()
+        };
         self.fetch_root(to, VecDeque::from([(url, Vec::new())]), hops + 1)
     }
 
@@ -630,31 +959,65 @@ impl Machine {
         while let Some((target, port)) = targets.pop_front() {
             let mut prompt = false;
             let strict_ok = if self.options.strict_dns_naming {
-                target.split_once('.').map(|(_, p)| p == self.domain).unwrap_or(false)
+                target
+                    .split_once('.')
+                    .map(|(_, p)| p == self.domain)
+                    .unwrap_or(false)
             } else {
                 within(&target, &self.domain)
             };
             if !strict_ok {
                 if self.client == Client::Phone {
-                    self.note = Some(format!("{target} is outside {}: the phone refuses it (strict DNS naming, CU7+)", self.domain));
+                    self.note = Some(format!(
+                        "{target} is outside {}: the phone refuses it (strict DNS naming, CU7+)",
+                        self.domain
+                    ));
                     continue;
                 }
                 if !self.trusted(&target) {
                     prompt = true;
                 }
             }
-            self.wait = Wait::SrvTarget { label, targets, target: target.clone(), port, prompt };
-            return Request::Lookup { name: target, qtype: qtype::A };
+            self.wait = Wait::SrvTarget {
+                label,
+                targets,
+                target: target.clone(),
+                port,
+                prompt,
+            };
+            return Request::Lookup {
+                name: target,
+                qtype: qtype::A,
+            };
         }
         self.fail_method("no usable SRV target".into())
     }
 
-    fn connect_or_done(&mut self, label: String, host: String, port: u16, addrs: Vec<IpAddr>, prompt: bool, then: VecDeque<(String, u16)>) -> Request {
+    fn connect_or_done(
+        &mut self,
+        label: String,
+        host: String,
+        port: u16,
+        addrs: Vec<IpAddr>,
+        prompt: bool,
+        then: VecDeque<(String, u16)>,
+    ) -> Request {
         if !self.options.connect {
             return self.done(&label, &host, port, prompt);
         }
-        self.wait = Wait::Connecting { label, host: host.clone(), port, prompt, then };
-        Request::Connect { host, addrs, port, tls: true }
+        self.wait = Wait::Connecting {
+            label,
+            host: host.clone(),
+            port,
+            prompt,
+            then,
+        };
+        Request::Connect {
+            host,
+            addrs,
+            port,
+            tls: true,
+        }
     }
 }
 
@@ -663,5 +1026,7 @@ fn m_label(name: &str) -> String {
 }
 
 fn parent(host: &str) -> String {
-    host.split_once('.').map(|(_, p)| p.to_owned()).unwrap_or_default()
+    host.split_once('.')
+        .map(|(_, p)| p.to_owned())
+        .unwrap_or_default()
 }

@@ -35,7 +35,11 @@ pub struct CaError {
 
 impl LiveNet {
     /// Probes trusting the system store (`/etc/ssl/certs/ca-certificates.crt` when present) and `extra_ca`.
-    pub fn new(extra_ca: Option<&Path>, timeout: Duration, from: Option<IpAddr>) -> Result<LiveNet, CaError> {
+    pub fn new(
+        extra_ca: Option<&Path>,
+        timeout: Duration,
+        from: Option<IpAddr>,
+    ) -> Result<LiveNet, CaError> {
         let mut roots = rustls::RootCertStore::empty();
         let system = Path::new("/etc/ssl/certs/ca-certificates.crt");
         if system.exists()
@@ -47,27 +51,53 @@ impl LiveNet {
         }
         if let Some(path) = extra_ca {
             let shown = path.display().to_string();
-            let iter = CertificateDer::pem_file_iter(path).map_err(|e| CaError { path: shown.clone(), what: e.to_string() })?;
+            let iter = CertificateDer::pem_file_iter(path).map_err(|e| CaError {
+                path: shown.clone(),
+                what: e.to_string(),
+            })?;
             let mut n = 0;
             for cert in iter {
-                let cert = cert.map_err(|e| CaError { path: shown.clone(), what: e.to_string() })?;
-                roots.add(cert).map_err(|e| CaError { path: shown.clone(), what: e.to_string() })?;
+                let cert = cert.map_err(|e| CaError {
+                    path: shown.clone(),
+                    what: e.to_string(),
+                })?;
+                roots.add(cert).map_err(|e| CaError {
+                    path: shown.clone(),
+                    what: e.to_string(),
+                })?;
                 n += 1;
             }
             if n == 0 {
-                return Err(CaError { path: shown, what: "no certificate in the file".into() });
+                return Err(CaError {
+                    path: shown,
+                    what: "no certificate in the file".into(),
+                });
             }
         }
-        let config = rustls::ClientConfig::builder_with_provider(Arc::new(rustls::crypto::ring::default_provider()))
-            .with_safe_default_protocol_versions()
-            .map_err(|e| CaError { path: "TLS".into(), what: e.to_string() })?
-            .with_root_certificates(roots)
-            .with_no_client_auth();
-        Ok(LiveNet { tls: Arc::new(config), timeout, from, dial: Vec::new() })
+        let config = rustls::ClientConfig::builder_with_provider(Arc::new(
+            rustls::crypto::ring::default_provider(),
+        ))
+        .with_safe_default_protocol_versions()
+        .map_err(|e| CaError {
+            path: "TLS".into(),
+            what: e.to_string(),
+        })?
+        .with_root_certificates(roots)
+        .with_no_client_auth();
+        Ok(LiveNet {
+            tls: Arc::new(config),
+            timeout,
+            from,
+            dial: Vec::new(),
+        })
     }
 
     fn tcp(&self, addr: SocketAddr) -> std::io::Result<TcpStream> {
-        let socket = socket2::Socket::new(socket2::Domain::for_address(addr), socket2::Type::STREAM, None)?;
+        let socket = socket2::Socket::new(
+            socket2::Domain::for_address(addr),
+            socket2::Type::STREAM,
+            None,
+        )?;
         if let Some(ip) = self.from.filter(|ip| ip.is_ipv4() == addr.is_ipv4()) {
             socket.bind(&SocketAddr::new(ip, 0).into())?;
         }
@@ -78,18 +108,29 @@ impl LiveNet {
         Ok(stream)
     }
 
-    fn tls(&self, host: &str, stream: TcpStream) -> Result<rustls::StreamOwned<rustls::ClientConnection, TcpStream>, String> {
-        let name = ServerName::try_from(host.to_owned()).map_err(|e| format!("bad TLS name {host}: {e}"))?;
-        let conn = rustls::ClientConnection::new(self.tls.clone(), name).map_err(|e| e.to_string())?;
+    fn tls(
+        &self,
+        host: &str,
+        stream: TcpStream,
+    ) -> Result<rustls::StreamOwned<rustls::ClientConnection, TcpStream>, String> {
+        let name = ServerName::try_from(host.to_owned())
+            .map_err(|e| format!("bad TLS name {host}: {e}"))?;
+        let conn =
+            rustls::ClientConnection::new(self.tls.clone(), name).map_err(|e| e.to_string())?;
         let mut tls = rustls::StreamOwned::new(conn, stream);
         while tls.conn.is_handshaking() {
-            tls.conn.complete_io(&mut tls.sock).map_err(|e| format!("TLS handshake with {host}: {e}"))?;
+            tls.conn
+                .complete_io(&mut tls.sock)
+                .map_err(|e| format!("TLS handshake with {host}: {e}"))?;
         }
         Ok(tls)
     }
 
     fn dial_for(&self, scheme: &str) -> Option<SocketAddr> {
-        self.dial.iter().find(|(s, _)| *s == scheme).map(|(_, a)| *a)
+        self.dial
+            .iter()
+            .find(|(s, _)| *s == scheme)
+            .map(|(_, a)| *a)
     }
 }
 
@@ -110,17 +151,31 @@ fn read_response(stream: &mut impl Read) -> Result<Response, String> {
             return Err("response larger than 1 MiB".into());
         }
     }
-    let split = raw.windows(4).position(|w| w == b"\r\n\r\n").ok_or("no HTTP header in the response")?;
+    let split = raw
+        .windows(4)
+        .position(|w| w == b"\r\n\r\n")
+        .ok_or("no HTTP header in the response")?;
     let head = String::from_utf8_lossy(&raw[..split]).into_owned();
     let mut body = raw[split + 4..].to_vec();
     let mut lines = head.lines();
-    let status: u16 = lines.next().and_then(|l| l.split_whitespace().nth(1)).and_then(|s| s.parse().ok()).ok_or("bad status line")?;
-    let headers: Vec<(String, String)> = lines.filter_map(|l| l.split_once(':')).map(|(k, v)| (k.trim().to_ascii_lowercase(), v.trim().to_owned())).collect();
-    if headers.iter().any(|(k, v)| k == "transfer-encoding" && v.eq_ignore_ascii_case("chunked")) {
+    let status: u16 = lines
+        .next()
+        .and_then(|l| l.split_whitespace().nth(1))
+        .and_then(|s| s.parse().ok())
+        .ok_or("bad status line")?;
+    let headers: Vec<(String, String)> = lines
+        .filter_map(|l| l.split_once(':'))
+        .map(|(k, v)| (k.trim().to_ascii_lowercase(), v.trim().to_owned()))
+        .collect();
+    if headers
+        .iter()
+        .any(|(k, v)| k == "transfer-encoding" && v.eq_ignore_ascii_case("chunked"))
+    {
         let mut out = Vec::new();
         let mut rest = body.as_slice();
         while let Some(pos) = rest.windows(2).position(|w| w == b"\r\n") {
-            let size = usize::from_str_radix(String::from_utf8_lossy(&rest[..pos]).trim(), 16).map_err(|_| "bad chunk size")?;
+            let size = usize::from_str_radix(String::from_utf8_lossy(&rest[..pos]).trim(), 16)
+                .map_err(|_| "bad chunk size")?;
             if size == 0 {
                 break;
             }
@@ -129,10 +184,18 @@ fn read_response(stream: &mut impl Read) -> Result<Response, String> {
             rest = rest.get(start + size + 2..).unwrap_or(&[]);
         }
         body = out;
-    } else if let Some(len) = headers.iter().find(|(k, _)| k == "content-length").and_then(|(_, v)| v.parse::<usize>().ok()) {
+    } else if let Some(len) = headers
+        .iter()
+        .find(|(k, _)| k == "content-length")
+        .and_then(|(_, v)| v.parse::<usize>().ok())
+    {
         body.truncate(len);
     }
-    Ok(Response { status, headers, body: String::from_utf8_lossy(&body).into_owned() })
+    Ok(Response {
+        status,
+        headers,
+        body: String::from_utf8_lossy(&body).into_owned(),
+    })
 }
 
 impl Net for LiveNet {
@@ -143,28 +206,54 @@ impl Net for LiveNet {
             match self.tcp(addr) {
                 Ok(stream) => {
                     if !tls {
-                        return Reply::Connect { connected: Some(addr), error: None };
+                        return Reply::Connect {
+                            connected: Some(addr),
+                            error: None,
+                        };
                     }
                     match self.tls(host, stream) {
-                        Ok(_) => return Reply::Connect { connected: Some(addr), error: None },
+                        Ok(_) => {
+                            return Reply::Connect {
+                                connected: Some(addr),
+                                error: None,
+                            };
+                        }
                         Err(e) => errors.push(format!("{addr}: {e}")),
                     }
                 }
                 Err(e) => errors.push(format!("{addr}: {e}")),
             }
         }
-        Reply::Connect { connected: None, error: Some(errors.join("; ")) }
+        Reply::Connect {
+            connected: None,
+            error: Some(errors.join("; ")),
+        }
     }
 
-    fn fetch(&mut self, fetch: &Fetch, addrs: &[IpAddr], bearer: Option<&str>, form: Option<&str>) -> Reply {
-        let err = |e: String| Reply::Fetch { response: None, error: Some(e) };
-        let Some((scheme, rest)) = fetch.url.split_once("://") else { return err(format!("bad URL {}", fetch.url)) };
+    fn fetch(
+        &mut self,
+        fetch: &Fetch,
+        addrs: &[IpAddr],
+        bearer: Option<&str>,
+        form: Option<&str>,
+    ) -> Reply {
+        let err = |e: String| Reply::Fetch {
+            response: None,
+            error: Some(e),
+        };
+        let Some((scheme, rest)) = fetch.url.split_once("://") else {
+            return err(format!("bad URL {}", fetch.url));
+        };
         let (authority, path) = match rest.find(['/', '?']) {
             Some(i) if rest.as_bytes()[i] == b'/' => (&rest[..i], &rest[i..]),
             Some(i) => (&rest[..i], &rest[i..]),
             None => (rest, "/"),
         };
-        let path = if path.starts_with('?') { format!("/{path}") } else { path.to_owned() };
+        let path = if path.starts_with('?') {
+            format!("/{path}")
+        } else {
+            path.to_owned()
+        };
         let (host, port) = match authority.rsplit_once(':') {
             Some((h, p)) if p.chars().all(|c| c.is_ascii_digit()) => (h, p.parse().unwrap_or(443)),
             _ => (authority, if scheme == "https" { 443 } else { 80 }),
@@ -173,7 +262,10 @@ impl Net for LiveNet {
             Some(dial) => vec![dial],
             None => addrs.iter().map(|ip| SocketAddr::new(*ip, port)).collect(),
         };
-        let mut request = format!("{} {path} HTTP/1.1\r\nHost: {host}\r\nAccept: {}\r\nUser-Agent: lyncdns-discover\r\nConnection: close\r\n", fetch.method, fetch.accept);
+        let mut request = format!(
+            "{} {path} HTTP/1.1\r\nHost: {host}\r\nAccept: {}\r\nUser-Agent: lyncdns-discover\r\nConnection: close\r\n",
+            fetch.method, fetch.accept
+        );
         if let Some(t) = bearer {
             request.push_str(&format!("Authorization: Bearer {t}\r\n"));
         }
@@ -198,10 +290,17 @@ impl Net for LiveNet {
                 })
             } else {
                 let mut s = stream;
-                s.write_all(request.as_bytes()).map_err(|e| e.to_string()).and_then(|_| read_response(&mut s))
+                s.write_all(request.as_bytes())
+                    .map_err(|e| e.to_string())
+                    .and_then(|_| read_response(&mut s))
             };
             match result {
-                Ok(r) => return Reply::Fetch { response: Some(r), error: None },
+                Ok(r) => {
+                    return Reply::Fetch {
+                        response: Some(r),
+                        error: None,
+                    };
+                }
                 Err(e) => errors.push(format!("{addr}: {e}")),
             }
         }

@@ -14,17 +14,44 @@ fn lookup_text(l: &Lookup) -> String {
         .map(|a| match &a.data {
             Data::Address { address } => format!("{address}"),
             Data::Cname { target } => format!("CNAME {target}"),
-            Data::Srv { priority, weight, port, target } => format!("SRV {priority} {weight} {port} {target}"),
+            Data::Srv {
+                priority,
+                weight,
+                port,
+                target,
+            } => format!("SRV {priority} {weight} {port} {target}"),
             Data::Other { text } => text.clone(),
         })
         .collect();
     if parts.is_empty() {
         parts.push("no records".into());
     }
-    let flags = format!("{}{}", if l.aa { " aa" } else { "" }, if l.tcp_retry { ", retried over TCP" } else { "" });
-    let ttl = l.answers.first().map(|a| format!(", ttl {}", a.ttl)).unwrap_or_default();
-    let err = l.error.as_ref().map(|e| format!(" ({e})")).unwrap_or_default();
-    format!("{}{flags}: {}{ttl}{err} [{:.1} ms, {}]", l.rcode, parts.join(", "), l.elapsed_ms, l.server)
+    let flags = format!(
+        "{}{}",
+        if l.aa { " aa" } else { "" },
+        if l.tcp_retry {
+            ", retried over TCP"
+        } else {
+            ""
+        }
+    );
+    let ttl = l
+        .answers
+        .first()
+        .map(|a| format!(", ttl {}", a.ttl))
+        .unwrap_or_default();
+    let err = l
+        .error
+        .as_ref()
+        .map(|e| format!(" ({e})"))
+        .unwrap_or_default();
+    format!(
+        "{}{flags}: {}{ttl}{err} [{:.1} ms, {}]",
+        l.rcode,
+        parts.join(", "),
+        l.elapsed_ms,
+        l.server
+    )
 }
 
 /// One line per step: what was asked, and what came back.
@@ -33,20 +60,37 @@ pub fn step_lines(d: &Discovery) -> Vec<(String, String, Option<String>)> {
         .iter()
         .map(|s| {
             let asked = match &s.request {
-                Request::Lookup { name, qtype } => format!("{} {name}", lyncdns_dns::record::rtype::name(*qtype)),
-                Request::Connect { host, port, tls, .. } => format!("connect {host}:{port}{}", if *tls { " (TLS)" } else { "" }),
+                Request::Lookup { name, qtype } => {
+                    format!("{} {name}", lyncdns_dns::record::rtype::name(*qtype))
+                }
+                Request::Connect {
+                    host, port, tls, ..
+                } => format!("connect {host}:{port}{}", if *tls { " (TLS)" } else { "" }),
                 Request::Fetch(f) => format!("{} {}", f.method, f.url),
                 Request::Done(_) => "done".into(),
             };
             let got = match &s.reply {
                 Reply::Lookup(l) => lookup_text(l),
-                Reply::Connect { connected: Some(a), .. } => format!("connected to {a}"),
-                Reply::Connect { error, .. } => format!("failed: {}", error.clone().unwrap_or_default()),
-                Reply::Fetch { response: Some(r), .. } => {
-                    let ct = r.headers.iter().find(|(k, _)| k == "content-type").map(|(_, v)| format!(" ({v})")).unwrap_or_default();
+                Reply::Connect {
+                    connected: Some(a), ..
+                } => format!("connected to {a}"),
+                Reply::Connect { error, .. } => {
+                    format!("failed: {}", error.clone().unwrap_or_default())
+                }
+                Reply::Fetch {
+                    response: Some(r), ..
+                } => {
+                    let ct = r
+                        .headers
+                        .iter()
+                        .find(|(k, _)| k == "content-type")
+                        .map(|(_, v)| format!(" ({v})"))
+                        .unwrap_or_default();
                     format!("HTTP {}{ct}", r.status)
                 }
-                Reply::Fetch { error, .. } => format!("failed: {}", error.clone().unwrap_or_default()),
+                Reply::Fetch { error, .. } => {
+                    format!("failed: {}", error.clone().unwrap_or_default())
+                }
             };
             (asked, got, s.note.clone())
         })
@@ -55,7 +99,12 @@ pub fn step_lines(d: &Discovery) -> Vec<(String, String, Option<String>)> {
 
 /// The readable report of one discovery.
 pub fn text(d: &Discovery) -> String {
-    let mut out = format!("{} discovering {} (DNS: {})\n", d.client.as_str(), d.sip_uri, d.resolver);
+    let mut out = format!(
+        "{} discovering {} (DNS: {})\n",
+        d.client.as_str(),
+        d.sip_uri,
+        d.resolver
+    );
     for (i, (asked, got, note)) in step_lines(d).into_iter().enumerate() {
         let _ = writeln!(out, "  {:>2}. {asked}\n      → {got}", i + 1);
         if let Some(n) = note {
@@ -68,7 +117,10 @@ pub fn text(d: &Discovery) -> String {
 }
 
 fn esc(s: &str) -> String {
-    s.replace('&', "&amp;").replace('<', "&lt;").replace('>', "&gt;").replace('"', "&quot;")
+    s.replace('&', "&amp;")
+        .replace('<', "&lt;")
+        .replace('>', "&gt;")
+        .replace('"', "&quot;")
 }
 
 /// A self-contained HTML report of several discoveries, each with an SVG diagram of its chain.
@@ -79,28 +131,73 @@ pub fn html(title: &str, discoveries: &[Discovery]) -> String {
     );
     for d in discoveries {
         let class = if d.verdict.ok { "ok" } else { "fail" };
-        let _ = write!(out, "<h2>{} — {}</h2>\n<p class=\"{class}\"><b>{}</b></p>\n", esc(d.client.as_str()), esc(&d.sip_uri), esc(&d.verdict.summary));
+        let _ = write!(
+            out,
+            "<h2>{} — {}</h2>\n<p class=\"{class}\"><b>{}</b></p>\n",
+            esc(d.client.as_str()),
+            esc(&d.sip_uri),
+            esc(&d.verdict.summary)
+        );
         let lines = step_lines(d);
         let (w, box_h, gap) = (720, 46, 18);
         let h = lines.len() * (box_h + gap) + 10;
-        let _ = writeln!(out, "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"{w}\" height=\"{h}\" role=\"img\" aria-label=\"discovery chain\">");
+        let _ = writeln!(
+            out,
+            "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"{w}\" height=\"{h}\" role=\"img\" aria-label=\"discovery chain\">"
+        );
         for (i, (asked, got, _)) in lines.iter().enumerate() {
             let y = 5 + i * (box_h + gap);
             let decided = d.decided_by == Some(i);
-            let failed = got.starts_with("NXDOMAIN") || got.starts_with("failed") || got.starts_with("TIMEOUT") || got.contains("no records");
-            let (fill, stroke) = if decided { ("#d9f2dc", "#186a1e") } else if failed { ("#fbe3e4", "#a3121c") } else { ("#eef2f7", "#5b6b7f") };
+            let failed = got.starts_with("NXDOMAIN")
+                || got.starts_with("failed")
+                || got.starts_with("TIMEOUT")
+                || got.contains("no records");
+            let (fill, stroke) = if decided {
+                ("#d9f2dc", "#186a1e")
+            } else if failed {
+                ("#fbe3e4", "#a3121c")
+            } else {
+                ("#eef2f7", "#5b6b7f")
+            };
             let width = if decided { 3 } else { 1 };
-            let _ = writeln!(out, "<rect x=\"10\" y=\"{y}\" width=\"{}\" height=\"{box_h}\" rx=\"6\" fill=\"{fill}\" stroke=\"{stroke}\" stroke-width=\"{width}\"/>", w - 20);
-            let _ = writeln!(out, "<text x=\"20\" y=\"{}\" font-size=\"13\" font-weight=\"bold\">{}. {}</text>", y + 18, i + 1, esc(asked));
+            let _ = writeln!(
+                out,
+                "<rect x=\"10\" y=\"{y}\" width=\"{}\" height=\"{box_h}\" rx=\"6\" fill=\"{fill}\" stroke=\"{stroke}\" stroke-width=\"{width}\"/>",
+                w - 20
+            );
+            let _ = writeln!(
+                out,
+                "<text x=\"20\" y=\"{}\" font-size=\"13\" font-weight=\"bold\">{}. {}</text>",
+                y + 18,
+                i + 1,
+                esc(asked)
+            );
             let shown: String = got.chars().take(100).collect();
-            let _ = writeln!(out, "<text x=\"20\" y=\"{}\" font-size=\"12\">{}</text>", y + 36, esc(&shown));
+            let _ = writeln!(
+                out,
+                "<text x=\"20\" y=\"{}\" font-size=\"12\">{}</text>",
+                y + 36,
+                esc(&shown)
+            );
             if i + 1 < lines.len() {
-                let _ = writeln!(out, "<line x1=\"40\" y1=\"{}\" x2=\"40\" y2=\"{}\" stroke=\"#5b6b7f\" stroke-width=\"2\"/>", y + box_h, y + box_h + gap);
+                let _ = writeln!(
+                    out,
+                    "<line x1=\"40\" y1=\"{}\" x2=\"40\" y2=\"{}\" stroke=\"#5b6b7f\" stroke-width=\"2\"/>",
+                    y + box_h,
+                    y + box_h + gap
+                );
             }
         }
         out.push_str("</svg>\n<table><tr><th>#</th><th>asked</th><th>answer</th><th>why the client moved on</th></tr>\n");
         for (i, (asked, got, note)) in lines.iter().enumerate() {
-            let _ = writeln!(out, "<tr><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>", i + 1, esc(asked), esc(got), esc(note.as_deref().unwrap_or("")));
+            let _ = writeln!(
+                out,
+                "<tr><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>",
+                i + 1,
+                esc(asked),
+                esc(got),
+                esc(note.as_deref().unwrap_or(""))
+            );
         }
         out.push_str("</table>\n");
     }

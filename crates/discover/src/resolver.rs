@@ -22,7 +22,12 @@ pub struct InMemory<'a> {
 impl<'a> InMemory<'a> {
     /// A resolver answering from `snapshot` for a client at `from`.
     pub fn new(snapshot: &'a Snapshot, from: IpAddr) -> Self {
-        InMemory { snapshot, from, picker: Picker::new(1), out: vec![0u8; 65535] }
+        InMemory {
+            snapshot,
+            from,
+            picker: Picker::new(1),
+            out: vec![0u8; 65535],
+        }
     }
 }
 
@@ -30,11 +35,28 @@ impl Resolver for InMemory<'_> {
     fn lookup(&mut self, name: &str, qtype: u16) -> Lookup {
         let q = query(0x4242, name, qtype);
         let server = self.describe();
-        let Some(o) = answer(self.snapshot, &q, self.from, Transport::Tcp, &mut self.picker, &mut self.out) else {
+        let Some(o) = answer(
+            self.snapshot,
+            &q,
+            self.from,
+            Transport::Tcp,
+            &mut self.picker,
+            &mut self.out,
+        ) else {
             return Lookup::failed(name, qtype, &server, "ERROR", "no answer".into(), 0.0);
         };
         match decode(&self.out[..o.len]) {
-            Ok(d) => Lookup { name: name.to_owned(), qtype: type_name(qtype), server, rcode: d.rcode, aa: d.aa, tcp_retry: false, answers: d.answers, elapsed_ms: 0.0, error: None },
+            Ok(d) => Lookup {
+                name: name.to_owned(),
+                qtype: type_name(qtype),
+                server,
+                rcode: d.rcode,
+                aa: d.aa,
+                tcp_retry: false,
+                answers: d.answers,
+                elapsed_ms: 0.0,
+                error: None,
+            },
             Err(e) => Lookup::failed(name, qtype, &server, "ERROR", e, 0.0),
         }
     }
@@ -70,7 +92,13 @@ pub fn system_server() -> Option<SocketAddr> {
 impl Live {
     /// A resolver for `server`, sending from `from`.
     pub fn new(server: SocketAddr, from: Option<IpAddr>, timeout: Duration, retries: u32) -> Self {
-        Live { server, from, timeout, retries, next_id: std::process::id() as u16 }
+        Live {
+            server,
+            from,
+            timeout,
+            retries,
+            next_id: std::process::id() as u16,
+        }
     }
 
     fn bind_addr(&self) -> SocketAddr {
@@ -102,7 +130,11 @@ impl Live {
     }
 
     fn tcp(&self, q: &[u8]) -> std::io::Result<Vec<u8>> {
-        let socket = socket2::Socket::new(socket2::Domain::for_address(self.server), socket2::Type::STREAM, None)?;
+        let socket = socket2::Socket::new(
+            socket2::Domain::for_address(self.server),
+            socket2::Type::STREAM,
+            None,
+        )?;
         if let Some(ip) = self.from {
             socket.bind(&SocketAddr::new(ip, 0).into())?;
         }
@@ -142,11 +174,35 @@ impl Resolver for Live {
                 Err(e) => return Lookup::failed(name, qtype, &server, "ERROR", e, ms(started)),
             };
             if !decoded.tc {
-                return Lookup { name: name.to_owned(), qtype: type_name(qtype), server, rcode: decoded.rcode, aa: decoded.aa, tcp_retry: false, answers: decoded.answers, elapsed_ms: ms(started), error: None };
+                return Lookup {
+                    name: name.to_owned(),
+                    qtype: type_name(qtype),
+                    server,
+                    rcode: decoded.rcode,
+                    aa: decoded.aa,
+                    tcp_retry: false,
+                    answers: decoded.answers,
+                    elapsed_ms: ms(started),
+                    error: None,
+                };
             }
             // Truncated: the same question over TCP (RFC 7766 §5).
-            return match self.tcp(&q).map_err(|e| format!("TCP: {e}")).and_then(|b| decode(&b)) {
-                Ok(d) => Lookup { name: name.to_owned(), qtype: type_name(qtype), server, rcode: d.rcode, aa: d.aa, tcp_retry: true, answers: d.answers, elapsed_ms: ms(started), error: None },
+            return match self
+                .tcp(&q)
+                .map_err(|e| format!("TCP: {e}"))
+                .and_then(|b| decode(&b))
+            {
+                Ok(d) => Lookup {
+                    name: name.to_owned(),
+                    qtype: type_name(qtype),
+                    server,
+                    rcode: d.rcode,
+                    aa: d.aa,
+                    tcp_retry: true,
+                    answers: d.answers,
+                    elapsed_ms: ms(started),
+                    error: None,
+                },
                 Err(e) => Lookup::failed(name, qtype, &server, "ERROR", e, ms(started)),
             };
         }

@@ -12,7 +12,13 @@ pub trait Net {
     /// Connects to `host:port` at each address in turn (TLS with SNI `host` when `tls`).
     fn connect(&mut self, host: &str, addrs: &[IpAddr], port: u16, tls: bool) -> Reply;
     /// Performs `fetch` against `addrs`, with `bearer` and the password-grant `form` body when given.
-    fn fetch(&mut self, fetch: &Fetch, addrs: &[IpAddr], bearer: Option<&str>, form: Option<&str>) -> Reply;
+    fn fetch(
+        &mut self,
+        fetch: &Fetch,
+        addrs: &[IpAddr],
+        bearer: Option<&str>,
+        form: Option<&str>,
+    ) -> Reply;
 }
 
 /// A network that probes nothing (discovery without `--probe` never asks it).
@@ -20,10 +26,16 @@ pub struct NoNet;
 
 impl Net for NoNet {
     fn connect(&mut self, _: &str, _: &[IpAddr], _: u16, _: bool) -> Reply {
-        Reply::Connect { connected: None, error: Some("probing is off".into()) }
+        Reply::Connect {
+            connected: None,
+            error: Some("probing is off".into()),
+        }
     }
     fn fetch(&mut self, _: &Fetch, _: &[IpAddr], _: Option<&str>, _: Option<&str>) -> Reply {
-        Reply::Fetch { response: None, error: Some("probing is off".into()) }
+        Reply::Fetch {
+            response: None,
+            error: Some("probing is off".into()),
+        }
     }
 }
 
@@ -67,28 +79,59 @@ pub struct Credentials {
 fn host_of(url: &str) -> String {
     let rest = url.split_once("://").map(|(_, r)| r).unwrap_or(url);
     let host = rest.split(['/', '?']).next().unwrap_or(rest);
-    host.rsplit_once(':').filter(|(_, p)| p.chars().all(|c| c.is_ascii_digit())).map(|(h, _)| h).unwrap_or(host).to_owned()
+    host.rsplit_once(':')
+        .filter(|(_, p)| p.chars().all(|c| c.is_ascii_digit()))
+        .map(|(h, _)| h)
+        .unwrap_or(host)
+        .to_owned()
 }
 
 fn form_encode(s: &str) -> String {
-    s.bytes().map(|b| if b.is_ascii_alphanumeric() || b"-._~".contains(&b) { (b as char).to_string() } else { format!("%{b:02X}") }).collect()
+    s.bytes()
+        .map(|b| {
+            if b.is_ascii_alphanumeric() || b"-._~".contains(&b) {
+                (b as char).to_string()
+            } else {
+                format!("%{b:02X}")
+            }
+        })
+        .collect()
 }
 
 /// Runs `machine` to its verdict (at most 100 steps).
-pub fn run(mut machine: Machine, client: Client, sip_uri: &str, resolver: &mut dyn Resolver, net: &mut dyn Net, creds: Option<&Credentials>) -> Discovery {
+pub fn run(
+    mut machine: Machine,
+    client: Client,
+    sip_uri: &str,
+    resolver: &mut dyn Resolver,
+    net: &mut dyn Net,
+    creds: Option<&Credentials>,
+) -> Discovery {
     let mut steps: Vec<Step> = Vec::new();
     let mut token: Option<String> = None;
     // The client's DNS cache: a host resolved once for HTTP is not asked again.
-    let mut cache: std::collections::HashMap<String, Vec<IpAddr>> = std::collections::HashMap::new();
+    let mut cache: std::collections::HashMap<String, Vec<IpAddr>> =
+        std::collections::HashMap::new();
     let mut request = machine.start();
     let verdict = loop {
         if steps.len() >= 100 {
-            break Verdict { ok: false, summary: "discovery did not end within 100 steps".into(), target: None, via: None, trust_prompt: false };
+            break Verdict {
+                ok: false,
+                summary: "discovery did not end within 100 steps".into(),
+                target: None,
+                via: None,
+                trust_prompt: false,
+            };
         }
         let reply = match &request {
             Request::Done(v) => break v.clone(),
             Request::Lookup { name, qtype } => Reply::Lookup(resolver.lookup(name, *qtype)),
-            Request::Connect { host, addrs, port, tls } => net.connect(host, addrs, *port, *tls),
+            Request::Connect {
+                host,
+                addrs,
+                port,
+                tls,
+            } => net.connect(host, addrs, *port, *tls),
             Request::Fetch(f) => {
                 let mut addrs = f.addrs.clone();
                 let host = host_of(&f.url);
@@ -102,35 +145,78 @@ pub fn run(mut machine: Machine, client: Client, sip_uri: &str, resolver: &mut d
                     let l = resolver.lookup(&host, qtype::A);
                     addrs = l.addresses();
                     let note = addrs.is_empty().then(|| format!("{host} does not resolve"));
-                    steps.push(Step { request: Request::Lookup { name: host.clone(), qtype: qtype::A }, reply: Reply::Lookup(l), note });
+                    steps.push(Step {
+                        request: Request::Lookup {
+                            name: host.clone(),
+                            qtype: qtype::A,
+                        },
+                        reply: Reply::Lookup(l),
+                        note,
+                    });
                 }
                 cache.insert(host, addrs.clone());
                 let form = match (f.token_request, creds) {
-                    (true, Some(c)) => Some(format!("grant_type=password&username={}&password={}", form_encode(&c.user), form_encode(&c.password))),
+                    (true, Some(c)) => Some(format!(
+                        "grant_type=password&username={}&password={}",
+                        form_encode(&c.user),
+                        form_encode(&c.password)
+                    )),
                     _ => None,
                 };
                 let reply = if addrs.is_empty() {
-                    Reply::Fetch { response: None, error: Some("the host does not resolve".into()) }
+                    Reply::Fetch {
+                        response: None,
+                        error: Some("the host does not resolve".into()),
+                    }
                 } else {
-                    net.fetch(f, &addrs, if f.bearer { token.as_deref() } else { None }, form.as_deref())
+                    net.fetch(
+                        f,
+                        &addrs,
+                        if f.bearer { token.as_deref() } else { None },
+                        form.as_deref(),
+                    )
                 };
                 let mut reply = reply;
                 if f.token_request
-                    && let Reply::Fetch { response: Some(r), .. } = &mut reply
+                    && let Reply::Fetch {
+                        response: Some(r), ..
+                    } = &mut reply
                 {
                     if r.status == 200 {
-                        token = serde_json::from_str::<serde_json::Value>(&r.body).ok().and_then(|v| v["access_token"].as_str().map(str::to_owned));
+                        token = serde_json::from_str::<serde_json::Value>(&r.body)
+                            .ok()
+                            .and_then(|v| v["access_token"].as_str().map(str::to_owned));
                     }
                     // Reports never show the token.
-                    r.body = r.body.split("\"access_token\"").next().map(|_| "(token response, redacted)".to_owned()).unwrap_or_default();
+                    r.body = r
+                        .body
+                        .split("\"access_token\"")
+                        .next()
+                        .map(|_| "(token response, redacted)".to_owned())
+                        .unwrap_or_default();
                 }
                 reply
             }
         };
         let next = machine.feed(reply.clone());
-        steps.push(Step { request, reply, note: machine.take_note() });
+        steps.push(Step {
+            request,
+            reply,
+            note: machine.take_note(),
+        });
         request = next;
     };
-    let decided_by = if verdict.ok { steps.len().checked_sub(1) } else { None };
-    Discovery { client, sip_uri: sip_uri.to_owned(), resolver: resolver.describe(), steps, verdict, decided_by }
+    let decided_by = if verdict.ok {
+        steps.len().checked_sub(1)
+    } else {
+        None
+    };
+    Discovery {
+        client,
+        sip_uri: sip_uri.to_owned(),
+        resolver: resolver.describe(),
+        steps,
+        verdict,
+        decided_by,
+    }
 }

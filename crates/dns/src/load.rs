@@ -39,7 +39,16 @@ pub fn snapshot(
     base: &Path,
     extra: &[(String, PathBuf)],
 ) -> Result<Snapshot, LoadError> {
-    let plan = lyncdns_plan::plan(d);
+    snapshot_of_plan(d, &lyncdns_plan::plan(d), base, extra)
+}
+
+/// Builds the snapshot of an already computed (possibly altered, as the lab's scenarios do) `plan` of `d`.
+pub fn snapshot_of_plan(
+    d: &Deployment,
+    plan: &lyncdns_plan::Plan,
+    base: &Path,
+    extra: &[(String, PathBuf)],
+) -> Result<Snapshot, LoadError> {
     let mut files: BTreeMap<&str, Vec<PathBuf>> = BTreeMap::new();
     for (view, paths) in &d.serve.zone_files {
         files

@@ -9,7 +9,7 @@ use clap::{Args, ValueEnum};
 use lyncdns_discover::machine::{Client, HttpOrder, Machine, Options};
 use lyncdns_discover::probe::LiveNet;
 use lyncdns_discover::resolver::{Live, system_server};
-use lyncdns_discover::run::{Credentials, Discovery, NoNet, Net, run};
+use lyncdns_discover::run::{Credentials, Discovery, Net, NoNet, run};
 
 /// Arguments of `lyncdns discover`.
 #[derive(Debug, Args)]
@@ -122,7 +122,9 @@ impl From<OrderArg> for HttpOrder {
 }
 
 fn parse_dial(s: &str) -> Result<(&'static str, SocketAddr), String> {
-    let (scheme, addr) = s.split_once('=').ok_or_else(|| format!("`{s}` is not SCHEME=ADDR:PORT"))?;
+    let (scheme, addr) = s
+        .split_once('=')
+        .ok_or_else(|| format!("`{s}` is not SCHEME=ADDR:PORT"))?;
     let scheme = match scheme {
         "https" => "https",
         "http" => "http",
@@ -136,12 +138,20 @@ pub fn parse_server(s: &str) -> anyhow::Result<SocketAddr> {
     if let Ok(a) = s.parse::<SocketAddr>() {
         return Ok(a);
     }
-    let ip: IpAddr = s.trim_matches(['[', ']']).parse().with_context(|| format!("`{s}` is not an address or address:port"))?;
+    let ip: IpAddr = s
+        .trim_matches(['[', ']'])
+        .parse()
+        .with_context(|| format!("`{s}` is not an address or address:port"))?;
     Ok(SocketAddr::new(ip, 53))
 }
 
 /// Prints discoveries (text or JSON) and writes the HTML report; returns whether every client succeeded.
-pub fn report(discoveries: &[Discovery], json: bool, html: Option<&PathBuf>, title: &str) -> anyhow::Result<bool> {
+pub fn report(
+    discoveries: &[Discovery],
+    json: bool,
+    html: Option<&PathBuf>,
+    title: &str,
+) -> anyhow::Result<bool> {
     if json {
         println!("{}", serde_json::to_string_pretty(discoveries)?);
     } else {
@@ -150,7 +160,8 @@ pub fn report(discoveries: &[Discovery], json: bool, html: Option<&PathBuf>, tit
         }
     }
     if let Some(path) = html {
-        std::fs::write(path, lyncdns_discover::report::html(title, discoveries)).with_context(|| format!("writing {}", path.display()))?;
+        std::fs::write(path, lyncdns_discover::report::html(title, discoveries))
+            .with_context(|| format!("writing {}", path.display()))?;
     }
     Ok(discoveries.iter().all(|d| d.verdict.ok))
 }
@@ -158,7 +169,10 @@ pub fn report(discoveries: &[Discovery], json: bool, html: Option<&PathBuf>, tit
 /// Runs `lyncdns discover`; `Ok(false)` when a client fails.
 pub fn run_cmd(args: &DiscoverArgs) -> anyhow::Result<bool> {
     if lyncdns_discover::machine::sip_domain(&args.sip_uri).is_none() {
-        bail!("`{}` is not a SIP address: expected user@domain", args.sip_uri);
+        bail!(
+            "`{}` is not a SIP address: expected user@domain",
+            args.sip_uri
+        );
     }
     let server = match &args.server {
         Some(s) => parse_server(s)?,
@@ -170,13 +184,23 @@ pub fn run_cmd(args: &DiscoverArgs) -> anyhow::Result<bool> {
         http_order: args.http_order.into(),
         mobile_srv_fallback: args.mobile_srv_fallback,
         strict_dns_naming: !args.no_strict_dns_naming,
-        trusted_domains: args.trusted_domains.clone().unwrap_or_else(|| Options::default().trusted_domains),
+        trusted_domains: args
+            .trusted_domains
+            .clone()
+            .unwrap_or_else(|| Options::default().trusted_domains),
         probe: args.probe,
         connect: args.probe,
         credentials: args.user.is_some(),
     };
-    let creds = args.user.as_ref().map(|u| Credentials { user: u.clone(), password: args.password.clone().unwrap_or_default() });
-    let clients: Vec<Client> = if args.profiles.is_empty() { Client::ALL.to_vec() } else { args.profiles.iter().map(|p| (*p).into()).collect() };
+    let creds = args.user.as_ref().map(|u| Credentials {
+        user: u.clone(),
+        password: args.password.clone().unwrap_or_default(),
+    });
+    let clients: Vec<Client> = if args.profiles.is_empty() {
+        Client::ALL.to_vec()
+    } else {
+        args.profiles.iter().map(|p| (*p).into()).collect()
+    };
     let mut net: Box<dyn Net> = if args.probe {
         let mut live = LiveNet::new(args.ca.as_deref(), timeout, args.from)?;
         live.dial = args.dial.clone();
@@ -188,7 +212,19 @@ pub fn run_cmd(args: &DiscoverArgs) -> anyhow::Result<bool> {
     for client in clients {
         let mut resolver = Live::new(server, args.from, timeout, args.retries);
         let machine = Machine::new(client, &args.sip_uri, options.clone()).expect("checked above");
-        discoveries.push(run(machine, client, &args.sip_uri, &mut resolver, net.as_mut(), creds.as_ref()));
+        discoveries.push(run(
+            machine,
+            client,
+            &args.sip_uri,
+            &mut resolver,
+            net.as_mut(),
+            creds.as_ref(),
+        ));
     }
-    report(&discoveries, args.json, args.html.as_ref(), &format!("lyncdns discover {}", args.sip_uri))
+    report(
+        &discoveries,
+        args.json,
+        args.html.as_ref(),
+        &format!("lyncdns discover {}", args.sip_uri),
+    )
 }

@@ -2,6 +2,7 @@
 //! prints, sets up logging or uses `anyhow`; each subcommand lives in its own module.
 
 mod discover;
+mod lab;
 mod output;
 mod plan;
 mod serve;
@@ -33,6 +34,9 @@ enum Command {
     /// Simulate each client type's discovery for a SIP address against live DNS (and, with --probe, the
     /// Autodiscover service and SIP servers), step by step, with a verdict per client.
     Discover(discover::DiscoverArgs),
+    /// The whole system on loopback: DNS and Autodiscover for the deployment, and every client discovering from
+    /// inside and outside, as a matrix of where each signs in.
+    Lab(lab::LabArgs),
     /// Read a password from standard input and print its Argon2id hash, for `[[users]] password_hash`.
     HashPassword,
 }
@@ -68,7 +72,7 @@ fn main() -> ExitCode {
     // unset.
     let default = match cli.command {
         Command::Serve(_) => "info",
-        Command::Plan(_) | Command::HashPassword | Command::Discover(_) => "warn",
+        Command::Plan(_) | Command::HashPassword | Command::Discover(_) | Command::Lab(_) => "warn",
     };
     let directives = cli
         .log
@@ -85,6 +89,7 @@ fn main() -> ExitCode {
         Command::Plan(args) => plan::run(args),
         Command::Serve(args) => serve::run(args),
         Command::HashPassword => hash_password(),
+        Command::Lab(args) => lab::run_cmd(args),
         Command::Discover(args) => match discover::run_cmd(args) {
             Ok(true) => Ok(()),
             Ok(false) => return ExitCode::from(1),

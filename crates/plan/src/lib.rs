@@ -14,6 +14,7 @@
 pub mod certs;
 pub mod export;
 pub mod rules;
+pub mod scenario;
 pub mod zones;
 
 use std::fmt;
