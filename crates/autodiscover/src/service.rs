@@ -348,17 +348,39 @@ impl Service {
                     .unwrap_or_else(|| self.primary.clone());
                 let mut resp = match route {
                     Route::Root => self.root(req, location, &domain, form),
-                    Route::Domain => self.domain(location, &domain, form),
+                    Route::Domain => self.domain(req.host, location, &domain, form),
                     _ => self.user(req, route, location, &domain, form, now),
                 };
                 // Naming the serving pool is useful inside and a leak outside.
                 if location == AccessLocation::Internal {
                     resp.headers
-                        .push(("X-MS-Server-Fqdn", self.here.to_string()));
+                        .push(("X-MS-Server-Fqdn", self.here(req.host).to_string()));
                 }
                 resp
             }
         }
+    }
+
+    /// The pool a request reached: the one whose internal or external web services FQDN is the `Host`; any other
+    /// name (`lyncdiscover.<domain>` through the reverse proxy) reaches the Director, else the sign-in pool.
+    fn here(&self, host: Option<&str>) -> &Fqdn {
+        let host = host.map(|h| {
+            h.rsplit_once(':')
+                .filter(|(_, p)| p.chars().all(|c| c.is_ascii_digit()))
+                .map(|(h, _)| h)
+                .unwrap_or(h)
+                .to_ascii_lowercase()
+        });
+        if let Some(host) = host {
+            for (pool, (internal, external)) in &self.pools {
+                if internal.strip_prefix("https://") == Some(host.as_str())
+                    || external.strip_prefix("https://") == Some(host.as_str())
+                {
+                    return pool;
+                }
+            }
+        }
+        &self.here
     }
 
     /// `lyncdiscover.<domain>` / `lyncdiscoverinternal.<domain>` → `<domain>`, for one of our SIP domains.
@@ -389,7 +411,7 @@ impl Service {
     }
 
     fn root(&self, req: &Req<'_>, location: AccessLocation, domain: &str, form: Form) -> Resp {
-        let base = self.base(&self.here, location).to_owned();
+        let base = self.base(self.here(req.host), location).to_owned();
         let original = format!("?originalDomain={domain}");
         if !req.https {
             // The plain-HTTP root answers with a single redirect to the HTTPS root ([S12] 3.1.5.2, [S13]).
@@ -454,9 +476,16 @@ impl Service {
         ]
     }
 
-    fn domain(&self, location: AccessLocation, domain: &str, form: Form) -> Resp {
-        let base = self.base(&self.here, location).to_owned();
-        let sip = self.sip_access(&self.here, domain, Some(location));
+    fn domain(
+        &self,
+        host: Option<&str>,
+        location: AccessLocation,
+        domain: &str,
+        form: Form,
+    ) -> Resp {
+        let here = self.here(host);
+        let base = self.base(here, location).to_owned();
+        let sip = self.sip_access(here, domain, Some(location));
         Self::doc(
             Doc::Domain {
                 location,
@@ -467,8 +496,14 @@ impl Service {
         )
     }
 
-    fn challenge(&self, route: Route, location: AccessLocation, domain: &str) -> Resp {
-        let base = self.base(&self.here, location);
+    fn challenge(
+        &self,
+        host: Option<&str>,
+        route: Route,
+        location: AccessLocation,
+        domain: &str,
+    ) -> Resp {
+        let base = self.base(self.here(host), location);
         let mut r = Resp::error(401, "authentication required");
         r.headers.push(("WWW-Authenticate", format!("Bearer trusted_issuers=\"00000002-0000-0ff1-ce00-000000000000@{domain}\", client_id=\"00000004-0000-0ff1-ce00-000000000000\"")));
         r.headers.push(("WWW-Authenticate", format!("MsRtcOAuth href=\"{base}{TOKEN}\",grant_type=\"urn:microsoft.rtc:windows,urn:microsoft.rtc:anonmeeting,password\"")));
@@ -502,7 +537,7 @@ impl Service {
             .or_else(|| req.webticket.and_then(|w| w.strip_prefix("opaque=")))
             .map(str::trim);
         let Some(token) = token else {
-            return self.challenge(route, location, domain);
+            return self.challenge(req.host, route, location, domain);
         };
         let Some(user) = self.tokens.user(token, now) else {
             return Resp::error(403, "invalid or expired token");
@@ -532,7 +567,7 @@ impl Service {
                     "user is homed online, but no Online Autodiscover URL is configured",
                 ),
             },
-            Home::Pool(pool) if *pool != self.here => {
+            Home::Pool(pool) if pool != self.here(req.host) => {
                 let href = format!("{}{ROOT}{original}", self.base(pool, location));
                 Self::doc(
                     Doc::Redirect {

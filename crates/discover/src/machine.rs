@@ -466,7 +466,10 @@ impl Machine {
     fn fail_method(&mut self, why: String) -> Request {
         let label = self.current.as_ref().map(Method::label).unwrap_or_default();
         self.failures.push(format!("{label}: {why}"));
-        self.note = Some(format!("{why}; moving on"));
+        self.note = Some(match self.note.take() {
+            Some(earlier) => format!("{earlier}; {why}; moving on"),
+            None => format!("{why}; moving on"),
+        });
         self.next_method()
     }
 
@@ -539,6 +542,14 @@ impl Machine {
             via: Some(via.to_owned()),
             trust_prompt: prompt,
         })
+    }
+
+    /// The label of the discovery method in progress (a redirect keeps the method that started it).
+    fn method_label(&self, fallback_host: &str) -> String {
+        self.current
+            .as_ref()
+            .map(Method::label)
+            .unwrap_or_else(|| m_label(fallback_host))
     }
 
     fn trusted(&self, host: &str) -> bool {
@@ -766,7 +777,7 @@ impl Machine {
                 if let Some(redirect) = crate::docs::link(&links, &["Redirect", "redirect"]) {
                     return self.follow_redirect(&host, redirect, hops, true);
                 }
-                let via = m_label(&host);
+                let via = self.method_label(&host);
                 if self.client != Client::Desktop {
                     // UCWA clients continue with the applications resource, not SIP.
                     return match crate::docs::link(&links, &["applications", "Ucwa"]) {
@@ -941,7 +952,7 @@ impl Machine {
                     }
                 ),
                 target: Some((to, 443)),
-                via: Some(m_label(from_host)),
+                via: Some(self.method_label(from_host)),
                 trust_prompt: false,
             });
         }
