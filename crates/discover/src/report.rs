@@ -165,12 +165,17 @@ pub fn html(title: &str, discoveries: &[Discovery]) -> String {
                 "<rect x=\"10\" y=\"{y}\" width=\"{}\" height=\"{box_h}\" rx=\"6\" fill=\"{fill}\" stroke=\"{stroke}\" stroke-width=\"{width}\"/>",
                 w - 20
             );
+            // Long URLs are cut to the box; the table below has them whole.
+            let mut asked_shown: String = asked.chars().take(88).collect();
+            if asked.chars().count() > 88 {
+                asked_shown.push('…');
+            }
             let _ = writeln!(
                 out,
                 "<text x=\"20\" y=\"{}\" font-size=\"13\" font-weight=\"bold\">{}. {}</text>",
                 y + 18,
                 i + 1,
-                esc(asked)
+                esc(&asked_shown)
             );
             let shown: String = got.chars().take(100).collect();
             let _ = writeln!(
