@@ -317,6 +317,8 @@ enum Wait {
 /// One client's discovery for one SIP URI.
 pub struct Machine {
     client: Client,
+    /// Whether the method in progress connects with TLS (`_sipinternal._tcp` and `_sip._tcp` do not).
+    tls: bool,
     uri: String,
     domain: String,
     options: Options,
@@ -428,6 +430,7 @@ impl Machine {
             .to_owned();
         Some(Machine {
             client,
+            tls: true,
             uri,
             domain,
             options,
@@ -497,6 +500,7 @@ impl Machine {
             });
         };
         self.current = Some(m.clone());
+        self.tls = true;
         match m {
             Method::Autodiscover { host } => {
                 self.wait = Wait::AdAddress { host: host.clone() };
@@ -825,7 +829,7 @@ impl Machine {
                 }
                 // RFC 2782: lowest priority first; among equals, higher weight first, then received order.
                 records.sort_by(|a, b| a.0.cmp(&b.0).then(b.1.cmp(&a.1)));
-                let _ = tls;
+                self.tls = tls;
                 let label = name.split('.').take(2).collect::<Vec<_>>().join(".");
                 let targets: VecDeque<(String, u16)> = records
                     .into_iter()
@@ -861,10 +865,10 @@ impl Machine {
                     return self.fail_method(format!("{name} does not resolve ({})", l.rcode));
                 }
                 let port = ports[0];
+                // `sip.<domain>` is tried on 5061, then on 443 (S20).
                 let rest: VecDeque<(String, u16)> =
                     ports[1..].iter().map(|p| (name.clone(), *p)).collect();
-                let _ = rest;
-                self.connect_or_done(label, name, port, addrs, false, VecDeque::new())
+                self.connect_or_done(label, name, port, addrs, false, rest)
             }
             (
                 Wait::Connecting {
@@ -957,13 +961,11 @@ impl Machine {
             });
         }
         self.note = Some(format!("redirected to {href}"));
-        let https = href.starts_with("https://");
-        let url = if href.contains('?') || !https {
-            href.to_owned()
-        } else {
-            href.to_owned()
-        };
-        self.fetch_root(to, VecDeque::from([(url, Vec::new())]), hops + 1)
+        self.fetch_root(
+            to,
+            VecDeque::from([(href.to_owned(), Vec::new())]),
+            hops + 1,
+        )
     }
 
     fn next_srv_target(&mut self, label: String, mut targets: VecDeque<(String, u16)>) -> Request {
@@ -1027,7 +1029,7 @@ impl Machine {
             host,
             addrs,
             port,
-            tls: true,
+            tls: self.tls,
         }
     }
 }

@@ -125,10 +125,9 @@ pub const SCENARIOS: &[Scenario] = &[
                         });
                         if is_sip
                             && matches!(r.data, RecordData::A { .. } | RecordData::Aaaa { .. })
+                            && let std::net::IpAddr::V4(address) = rp
                         {
-                            if let std::net::IpAddr::V4(address) = rp {
-                                r.data = RecordData::A { address };
-                            }
+                            r.data = RecordData::A { address };
                         }
                         if let Some(d) = ctx
                             .domains
