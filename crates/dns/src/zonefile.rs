@@ -139,28 +139,45 @@ fn error_line(text: &str, line: usize, column: usize) -> usize {
     l
 }
 
-fn parse(mut zonefile: Zonefile, text: &str, path: &str) -> Result<Zone, ZoneFileError> {
-    let mut records: Vec<Rr> = Vec::new();
-    let mut apex: Option<Vec<u8>> = None;
-    loop {
-        let entry = zonefile.next_entry().map_err(|e| {
-            // `e` reads "line:column: message".
-            let shown = e.to_string();
-            let mut parts = shown.splitn(3, ':');
-            let line = parts
-                .next()
-                .and_then(|l| l.trim().parse().ok())
-                .unwrap_or(0);
-            let column = parts
-                .next()
-                .and_then(|c| c.trim().parse().ok())
-                .unwrap_or(0);
-            let message = parts.next().map(str::trim).unwrap_or(&shown);
-            ZoneFileError::Syntax {
-                path: path.to_owned(),
-                position: format!("{}: {message}", error_line(text, line, column)),
+/// The 1-based line where each record entry of a master file starts: blank, comment-only and `$` directive lines
+/// are skipped, and a parenthesized entry spanning lines counts once. The scanner returns entries in this order.
+pub fn entry_lines(text: &str) -> Vec<usize> {
+    let mut out = Vec::new();
+    let mut depth = 0i32;
+    for (i, line) in text.lines().enumerate() {
+        // Strip a comment, outside quotes.
+        let mut in_quotes = false;
+        let mut code = String::new();
+        for c in line.chars() {
+            match c {
+                '"' => in_quotes = !in_quotes,
+                ';' if !in_quotes => break,
+                _ => {}
             }
-        })?;
+            code.push(c);
+        }
+        let starts_entry =
+            depth == 0 && !code.trim().is_empty() && !code.trim_start().starts_with('$');
+        if starts_entry {
+            out.push(i + 1);
+        }
+        depth += code.matches('(').count() as i32 - code.matches(')').count() as i32;
+        depth = depth.max(0);
+    }
+    out
+}
+
+/// Scans every record of a master file with the line it starts on, checking syntax only (for the linter, which
+/// reports semantic problems itself instead of refusing the file).
+pub fn scan(text: &str, path: &str) -> Result<Vec<(Rr, usize)>, ZoneFileError> {
+    let mut zonefile = Zonefile::with_capacity(text.len());
+    zonefile.extend_from_slice(text.as_bytes());
+    let lines = entry_lines(text);
+    let mut out = Vec::new();
+    loop {
+        let entry = zonefile
+            .next_entry()
+            .map_err(|e| syntax_error(&e.to_string(), text, path))?;
         let record = match entry {
             None => break,
             Some(Entry::Include { .. }) => {
@@ -170,71 +187,116 @@ fn parse(mut zonefile: Zonefile, text: &str, path: &str) -> Result<Zone, ZoneFil
             }
             Some(Entry::Record(r)) => r,
         };
-        let owner = wire_of(record.owner());
-        let rt = record.rtype().to_int();
+        let line = lines.get(out.len()).copied().unwrap_or(0);
+        out.push((to_rr(&record), line));
+    }
+    Ok(out)
+}
+
+fn syntax_error(shown: &str, text: &str, path: &str) -> ZoneFileError {
+    // The scanner says "line:column: message".
+    let mut parts = shown.splitn(3, ':');
+    let line = parts
+        .next()
+        .and_then(|l| l.trim().parse().ok())
+        .unwrap_or(0);
+    let column = parts
+        .next()
+        .and_then(|c| c.trim().parse().ok())
+        .unwrap_or(0);
+    let message = parts.next().map(str::trim).unwrap_or(shown);
+    ZoneFileError::Syntax {
+        path: path.to_owned(),
+        position: format!("{}: {message}", error_line(text, line, column)),
+    }
+}
+
+fn to_rr(record: &domain::zonefile::inplace::ScannedRecord) -> Rr {
+    let owner = wire_of(record.owner());
+    let rdata = match record.data() {
+        ZoneRecordData::Cname(c) => RData::Name(wire_of(c.cname())),
+        ZoneRecordData::Ns(n) => RData::Name(wire_of(n.nsdname())),
+        ZoneRecordData::Ptr(p) => RData::Name(wire_of(p.ptrdname())),
+        ZoneRecordData::Mx(mx) => RData::Mx(mx.preference(), wire_of(mx.exchange())),
+        ZoneRecordData::Soa(soa) => RData::Soa {
+            mname: wire_of(soa.mname()),
+            rname: wire_of(soa.rname()),
+            numbers: [
+                soa.serial().into_int(),
+                soa.refresh().as_secs(),
+                soa.retry().as_secs(),
+                soa.expire().as_secs(),
+                soa.minimum().as_secs(),
+            ],
+        },
+        other => {
+            let mut raw = Vec::new();
+            domain::base::rdata::ComposeRecordData::compose_rdata(other, &mut raw)
+                .expect("composing into a Vec cannot fail");
+            RData::Raw(raw)
+        }
+    };
+    Rr {
+        owner,
+        rtype: record.rtype().to_int(),
+        ttl: record.ttl().as_secs(),
+        rdata,
+    }
+}
+
+fn parse(mut zonefile: Zonefile, text: &str, path: &str) -> Result<Zone, ZoneFileError> {
+    let mut records: Vec<Rr> = Vec::new();
+    let mut apex: Option<Vec<u8>> = None;
+    loop {
+        let entry = zonefile
+            .next_entry()
+            .map_err(|e| syntax_error(&e.to_string(), text, path))?;
+        let record = match entry {
+            None => break,
+            Some(Entry::Include { .. }) => {
+                return Err(ZoneFileError::Include {
+                    path: path.to_owned(),
+                });
+            }
+            Some(Entry::Record(r)) => r,
+        };
         if record.class() != domain::base::iana::Class::IN {
+            let owner = name::to_text(&wire_of(record.owner()));
             return Err(ZoneFileError::Class {
                 path: path.to_owned(),
-                owner: name::to_text(&owner),
+                owner,
                 class: record.class().to_string(),
             });
         }
-        let rdata = match record.data() {
-            ZoneRecordData::Cname(c) => RData::Name(wire_of(c.cname())),
-            ZoneRecordData::Ns(n) => RData::Name(wire_of(n.nsdname())),
-            ZoneRecordData::Ptr(p) => RData::Name(wire_of(p.ptrdname())),
-            ZoneRecordData::Mx(mx) => RData::Mx(mx.preference(), wire_of(mx.exchange())),
-            ZoneRecordData::Soa(soa) => RData::Soa {
-                mname: wire_of(soa.mname()),
-                rname: wire_of(soa.rname()),
-                numbers: [
-                    soa.serial().into_int(),
-                    soa.refresh().as_secs(),
-                    soa.retry().as_secs(),
-                    soa.expire().as_secs(),
-                    soa.minimum().as_secs(),
-                ],
-            },
-            other => {
-                let mut raw = Vec::new();
-                domain::base::rdata::ComposeRecordData::compose_rdata(other, &mut raw)
-                    .expect("composing into a Vec cannot fail");
-                RData::Raw(raw)
-            }
-        };
+        let rr = to_rr(&record);
         match &apex {
             None => {
-                if rt != rtype::SOA {
+                if rr.rtype != rtype::SOA {
                     return Err(ZoneFileError::NoSoaFirst {
                         path: path.to_owned(),
-                        found: rtype::name(rt),
-                        owner: name::to_text(&owner),
+                        found: rtype::name(rr.rtype),
+                        owner: name::to_text(&rr.owner),
                     });
                 }
-                apex = Some(owner.clone());
+                apex = Some(rr.owner.clone());
             }
             Some(a) => {
-                if rt == rtype::SOA {
+                if rr.rtype == rtype::SOA {
                     return Err(ZoneFileError::SecondSoa {
                         path: path.to_owned(),
-                        owner: name::to_text(&owner),
+                        owner: name::to_text(&rr.owner),
                     });
                 }
-                if !name::is_within(&owner, a) {
+                if !name::is_within(&rr.owner, a) {
                     return Err(ZoneFileError::OutOfZone {
                         path: path.to_owned(),
-                        owner: name::to_text(&owner),
+                        owner: name::to_text(&rr.owner),
                         apex: name::to_text(a),
                     });
                 }
             }
         }
-        records.push(Rr {
-            owner,
-            rtype: rt,
-            ttl: record.ttl().as_secs(),
-            rdata,
-        });
+        records.push(rr);
     }
     let apex = apex.ok_or_else(|| ZoneFileError::Empty {
         path: path.to_owned(),
@@ -275,6 +337,12 @@ mod tests {
             srv.target(),
             Some(&name::from_text("sip.example.test").unwrap()[..])
         );
+    }
+
+    #[test]
+    fn entry_lines_skip_directives_comments_and_continuations() {
+        let text = "$ORIGIN x.test.\n; comment\n@ IN SOA ns h (\n  1 2 3\n  4 5 )\n\nwww A 192.0.2.1 ; note ( not a paren\n\"q;x\" TXT \"a;b\"\n";
+        assert_eq!(entry_lines(text), [3, 7, 8]);
     }
 
     #[test]
