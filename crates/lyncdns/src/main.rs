@@ -3,6 +3,7 @@
 
 mod discover;
 mod lab;
+mod lint;
 mod output;
 mod plan;
 mod serve;
@@ -37,6 +38,8 @@ enum Command {
     /// The whole system on loopback: DNS and Autodiscover for the deployment, and every client discovering from
     /// inside and outside, as a matrix of where each signs in.
     Lab(lab::LabArgs),
+    /// Lint RFC 1035 zone files against the catalogue of Lync DNS mistakes (compiler-style diagnostics).
+    Lint(lint::LintArgs),
     /// Read a password from standard input and print its Argon2id hash, for `[[users]] password_hash`.
     HashPassword,
 }
@@ -72,7 +75,7 @@ fn main() -> ExitCode {
     // unset.
     let default = match cli.command {
         Command::Serve(_) => "info",
-        Command::Plan(_) | Command::HashPassword | Command::Discover(_) | Command::Lab(_) => "warn",
+        Command::Plan(_) | Command::HashPassword | Command::Discover(_) | Command::Lab(_) | Command::Lint(_) => "warn",
     };
     let directives = cli
         .log
@@ -90,6 +93,11 @@ fn main() -> ExitCode {
         Command::Serve(args) => serve::run(args),
         Command::HashPassword => hash_password(),
         Command::Lab(args) => lab::run_cmd(args),
+        Command::Lint(args) => match lint::run_cmd(args) {
+            Ok(true) => Ok(()),
+            Ok(false) => return ExitCode::from(1),
+            Err(e) => Err(e),
+        },
         Command::Discover(args) => match discover::run_cmd(args) {
             Ok(true) => Ok(()),
             Ok(false) => return ExitCode::from(1),
