@@ -1,1 +1,262 @@
-//! live (below)
+//! Checking live DNS: every planned record of each view asked of that view's server (ok, missing, wrong data,
+//! extra, or an internal address answered to the outside), the rule catalogue applied to what was found; and,
+//! without a deployment, probing a domain's Lync names (wildcard-aware) to infer what it runs and what is missing.
+
+use std::collections::BTreeMap;
+use std::net::IpAddr;
+
+use lyncdns_discover::lookup::{Data as LData, Lookup, Resolver, qtype};
+use lyncdns_model::{Deployment, Location};
+use lyncdns_plan::{Plan, RecordData};
+use serde::Serialize;
+
+use crate::record::{Data, Dataset, Origin, Rec};
+use crate::rules::{self, Finding, same_data};
+
+/// How one planned record looks live.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(tag = "status", rename_all = "kebab-case")]
+pub enum Status {
+    /// Present as planned.
+    Ok,
+    /// Not answered (with the response code).
+    Missing {
+        /// NXDOMAIN, NOERROR (no data), TIMEOUT, …
+        rcode: String,
+    },
+    /// Answered with other data.
+    Wrong {
+        /// What was found instead.
+        found: Vec<String>,
+    },
+    /// An address the plan does not have for this name.
+    Extra {
+        /// The extra data.
+        found: String,
+    },
+    /// An internal record answered to external clients.
+    WrongView {
+        /// What the outside got.
+        found: Vec<String>,
+    },
+}
+
+/// One checked record.
+#[derive(Debug, Clone, Serialize)]
+pub struct Checked {
+    /// The view.
+    pub view: String,
+    /// The feature that needs it.
+    pub feature: String,
+    /// Owner.
+    pub owner: String,
+    /// Type.
+    pub rtype: String,
+    /// What the plan says.
+    pub expected: String,
+    /// The result.
+    #[serde(flatten)]
+    pub status: Status,
+}
+
+/// The whole check.
+#[derive(Debug, Clone, Serialize)]
+pub struct Report {
+    /// Every record checked.
+    pub records: Vec<Checked>,
+    /// Rule findings on the live data.
+    pub findings: Vec<Finding>,
+}
+
+impl Report {
+    /// True when everything is as planned and no rule fired.
+    pub fn clean(&self) -> bool {
+        self.records.iter().all(|c| c.status == Status::Ok) && self.findings.is_empty()
+    }
+}
+
+fn data_text(d: &LData) -> String {
+    match d {
+        LData::Address { address } => address.to_string(),
+        LData::Cname { target } => format!("CNAME {target}"),
+        LData::Srv { priority, weight, port, target } => format!("{priority} {weight} {port} {target}"),
+        LData::Other { text } => text.clone(),
+    }
+}
+
+fn to_data(d: &LData) -> Data {
+    match d {
+        LData::Address { address } => Data::Address { address: *address },
+        LData::Cname { target } => Data::Cname { target: target.trim_end_matches('.').to_ascii_lowercase() },
+        LData::Srv { priority, weight, port, target } => Data::Srv { priority: *priority, weight: *weight, port: *port, target: target.trim_end_matches('.').to_ascii_lowercase() },
+        LData::Other { text } => Data::Other { rtype: text.split(' ').next().unwrap_or("").to_owned() },
+    }
+}
+
+fn type_number(t: &str) -> u16 {
+    match t {
+        "A" => qtype::A,
+        "AAAA" => qtype::AAAA,
+        "SRV" => qtype::SRV,
+        _ => 5,
+    }
+}
+
+/// Checks each view of `plan` against the resolver given for its location.
+pub fn check_deployment(d: &Deployment, plan: &Plan, internal: &mut dyn Resolver, external: &mut dyn Resolver) -> Report {
+    let mut records = Vec::new();
+    let mut findings = Vec::new();
+    for view in &plan.views {
+        let resolver: &mut dyn Resolver = if view.location == Location::Internal { &mut *internal } else { &mut *external };
+        // Planned data grouped by (owner, type), in plan order.
+        let mut groups: BTreeMap<(String, &'static str), Vec<&lyncdns_plan::PlannedRecord>> = BTreeMap::new();
+        for (_, r) in view.records() {
+            if matches!(r.data, RecordData::Soa { .. } | RecordData::Ns { .. }) {
+                continue;
+            }
+            groups.entry((r.owner.clone(), r.data.type_name())).or_default().push(r);
+        }
+        let mut live = Dataset { location: Some(view.location), records: Vec::new() };
+        for ((owner, rtype), planned) in groups {
+            let l: Lookup = resolver.lookup(&owner, type_number(rtype));
+            let own: Vec<&LData> = l.answers.iter().filter(|a| a.name.trim_end_matches('.').eq_ignore_ascii_case(&owner)).map(|a| &a.data).collect();
+            for a in &l.answers {
+                live.records.push(Rec { owner: a.name.trim_end_matches('.').to_ascii_lowercase(), data: to_data(&a.data), origin: Origin { file: format!("dns {}", resolver.describe()), line: 0 } });
+            }
+            for p in &planned {
+                let found = own.iter().any(|x| same_data(&to_data(x), &p.data));
+                let status = if found {
+                    Status::Ok
+                } else if own.is_empty() {
+                    Status::Missing { rcode: l.rcode.clone() }
+                } else {
+                    Status::Wrong { found: own.iter().map(|x| data_text(x)).collect() }
+                };
+                records.push(Checked { view: view.name.clone(), feature: p.feature.to_string(), owner: owner.clone(), rtype: rtype.to_owned(), expected: p.data.to_string(), status });
+            }
+            for x in &own {
+                if !planned.iter().any(|p| same_data(&to_data(x), &p.data)) && planned.iter().any(|p| p.data.type_name() == rtype) && own.len() > planned.len() {
+                    records.push(Checked { view: view.name.clone(), feature: planned[0].feature.to_string(), owner: owner.clone(), rtype: rtype.to_owned(), expected: "(not planned)".into(), status: Status::Extra { found: data_text(x) } });
+                }
+            }
+        }
+        findings.extend(rules::lint(&live, &rules::Context { deployment: Some(d), plan_view: None }));
+    }
+    // Internal addresses must never reach the outside.
+    if plan.views.iter().any(|v| v.location == Location::External) {
+        for view in plan.views.iter().filter(|v| v.location == Location::Internal) {
+            for (_, r) in view.records() {
+                let ip: Option<IpAddr> = match r.data {
+                    RecordData::A { address } => Some(address.into()),
+                    RecordData::Aaaa { address } => Some(address.into()),
+                    _ => None,
+                };
+                let Some(ip) = ip.filter(|ip| lyncdns_model::addr::non_public_kind(*ip).is_some()) else { continue };
+                let l = external.lookup(&r.owner, type_number(r.data.type_name()));
+                let leaked: Vec<String> = l.addresses().iter().filter(|a| **a == ip).map(|a| a.to_string()).collect();
+                if !leaked.is_empty() {
+                    records.push(Checked { view: view.name.clone(), feature: r.feature.to_string(), owner: r.owner.clone(), rtype: r.data.type_name().to_owned(), expected: format!("{ip} inside only"), status: Status::WrongView { found: leaked } });
+                }
+            }
+        }
+    }
+    Report { records, findings }
+}
+
+/// What probing a domain found.
+#[derive(Debug, Clone, Serialize)]
+pub struct DomainReport {
+    /// The domain.
+    pub domain: String,
+    /// A wildcard answers every name (its addresses), so matching answers do not count.
+    pub wildcard: Vec<IpAddr>,
+    /// name (with type) → what was found (empty: nothing).
+    pub found: BTreeMap<String, Vec<String>>,
+    /// `on-premises`, `online`, `hybrid`, or `none`.
+    pub kind: String,
+    /// Features that look deployed.
+    pub features: Vec<String>,
+    /// Records missing for those features.
+    pub missing: Vec<String>,
+    /// Rule findings on what was found.
+    pub findings: Vec<Finding>,
+    /// Why the probe could not run, if it could not.
+    pub error: Option<String>,
+}
+
+/// The names a Lync deployment uses (`lync-discovery.md` §1), per type.
+const PROBES: &[(&str, u16)] = &[
+    ("_sip._tls", qtype::SRV),
+    ("_sipfederationtls._tcp", qtype::SRV),
+    ("_xmpp-server._tcp", qtype::SRV),
+    ("_sipinternaltls._tcp", qtype::SRV),
+    ("lyncdiscover", qtype::A),
+    ("lyncdiscoverinternal", qtype::A),
+    ("sip", qtype::A),
+    ("sipexternal", qtype::A),
+    ("meet", qtype::A),
+    ("dialin", qtype::A),
+];
+
+/// Probes `domain`'s Lync names through `resolver`, detecting a wildcard first.
+pub fn check_domain(domain: &str, resolver: &mut dyn Resolver, nonce: u64) -> DomainReport {
+    let domain = domain.trim().trim_end_matches('.').to_ascii_lowercase();
+    let mut report = DomainReport { domain: domain.clone(), wildcard: Vec::new(), found: BTreeMap::new(), kind: "none".into(), features: Vec::new(), missing: Vec::new(), findings: Vec::new(), error: None };
+    // A random label: if it resolves, the zone has a wildcard (§4 #12; lyncsmash's method).
+    let probe = resolver.lookup(&format!("lyncdns-{nonce:x}.{domain}"), qtype::A);
+    if probe.rcode == "TIMEOUT" || probe.rcode == "ERROR" {
+        report.error = Some(format!("{}: {}", probe.rcode, probe.error.unwrap_or_default()));
+        return report;
+    }
+    report.wildcard = probe.addresses();
+    let mut live = Dataset { location: Some(Location::External), records: Vec::new() };
+    for (label, t) in PROBES {
+        let name = format!("{label}.{domain}");
+        let l = resolver.lookup(&name, *t);
+        let mut data: Vec<String> = Vec::new();
+        for a in &l.answers {
+            // An address equal to the wildcard's is the wildcard answering, not a record.
+            if let LData::Address { address } = a.data
+                && report.wildcard.contains(&address)
+                && a.name.trim_end_matches('.').eq_ignore_ascii_case(&name)
+            {
+                continue;
+            }
+            data.push(data_text(&a.data));
+            live.records.push(Rec { owner: a.name.trim_end_matches('.').to_ascii_lowercase(), data: to_data(&a.data), origin: Origin { file: "dns".into(), line: 0 } });
+        }
+        report.found.insert(format!("{name} {}", lyncdns_dns::record::rtype::name(*t)), data);
+    }
+    let has = |label: &str| report.found.iter().any(|(k, v)| k.starts_with(&format!("{label}.{domain} ")) && !v.is_empty());
+    let points_online = report.found.values().flatten().any(|v| v.contains("online.lync.com"));
+    let on_prem = has("_sip._tls") && !report.found.values().flatten().filter(|v| v.contains(' ') && v.split(' ').count() == 4).all(|v| v.contains("online.lync.com"));
+    report.kind = match (on_prem, points_online) {
+        (true, true) => "hybrid",
+        (true, false) => "on-premises",
+        (false, true) => "online",
+        (false, false) if has("lyncdiscover") || has("sip") => "partial",
+        _ => "none",
+    }
+    .into();
+    let mut want: Vec<(&str, Vec<&str>)> = Vec::new();
+    if report.kind != "none" {
+        want.push(("external sign-in", vec!["_sip._tls", "sip"]));
+        want.push(("autodiscover / mobility", vec!["lyncdiscover"]));
+    }
+    if has("_sipfederationtls._tcp") || report.kind != "none" {
+        want.push(("federation", vec!["_sipfederationtls._tcp"]));
+    }
+    if has("_xmpp-server._tcp") {
+        want.push(("xmpp", vec!["_xmpp-server._tcp"]));
+    }
+    for (feature, labels) in want {
+        report.features.push(feature.into());
+        for l in labels {
+            if !has(l) {
+                report.missing.push(format!("{l}.{domain} ({feature})"));
+            }
+        }
+    }
+    report.findings.extend(rules::lint(&live, &rules::Context::default()));
+    report
+}

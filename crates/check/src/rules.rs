@@ -59,6 +59,7 @@ pub const RULES: &[Rule] = &[
     Rule { code: "LD010", name: "missing-record", severity: Severity::Error, explanation: "A record that the deployment's plan requires for an enabled feature is missing from this view. The plan names the feature and the source key of each record (lync-discovery.md §1; [S1], [S7]); `lyncdns plan` shows them.", fix: "Add the record shown, in this view; `lyncdns plan --format zone` writes complete zone files." },
     Rule { code: "LD011", name: "missing-lyncdiscoverinternal", severity: Severity::Warning, explanation: "The internal zone of a SIP domain has no `lyncdiscoverinternal` record. Internal Lync 2013+ clients then try `lyncdiscover`, which may lead them to the external service or fail; internal clients get the wrong Autodiscover response (lync-discovery.md §4 #7; [S5]).", fix: "Add `lyncdiscoverinternal.<domain>` pointing at the internal web services of the Director, else the Front End pool." },
     Rule { code: "LD012", name: "wildcard", severity: Severity::Warning, explanation: "A wildcard record makes every name resolve, so a missing or misspelt Lync name still \"exists\" and points at the wildcard's target (often a web server), hiding mistakes from clients' fail-over and from checks (lync-discovery.md §4 #12; [S33], [S41]).", fix: "Remove the wildcard, or make sure every Lync name has its own record; `lyncdns check --domain` detects wildcard zones." },
+    Rule { code: "LD014", name: "internal-name-outside", severity: Severity::Warning, explanation: "An internal-only Lync name (`lyncdiscoverinternal`, `_sipinternaltls._tcp`, `sipinternal`) is answered to external clients. The internal Autodiscover URL should not be reachable from outside; outside clients that find it waste time on it or reach a service they cannot use ([S9]; lync-discovery.md §1.4).", fix: "Publish internal-only names in the internal view only (split-brain DNS)." },
     Rule { code: "LD013", name: "cname-and-other-data", severity: Severity::Error, explanation: "A name owns a CNAME and other records. RFC 1034 §3.6.2 forbids it; servers answer inconsistently.", fix: "Keep either the CNAME or the other records." },
 ];
 
@@ -212,6 +213,9 @@ pub fn lint(ds: &Dataset, ctx: &Context<'_>) -> Vec<Finding> {
                     out.push(finding("LD008", format!("`{}` is a CNAME into another domain: `{target}`", r.owner), None, Some(&r.origin)));
                 }
             }
+        }
+        if external && domains.iter().any(|d| ["lyncdiscoverinternal", "_sipinternaltls._tcp", "sipinternal"].iter().any(|l| r.owner == format!("{l}.{d}"))) {
+            out.push(finding("LD014", format!("internal-only name `{}` is answered outside", r.owner), None, Some(&r.origin)));
         }
         if r.owner.starts_with("*.") && !internal && domains.iter().any(|d| r.owner == format!("*.{d}") || r.owner.ends_with(&format!(".{d}"))) {
             out.push(finding("LD012", format!("wildcard `{}`: every missing Lync name resolves to it", r.owner), None, Some(&r.origin)));

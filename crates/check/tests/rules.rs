@@ -121,6 +121,12 @@ fn ld013_cname_and_other_data() {
 }
 
 #[test]
+fn ld014_internal_name_outside() {
+    triggers("LD014", "webint IN A 198.51.100.20\nlyncdiscoverinternal IN CNAME webint.contoso.com.\n", Some(Location::External));
+    assert!(codes("webint IN A 10.0.0.20\nlyncdiscoverinternal IN CNAME webint.contoso.com.\n", Some(Location::Internal)).is_empty());
+}
+
+#[test]
 fn every_rule_has_a_test_here() {
     let source = include_str!("rules.rs");
     for r in lyncdns_check::rules::RULES {

@@ -1,6 +1,7 @@
 //! `lyncdns`: the command-line shell around the lyncdns libraries. This is the only crate that parses arguments,
 //! prints, sets up logging or uses `anyhow`; each subcommand lives in its own module.
 
+mod check;
 mod discover;
 mod lab;
 mod lint;
@@ -38,6 +39,9 @@ enum Command {
     /// The whole system on loopback: DNS and Autodiscover for the deployment, and every client discovering from
     /// inside and outside, as a matrix of where each signs in.
     Lab(lab::LabArgs),
+    /// Check live DNS, inside and outside, against the deployment's plan; or probe a domain (or a list of
+    /// domains) without one.
+    Check(check::CheckArgs),
     /// Lint RFC 1035 zone files against the catalogue of Lync DNS mistakes (compiler-style diagnostics).
     Lint(lint::LintArgs),
     /// Read a password from standard input and print its Argon2id hash, for `[[users]] password_hash`.
@@ -75,7 +79,7 @@ fn main() -> ExitCode {
     // unset.
     let default = match cli.command {
         Command::Serve(_) => "info",
-        Command::Plan(_) | Command::HashPassword | Command::Discover(_) | Command::Lab(_) | Command::Lint(_) => "warn",
+        Command::Plan(_) | Command::HashPassword | Command::Discover(_) | Command::Lab(_) | Command::Lint(_) | Command::Check(_) => "warn",
     };
     let directives = cli
         .log
@@ -93,6 +97,11 @@ fn main() -> ExitCode {
         Command::Serve(args) => serve::run(args),
         Command::HashPassword => hash_password(),
         Command::Lab(args) => lab::run_cmd(args),
+        Command::Check(args) => match check::run_cmd(args) {
+            Ok(true) => Ok(()),
+            Ok(false) => return ExitCode::from(1),
+            Err(e) => Err(e),
+        },
         Command::Lint(args) => match lint::run_cmd(args) {
             Ok(true) => Ok(()),
             Ok(false) => return ExitCode::from(1),

@@ -1,0 +1,258 @@
+//! `lyncdns check`: live DNS inside and outside against the plan, or a domain (or thousands) probed without one.
+
+use std::io::{IsTerminal, Write};
+use std::net::IpAddr;
+use std::path::PathBuf;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use anyhow::{Context, bail};
+use clap::Args;
+use lyncdns_check::live::{self, DomainReport, Status};
+use lyncdns_discover::resolver::{Live, system_server};
+
+use crate::discover::parse_server;
+
+/// Arguments of `lyncdns check`.
+#[derive(Debug, Args)]
+pub struct CheckArgs {
+    /// The deployment to check against (default: the embedded example, when --internal/--external are given).
+    deployment: Option<PathBuf>,
+    /// The DNS server internal clients use.
+    #[arg(long, value_name = "ADDR[:PORT]")]
+    internal: Option<String>,
+    /// The DNS server external clients use.
+    #[arg(long, value_name = "ADDR[:PORT]")]
+    external: Option<String>,
+    /// Source address for queries to the internal server.
+    #[arg(long, value_name = "ADDR")]
+    from_internal: Option<IpAddr>,
+    /// Source address for queries to the external server.
+    #[arg(long, value_name = "ADDR")]
+    from_external: Option<IpAddr>,
+    /// Probe one SIP domain without a deployment.
+    #[arg(long, value_name = "NAME", conflicts_with_all = ["domains", "internal", "external"])]
+    domain: Option<String>,
+    /// Probe every domain of FILE (one per line; `#` comments).
+    #[arg(long, value_name = "FILE", conflicts_with_all = ["internal", "external"])]
+    domains: Option<PathBuf>,
+    /// DNS server for --domain/--domains (default: the first nameserver of /etc/resolv.conf).
+    #[arg(long, value_name = "ADDR[:PORT]")]
+    server: Option<String>,
+    /// Source address for --domain/--domains queries (to ask as an outside client).
+    #[arg(long, value_name = "ADDR")]
+    from: Option<IpAddr>,
+    /// Domains probed at once.
+    #[arg(long, default_value_t = 16)]
+    concurrency: usize,
+    /// Queries per second, at most, for --domains (so a resolver is never flooded).
+    #[arg(long, default_value_t = 500.0)]
+    rate: f64,
+    /// Seconds to wait for each answer.
+    #[arg(long, default_value_t = 2.0)]
+    timeout: f64,
+    /// JSON (JSON lines for --domains).
+    #[arg(long)]
+    json: bool,
+}
+
+/// Runs `lyncdns check`; `Ok(false)` when something is wrong.
+pub fn run_cmd(args: &CheckArgs) -> anyhow::Result<bool> {
+    let timeout = Duration::from_secs_f64(args.timeout.max(0.05));
+    if let Some(domain) = &args.domain {
+        let server = resolver_addr(args)?;
+        let mut r = Live::new(server, args.from, timeout, 1);
+        let report = live::check_domain(domain, &mut r, nonce());
+        if args.json {
+            println!("{}", serde_json::to_string_pretty(&report)?);
+        } else {
+            print!("{}", domain_text(&report));
+        }
+        return Ok(report.error.is_none() && report.missing.is_empty() && report.findings.is_empty());
+    }
+    if let Some(file) = &args.domains {
+        return bulk(args, file, timeout);
+    }
+    let (Some(internal), Some(external)) = (&args.internal, &args.external) else {
+        bail!("give --internal and --external (the DNS servers of each side), or --domain / --domains");
+    };
+    let deployment = crate::load_deployment(args.deployment.as_ref())?;
+    let plan = lyncdns_plan::plan(&deployment);
+    let mut inside = Live::new(parse_server(internal)?, args.from_internal, timeout, 1);
+    let mut outside = Live::new(parse_server(external)?, args.from_external, timeout, 1);
+    let report = live::check_deployment(&deployment, &plan, &mut inside, &mut outside);
+    if args.json {
+        println!("{}", serde_json::to_string_pretty(&report)?);
+    } else {
+        print!("{}", deployment_text(&report));
+    }
+    Ok(report.clean())
+}
+
+fn resolver_addr(args: &CheckArgs) -> anyhow::Result<std::net::SocketAddr> {
+    match &args.server {
+        Some(s) => parse_server(s),
+        None => system_server().context("no --server and no nameserver in /etc/resolv.conf"),
+    }
+}
+
+fn nonce() -> u64 {
+    use std::hash::{BuildHasher, Hasher};
+    let mut h = std::collections::hash_map::RandomState::new().build_hasher();
+    h.write_u32(std::process::id());
+    h.finish()
+}
+
+fn deployment_text(r: &live::Report) -> String {
+    let mut out = String::new();
+    let mut view = String::new();
+    let mut feature = String::new();
+    let mut rows = r.records.clone();
+    rows.sort_by(|a, b| (a.view.clone(), a.feature.clone()).cmp(&(b.view.clone(), b.feature.clone())));
+    for c in &rows {
+        if c.view != view {
+            view = c.view.clone();
+            feature.clear();
+            out.push_str(&format!("view {view}\n"));
+        }
+        if c.feature != feature {
+            feature = c.feature.clone();
+            out.push_str(&format!("  {feature}\n"));
+        }
+        let line = match &c.status {
+            Status::Ok => format!("ok          {} {} {}", c.owner, c.rtype, c.expected),
+            Status::Missing { rcode } => format!("MISSING     {} {} {} ({rcode})", c.owner, c.rtype, c.expected),
+            Status::Wrong { found } => format!("WRONG       {} {}: expected {}, found {}", c.owner, c.rtype, c.expected, found.join(", ")),
+            Status::Extra { found } => format!("EXTRA       {} {} {} (not in the plan)", c.owner, c.rtype, found),
+            Status::WrongView { found } => format!("WRONG VIEW  {} {} {} is answered to external clients", c.owner, c.rtype, found.join(", ")),
+        };
+        out.push_str(&format!("    {line}\n"));
+    }
+    if !r.findings.is_empty() {
+        out.push('\n');
+        out.push_str(&crate::lint::render(&r.findings));
+    }
+    let bad = r.records.iter().filter(|c| c.status != Status::Ok).count();
+    out.push_str(&format!("\n{} records checked: {} ok, {bad} problem(s), {} rule finding(s)\n", r.records.len(), r.records.len() - bad, r.findings.len()));
+    out
+}
+
+fn domain_text(r: &DomainReport) -> String {
+    let mut out = format!("domain {}\n", r.domain);
+    if let Some(e) = &r.error {
+        out.push_str(&format!("  could not check: {e}\n"));
+        return out;
+    }
+    if !r.wildcard.is_empty() {
+        let w: Vec<String> = r.wildcard.iter().map(|a| a.to_string()).collect();
+        out.push_str(&format!("  wildcard zone: every name resolves to {}; answers equal to it are ignored\n", w.join(", ")));
+    }
+    for (name, found) in &r.found {
+        out.push_str(&format!("  {:<45} {}\n", name, if found.is_empty() { "-".to_owned() } else { found.join(", ") }));
+    }
+    out.push_str(&format!("  looks like: {}; features: {}\n", r.kind, if r.features.is_empty() { "none".into() } else { r.features.join(", ") }));
+    for m in &r.missing {
+        out.push_str(&format!("  MISSING {m}\n"));
+    }
+    if !r.findings.is_empty() {
+        out.push_str(&crate::lint::render(&r.findings));
+    }
+    out
+}
+
+/// Paces queries: at most `rate` per second across all threads.
+struct Pacer {
+    next: Mutex<Instant>,
+    gap: Duration,
+}
+
+impl Pacer {
+    fn wait(&self, queries: u32) {
+        let slot = {
+            let mut next = self.next.lock().unwrap_or_else(|p| p.into_inner());
+            let now = Instant::now();
+            let slot = (*next).max(now);
+            *next = slot + self.gap * queries;
+            slot
+        };
+        let now = Instant::now();
+        if slot > now {
+            std::thread::sleep(slot - now);
+        }
+    }
+}
+
+fn bulk(args: &CheckArgs, file: &PathBuf, timeout: Duration) -> anyhow::Result<bool> {
+    let text = std::fs::read_to_string(file).with_context(|| format!("reading {}", file.display()))?;
+    let domains: Vec<String> = text.lines().map(|l| l.split('#').next().unwrap_or("").trim().to_owned()).filter(|l| !l.is_empty()).collect();
+    if domains.is_empty() {
+        bail!("{}: no domains", file.display());
+    }
+    let server = resolver_addr(args)?;
+    let from = args.from;
+    let queue = Arc::new(Mutex::new(domains.clone().into_iter().enumerate().collect::<Vec<_>>()));
+    let results: Arc<Mutex<Vec<Option<DomainReport>>>> = Arc::new(Mutex::new(vec![None; domains.len()]));
+    let done = Arc::new(AtomicUsize::new(0));
+    let pacer = Arc::new(Pacer { next: Mutex::new(Instant::now()), gap: Duration::from_secs_f64(1.0 / args.rate.max(1.0)) });
+    let total = domains.len();
+    let progress = std::io::stderr().is_terminal() && !args.json;
+    let workers = args.concurrency.clamp(1, 256).min(total);
+    std::thread::scope(|s| {
+        for _ in 0..workers {
+            let (queue, results, done, pacer) = (queue.clone(), results.clone(), done.clone(), pacer.clone());
+            s.spawn(move || {
+                let mut resolver = PacedResolver { inner: Live::new(server, from, timeout, 1), pacer };
+                loop {
+                    let Some((i, domain)) = queue.lock().unwrap_or_else(|p| p.into_inner()).pop() else { break };
+                    let report = live::check_domain(&domain, &mut resolver, i as u64 ^ 0x5eed);
+                    results.lock().unwrap_or_else(|p| p.into_inner())[i] = Some(report);
+                    done.fetch_add(1, Ordering::Relaxed);
+                }
+            });
+        }
+        if progress {
+            while done.load(Ordering::Relaxed) < total {
+                let n = done.load(Ordering::Relaxed);
+                let width = 40;
+                let filled = n * width / total;
+                eprint!("\r[{}{}] {n}/{total}", "#".repeat(filled), " ".repeat(width - filled));
+                let _ = std::io::stderr().flush();
+                std::thread::sleep(Duration::from_millis(100));
+            }
+            eprintln!("\r[{}] {total}/{total}", "#".repeat(40));
+        }
+    });
+    let results: Vec<DomainReport> = Arc::try_unwrap(results).map_err(|_| anyhow::anyhow!("workers still running"))?.into_inner().unwrap_or_else(|p| p.into_inner()).into_iter().flatten().collect();
+    let clean = results.iter().all(|r| r.error.is_none() && r.missing.is_empty() && r.findings.is_empty());
+    if args.json {
+        for r in &results {
+            println!("{}", serde_json::to_string(r)?);
+        }
+    } else {
+        println!("{:<40} {:<12} {:>7} {:>8}  notes", "domain", "kind", "missing", "findings");
+        for r in &results {
+            let note = r.error.clone().unwrap_or_else(|| if r.wildcard.is_empty() { String::new() } else { "wildcard zone".into() });
+            println!("{:<40} {:<12} {:>7} {:>8}  {note}", r.domain, r.kind, r.missing.len(), r.findings.len());
+        }
+        let with_problems = results.iter().filter(|r| r.error.is_some() || !r.missing.is_empty() || !r.findings.is_empty()).count();
+        println!("\n{} domains checked, {with_problems} with problems", results.len());
+    }
+    Ok(clean)
+}
+
+/// A resolver whose queries are paced.
+struct PacedResolver {
+    inner: Live,
+    pacer: Arc<Pacer>,
+}
+
+impl lyncdns_discover::lookup::Resolver for PacedResolver {
+    fn lookup(&mut self, name: &str, qtype: u16) -> lyncdns_discover::lookup::Lookup {
+        self.pacer.wait(1);
+        self.inner.lookup(name, qtype)
+    }
+    fn describe(&self) -> String {
+        self.inner.describe()
+    }
+}
