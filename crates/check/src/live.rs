@@ -79,7 +79,12 @@ fn data_text(d: &LData) -> String {
     match d {
         LData::Address { address } => address.to_string(),
         LData::Cname { target } => format!("CNAME {target}"),
-        LData::Srv { priority, weight, port, target } => format!("{priority} {weight} {port} {target}"),
+        LData::Srv {
+            priority,
+            weight,
+            port,
+            target,
+        } => format!("{priority} {weight} {port} {target}"),
         LData::Other { text } => text.clone(),
     }
 }
@@ -87,9 +92,23 @@ fn data_text(d: &LData) -> String {
 fn to_data(d: &LData) -> Data {
     match d {
         LData::Address { address } => Data::Address { address: *address },
-        LData::Cname { target } => Data::Cname { target: target.trim_end_matches('.').to_ascii_lowercase() },
-        LData::Srv { priority, weight, port, target } => Data::Srv { priority: *priority, weight: *weight, port: *port, target: target.trim_end_matches('.').to_ascii_lowercase() },
-        LData::Other { text } => Data::Other { rtype: text.split(' ').next().unwrap_or("").to_owned() },
+        LData::Cname { target } => Data::Cname {
+            target: target.trim_end_matches('.').to_ascii_lowercase(),
+        },
+        LData::Srv {
+            priority,
+            weight,
+            port,
+            target,
+        } => Data::Srv {
+            priority: *priority,
+            weight: *weight,
+            port: *port,
+            target: target.trim_end_matches('.').to_ascii_lowercase(),
+        },
+        LData::Other { text } => Data::Other {
+            rtype: text.split(' ').next().unwrap_or("").to_owned(),
+        },
     }
 }
 
@@ -103,59 +122,135 @@ fn type_number(t: &str) -> u16 {
 }
 
 /// Checks each view of `plan` against the resolver given for its location.
-pub fn check_deployment(d: &Deployment, plan: &Plan, internal: &mut dyn Resolver, external: &mut dyn Resolver) -> Report {
+pub fn check_deployment(
+    d: &Deployment,
+    plan: &Plan,
+    internal: &mut dyn Resolver,
+    external: &mut dyn Resolver,
+) -> Report {
     let mut records = Vec::new();
     let mut findings = Vec::new();
     for view in &plan.views {
-        let resolver: &mut dyn Resolver = if view.location == Location::Internal { &mut *internal } else { &mut *external };
+        let resolver: &mut dyn Resolver = if view.location == Location::Internal {
+            &mut *internal
+        } else {
+            &mut *external
+        };
         // Planned data grouped by (owner, type), in plan order.
-        let mut groups: BTreeMap<(String, &'static str), Vec<&lyncdns_plan::PlannedRecord>> = BTreeMap::new();
+        let mut groups: BTreeMap<(String, &'static str), Vec<&lyncdns_plan::PlannedRecord>> =
+            BTreeMap::new();
         for (_, r) in view.records() {
             if matches!(r.data, RecordData::Soa { .. } | RecordData::Ns { .. }) {
                 continue;
             }
-            groups.entry((r.owner.clone(), r.data.type_name())).or_default().push(r);
+            groups
+                .entry((r.owner.clone(), r.data.type_name()))
+                .or_default()
+                .push(r);
         }
-        let mut live = Dataset { location: Some(view.location), records: Vec::new() };
+        let mut live = Dataset {
+            location: Some(view.location),
+            records: Vec::new(),
+        };
         for ((owner, rtype), planned) in groups {
             let l: Lookup = resolver.lookup(&owner, type_number(rtype));
-            let own: Vec<&LData> = l.answers.iter().filter(|a| a.name.trim_end_matches('.').eq_ignore_ascii_case(&owner)).map(|a| &a.data).collect();
+            let own: Vec<&LData> = l
+                .answers
+                .iter()
+                .filter(|a| a.name.trim_end_matches('.').eq_ignore_ascii_case(&owner))
+                .map(|a| &a.data)
+                .collect();
             for a in &l.answers {
-                live.records.push(Rec { owner: a.name.trim_end_matches('.').to_ascii_lowercase(), data: to_data(&a.data), origin: Origin { file: format!("dns {}", resolver.describe()), line: 0 } });
+                live.records.push(Rec {
+                    owner: a.name.trim_end_matches('.').to_ascii_lowercase(),
+                    data: to_data(&a.data),
+                    origin: Origin {
+                        file: format!("dns {}", resolver.describe()),
+                        line: 0,
+                    },
+                });
             }
             for p in &planned {
                 let found = own.iter().any(|x| same_data(&to_data(x), &p.data));
                 let status = if found {
                     Status::Ok
                 } else if own.is_empty() {
-                    Status::Missing { rcode: l.rcode.clone() }
+                    Status::Missing {
+                        rcode: l.rcode.clone(),
+                    }
                 } else {
-                    Status::Wrong { found: own.iter().map(|x| data_text(x)).collect() }
+                    Status::Wrong {
+                        found: own.iter().map(|x| data_text(x)).collect(),
+                    }
                 };
-                records.push(Checked { view: view.name.clone(), feature: p.feature.to_string(), owner: owner.clone(), rtype: rtype.to_owned(), expected: p.data.to_string(), status });
+                records.push(Checked {
+                    view: view.name.clone(),
+                    feature: p.feature.to_string(),
+                    owner: owner.clone(),
+                    rtype: rtype.to_owned(),
+                    expected: p.data.to_string(),
+                    status,
+                });
             }
             for x in &own {
-                if !planned.iter().any(|p| same_data(&to_data(x), &p.data)) && planned.iter().any(|p| p.data.type_name() == rtype) && own.len() > planned.len() {
-                    records.push(Checked { view: view.name.clone(), feature: planned[0].feature.to_string(), owner: owner.clone(), rtype: rtype.to_owned(), expected: "(not planned)".into(), status: Status::Extra { found: data_text(x) } });
+                if !planned.iter().any(|p| same_data(&to_data(x), &p.data))
+                    && planned.iter().any(|p| p.data.type_name() == rtype)
+                    && own.len() > planned.len()
+                {
+                    records.push(Checked {
+                        view: view.name.clone(),
+                        feature: planned[0].feature.to_string(),
+                        owner: owner.clone(),
+                        rtype: rtype.to_owned(),
+                        expected: "(not planned)".into(),
+                        status: Status::Extra {
+                            found: data_text(x),
+                        },
+                    });
                 }
             }
         }
-        findings.extend(rules::lint(&live, &rules::Context { deployment: Some(d), plan_view: None }));
+        findings.extend(rules::lint(
+            &live,
+            &rules::Context {
+                deployment: Some(d),
+                plan_view: None,
+            },
+        ));
     }
     // Internal addresses must never reach the outside.
     if plan.views.iter().any(|v| v.location == Location::External) {
-        for view in plan.views.iter().filter(|v| v.location == Location::Internal) {
+        for view in plan
+            .views
+            .iter()
+            .filter(|v| v.location == Location::Internal)
+        {
             for (_, r) in view.records() {
                 let ip: Option<IpAddr> = match r.data {
                     RecordData::A { address } => Some(address.into()),
                     RecordData::Aaaa { address } => Some(address.into()),
                     _ => None,
                 };
-                let Some(ip) = ip.filter(|ip| lyncdns_model::addr::non_public_kind(*ip).is_some()) else { continue };
+                let Some(ip) = ip.filter(|ip| lyncdns_model::addr::non_public_kind(*ip).is_some())
+                else {
+                    continue;
+                };
                 let l = external.lookup(&r.owner, type_number(r.data.type_name()));
-                let leaked: Vec<String> = l.addresses().iter().filter(|a| **a == ip).map(|a| a.to_string()).collect();
+                let leaked: Vec<String> = l
+                    .addresses()
+                    .iter()
+                    .filter(|a| **a == ip)
+                    .map(|a| a.to_string())
+                    .collect();
                 if !leaked.is_empty() {
-                    records.push(Checked { view: view.name.clone(), feature: r.feature.to_string(), owner: r.owner.clone(), rtype: r.data.type_name().to_owned(), expected: format!("{ip} inside only"), status: Status::WrongView { found: leaked } });
+                    records.push(Checked {
+                        view: view.name.clone(),
+                        feature: r.feature.to_string(),
+                        owner: r.owner.clone(),
+                        rtype: r.data.type_name().to_owned(),
+                        expected: format!("{ip} inside only"),
+                        status: Status::WrongView { found: leaked },
+                    });
                 }
             }
         }
@@ -201,15 +296,31 @@ const PROBES: &[(&str, u16)] = &[
 /// Probes `domain`'s Lync names through `resolver`, detecting a wildcard first.
 pub fn check_domain(domain: &str, resolver: &mut dyn Resolver, nonce: u64) -> DomainReport {
     let domain = domain.trim().trim_end_matches('.').to_ascii_lowercase();
-    let mut report = DomainReport { domain: domain.clone(), wildcard: Vec::new(), found: BTreeMap::new(), kind: "none".into(), features: Vec::new(), missing: Vec::new(), findings: Vec::new(), error: None };
+    let mut report = DomainReport {
+        domain: domain.clone(),
+        wildcard: Vec::new(),
+        found: BTreeMap::new(),
+        kind: "none".into(),
+        features: Vec::new(),
+        missing: Vec::new(),
+        findings: Vec::new(),
+        error: None,
+    };
     // A random label: if it resolves, the zone has a wildcard (§4 #12; lyncsmash's method).
     let probe = resolver.lookup(&format!("lyncdns-{nonce:x}.{domain}"), qtype::A);
     if probe.rcode == "TIMEOUT" || probe.rcode == "ERROR" {
-        report.error = Some(format!("{}: {}", probe.rcode, probe.error.unwrap_or_default()));
+        report.error = Some(format!(
+            "{}: {}",
+            probe.rcode,
+            probe.error.unwrap_or_default()
+        ));
         return report;
     }
     report.wildcard = probe.addresses();
-    let mut live = Dataset { location: Some(Location::External), records: Vec::new() };
+    let mut live = Dataset {
+        location: Some(Location::External),
+        records: Vec::new(),
+    };
     for (label, t) in PROBES {
         let name = format!("{label}.{domain}");
         let l = resolver.lookup(&name, *t);
@@ -223,13 +334,38 @@ pub fn check_domain(domain: &str, resolver: &mut dyn Resolver, nonce: u64) -> Do
                 continue;
             }
             data.push(data_text(&a.data));
-            live.records.push(Rec { owner: a.name.trim_end_matches('.').to_ascii_lowercase(), data: to_data(&a.data), origin: Origin { file: "dns".into(), line: 0 } });
+            live.records.push(Rec {
+                owner: a.name.trim_end_matches('.').to_ascii_lowercase(),
+                data: to_data(&a.data),
+                origin: Origin {
+                    file: "dns".into(),
+                    line: 0,
+                },
+            });
         }
-        report.found.insert(format!("{name} {}", lyncdns_dns::record::rtype::name(*t)), data);
+        report.found.insert(
+            format!("{name} {}", lyncdns_dns::record::rtype::name(*t)),
+            data,
+        );
     }
-    let has = |label: &str| report.found.iter().any(|(k, v)| k.starts_with(&format!("{label}.{domain} ")) && !v.is_empty());
-    let points_online = report.found.values().flatten().any(|v| v.contains("online.lync.com"));
-    let on_prem = has("_sip._tls") && !report.found.values().flatten().filter(|v| v.contains(' ') && v.split(' ').count() == 4).all(|v| v.contains("online.lync.com"));
+    let has = |label: &str| {
+        report
+            .found
+            .iter()
+            .any(|(k, v)| k.starts_with(&format!("{label}.{domain} ")) && !v.is_empty())
+    };
+    let points_online = report
+        .found
+        .values()
+        .flatten()
+        .any(|v| v.contains("online.lync.com"));
+    let on_prem = has("_sip._tls")
+        && !report
+            .found
+            .values()
+            .flatten()
+            .filter(|v| v.contains(' ') && v.split(' ').count() == 4)
+            .all(|v| v.contains("online.lync.com"));
     report.kind = match (on_prem, points_online) {
         (true, true) => "hybrid",
         (true, false) => "on-premises",
@@ -257,6 +393,8 @@ pub fn check_domain(domain: &str, resolver: &mut dyn Resolver, nonce: u64) -> Do
             }
         }
     }
-    report.findings.extend(rules::lint(&live, &rules::Context::default()));
+    report
+        .findings
+        .extend(rules::lint(&live, &rules::Context::default()));
     report
 }

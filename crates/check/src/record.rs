@@ -72,22 +72,34 @@ impl Rec {
     /// Converts a wire record.
     pub fn from_rr(rr: &Rr, origin: Origin) -> Rec {
         let data = match (&rr.rdata, rr.rtype) {
-            (RData::Raw(raw), rtype::A) if raw.len() == 4 => Data::Address { address: IpAddr::from([raw[0], raw[1], raw[2], raw[3]]) },
+            (RData::Raw(raw), rtype::A) if raw.len() == 4 => Data::Address {
+                address: IpAddr::from([raw[0], raw[1], raw[2], raw[3]]),
+            },
             (RData::Raw(raw), rtype::AAAA) if raw.len() == 16 => {
                 let mut b = [0u8; 16];
                 b.copy_from_slice(raw);
-                Data::Address { address: IpAddr::from(b) }
+                Data::Address {
+                    address: IpAddr::from(b),
+                }
             }
-            (RData::Name(n), rtype::CNAME) => Data::Cname { target: name::to_text(n) },
+            (RData::Name(n), rtype::CNAME) => Data::Cname {
+                target: name::to_text(n),
+            },
             (RData::Raw(raw), rtype::SRV) if raw.len() > 6 => Data::Srv {
                 priority: u16::from_be_bytes([raw[0], raw[1]]),
                 weight: u16::from_be_bytes([raw[2], raw[3]]),
                 port: u16::from_be_bytes([raw[4], raw[5]]),
                 target: name::to_text(&raw[6..]),
             },
-            (_, t) => Data::Other { rtype: rtype::name(t) },
+            (_, t) => Data::Other {
+                rtype: rtype::name(t),
+            },
         };
-        Rec { owner: name::to_text(&rr.owner), data, origin }
+        Rec {
+            owner: name::to_text(&rr.owner),
+            data,
+            origin,
+        }
     }
 
     /// The SRV target, for SRV records.
@@ -105,29 +117,54 @@ impl Dataset {
         self.records
             .iter()
             .filter(|r| r.owner == name)
-            .filter_map(|r| if let Data::Address { address } = r.data { Some(address) } else { None })
+            .filter_map(|r| {
+                if let Data::Address { address } = r.data {
+                    Some(address)
+                } else {
+                    None
+                }
+            })
             .collect()
     }
 
     /// Whether `name` owns a CNAME.
     pub fn is_alias(&self, name: &str) -> bool {
-        self.records.iter().any(|r| r.owner == name && matches!(r.data, Data::Cname { .. }))
+        self.records
+            .iter()
+            .any(|r| r.owner == name && matches!(r.data, Data::Cname { .. }))
     }
 
     /// Whether any record lies at or below `zone`.
     pub fn covers(&self, name: &str) -> bool {
-        self.records.iter().any(|r| name == r.owner || name.ends_with(&format!(".{}", r.owner)) && matches!(r.data, Data::Other { ref rtype } if rtype == "SOA"))
+        self.records.iter().any(|r| {
+            name == r.owner
+                || name.ends_with(&format!(".{}", r.owner))
+                    && matches!(r.data, Data::Other { ref rtype } if rtype == "SOA")
+        })
     }
 }
 
 /// Reads zone files (syntax only; the rules report the rest).
-pub fn from_files(paths: &[std::path::PathBuf]) -> Result<Vec<Rec>, lyncdns_dns::zonefile::ZoneFileError> {
+pub fn from_files(
+    paths: &[std::path::PathBuf],
+) -> Result<Vec<Rec>, lyncdns_dns::zonefile::ZoneFileError> {
     let mut out = Vec::new();
     for path in paths {
         let shown = path.display().to_string();
-        let text = std::fs::read_to_string(path).map_err(|source| lyncdns_dns::zonefile::ZoneFileError::Read { path: shown.clone(), source })?;
+        let text = std::fs::read_to_string(path).map_err(|source| {
+            lyncdns_dns::zonefile::ZoneFileError::Read {
+                path: shown.clone(),
+                source,
+            }
+        })?;
         for (rr, line) in lyncdns_dns::zonefile::scan(&text, &shown)? {
-            out.push(Rec::from_rr(&rr, Origin { file: shown.clone(), line }));
+            out.push(Rec::from_rr(
+                &rr,
+                Origin {
+                    file: shown.clone(),
+                    line,
+                },
+            ));
         }
     }
     Ok(out)

@@ -9,12 +9,27 @@ const HEAD: &str = "$ORIGIN contoso.com.\n$TTL 3600\n@ IN SOA ns1 h 1 3600 900 1
 
 fn ds(body: &str, location: Option<Location>) -> Dataset {
     let text = format!("{HEAD}{body}");
-    let records = lyncdns_dns::zonefile::scan(&text, "t.zone").unwrap().into_iter().map(|(rr, line)| Rec::from_rr(&rr, Origin { file: "t.zone".into(), line })).collect();
+    let records = lyncdns_dns::zonefile::scan(&text, "t.zone")
+        .unwrap()
+        .into_iter()
+        .map(|(rr, line)| {
+            Rec::from_rr(
+                &rr,
+                Origin {
+                    file: "t.zone".into(),
+                    line,
+                },
+            )
+        })
+        .collect();
     Dataset { location, records }
 }
 
 fn codes(body: &str, location: Option<Location>) -> Vec<&'static str> {
-    lint(&ds(body, location), &Context::default()).into_iter().map(|f| f.code).collect()
+    lint(&ds(body, location), &Context::default())
+        .into_iter()
+        .map(|f| f.code)
+        .collect()
 }
 
 /// Triggers `code` and nothing else.
@@ -34,41 +49,89 @@ fn correct_zones_are_clean() {
 
 #[test]
 fn ld001_srv_owner_typo() {
-    triggers("LD001", "access IN A 198.51.100.10\n_sipfederationtls_.tcp IN SRV 0 0 5061 access.contoso.com.\n", Some(Location::External));
-    triggers("LD001", "pool IN A 10.0.0.11\n_sipinternal IN SRV 0 0 5060 pool.contoso.com.\n", None);
+    triggers(
+        "LD001",
+        "access IN A 198.51.100.10\n_sipfederationtls_.tcp IN SRV 0 0 5061 access.contoso.com.\n",
+        Some(Location::External),
+    );
+    triggers(
+        "LD001",
+        "pool IN A 10.0.0.11\n_sipinternal IN SRV 0 0 5060 pool.contoso.com.\n",
+        None,
+    );
 }
 
 #[test]
 fn ld002_srv_target_alias() {
-    triggers("LD002", "edge IN A 198.51.100.10\naccess IN CNAME edge.contoso.com.\n_sip._tls IN SRV 0 0 443 access.contoso.com.\n", Some(Location::External));
+    triggers(
+        "LD002",
+        "edge IN A 198.51.100.10\naccess IN CNAME edge.contoso.com.\n_sip._tls IN SRV 0 0 443 access.contoso.com.\n",
+        Some(Location::External),
+    );
 }
 
 #[test]
 fn ld003_srv_target_without_address() {
-    triggers("LD003", "_sip._tls IN SRV 0 0 443 access.contoso.com.\n", Some(Location::External));
+    triggers(
+        "LD003",
+        "_sip._tls IN SRV 0 0 443 access.contoso.com.\n",
+        Some(Location::External),
+    );
 }
 
 #[test]
 fn ld004_srv_target_outside_the_domain() {
-    triggers("LD004", "_sipinternaltls._tcp IN SRV 0 0 5061 pool01.fabrikam.com.\n", None);
+    triggers(
+        "LD004",
+        "_sipinternaltls._tcp IN SRV 0 0 5061 pool01.fabrikam.com.\n",
+        None,
+    );
     // Strict DNS naming: a deeper host is not "in" the domain either.
-    triggers("LD004", "pool.lync IN A 10.0.0.11\n_sipinternaltls._tcp IN SRV 0 0 5061 pool.lync.contoso.com.\n", None);
+    triggers(
+        "LD004",
+        "pool.lync IN A 10.0.0.11\n_sipinternaltls._tcp IN SRV 0 0 5061 pool.lync.contoso.com.\n",
+        None,
+    );
 }
 
 #[test]
 fn ld005_wrong_port() {
-    triggers("LD005", "access IN A 198.51.100.10\n_sip._tls IN SRV 0 0 5061 access.contoso.com.\n", Some(Location::External));
-    triggers("LD005", "access IN A 198.51.100.10\nxmpp IN A 198.51.100.10\n_xmpp-server._tcp IN SRV 0 0 5222 xmpp.contoso.com.\n", Some(Location::External));
+    triggers(
+        "LD005",
+        "access IN A 198.51.100.10\n_sip._tls IN SRV 0 0 5061 access.contoso.com.\n",
+        Some(Location::External),
+    );
+    triggers(
+        "LD005",
+        "access IN A 198.51.100.10\nxmpp IN A 198.51.100.10\n_xmpp-server._tcp IN SRV 0 0 5222 xmpp.contoso.com.\n",
+        Some(Location::External),
+    );
 }
 
 #[test]
 fn ld006_sip_on_the_reverse_proxy() {
-    let got = codes("lyncdiscover IN A 198.51.100.30\nsip IN A 198.51.100.30\n", Some(Location::External));
+    let got = codes(
+        "lyncdiscover IN A 198.51.100.30\nsip IN A 198.51.100.30\n",
+        Some(Location::External),
+    );
     assert_eq!(got, ["LD006"]);
-    let got = codes("lyncdiscover IN A 198.51.100.30\nsip IN A 198.51.100.30\n_sip._tls IN SRV 0 0 443 sip.contoso.com.\n", Some(Location::External));
-    assert_eq!(got, ["LD006", "LD006"], "both the A record and the SRV target");
+    let got = codes(
+        "lyncdiscover IN A 198.51.100.30\nsip IN A 198.51.100.30\n_sip._tls IN SRV 0 0 443 sip.contoso.com.\n",
+        Some(Location::External),
+    );
+    assert_eq!(
+        got,
+        ["LD006", "LD006"],
+        "both the A record and the SRV target"
+    );
     // Inside, the same addresses are not judged (the internal sip points at the pool).
-    assert!(codes("lyncdiscover IN A 198.51.100.30\nsip IN A 198.51.100.30\n", Some(Location::Internal)).is_empty());
+    assert!(
+        codes(
+            "lyncdiscover IN A 198.51.100.30\nsip IN A 198.51.100.30\n",
+            Some(Location::Internal)
+        )
+        .is_empty()
+    );
 }
 
 #[test]
@@ -79,13 +142,28 @@ fn ld007_private_address_outside() {
 
 #[test]
 fn ld008_lyncdiscover_cname_into_another_domain() {
-    triggers("LD008", "lyncdiscover IN CNAME director.contoso.net.\n", Some(Location::External));
-    assert!(codes("lyncdiscover IN CNAME webdir.online.lync.com.\n", Some(Location::External)).is_empty(), "the Online exception");
+    triggers(
+        "LD008",
+        "lyncdiscover IN CNAME director.contoso.net.\n",
+        Some(Location::External),
+    );
+    assert!(
+        codes(
+            "lyncdiscover IN CNAME webdir.online.lync.com.\n",
+            Some(Location::External)
+        )
+        .is_empty(),
+        "the Online exception"
+    );
 }
 
 #[test]
 fn ld009_web_services_on_a_dns_load_balanced_name() {
-    triggers("LD009", "pool IN A 10.0.0.11\npool IN A 10.0.0.12\nlyncdiscoverinternal IN CNAME pool.contoso.com.\n", Some(Location::Internal));
+    triggers(
+        "LD009",
+        "pool IN A 10.0.0.11\npool IN A 10.0.0.12\nlyncdiscoverinternal IN CNAME pool.contoso.com.\n",
+        Some(Location::Internal),
+    );
 }
 
 #[test]
@@ -94,43 +172,110 @@ fn ld010_missing_planned_record() {
     let plan = lyncdns_plan::plan(&d);
     let view = plan.view("external").unwrap();
     // The external zone without lyncdiscover.
-    let text = lyncdns_plan::export::zone_file(&plan, view, view.zones.iter().find(|z| z.origin == "lyncdude.net").unwrap());
-    let text: String = text.lines().filter(|l| !l.starts_with("lyncdiscover ")).map(|l| format!("{l}\n")).collect();
-    let records = lyncdns_dns::zonefile::scan(&text, "x.zone").unwrap().into_iter().map(|(rr, line)| Rec::from_rr(&rr, Origin { file: "x.zone".into(), line })).collect();
-    let ds = Dataset { location: Some(Location::External), records };
-    let findings = lint(&ds, &Context { deployment: Some(&d), plan_view: Some(view) });
-    let missing: Vec<&str> = findings.iter().filter(|f| f.code == "LD010").map(|f| f.message.as_str()).collect();
+    let text = lyncdns_plan::export::zone_file(
+        &plan,
+        view,
+        view.zones
+            .iter()
+            .find(|z| z.origin == "lyncdude.net")
+            .unwrap(),
+    );
+    let text: String = text
+        .lines()
+        .filter(|l| !l.starts_with("lyncdiscover "))
+        .map(|l| format!("{l}\n"))
+        .collect();
+    let records = lyncdns_dns::zonefile::scan(&text, "x.zone")
+        .unwrap()
+        .into_iter()
+        .map(|(rr, line)| {
+            Rec::from_rr(
+                &rr,
+                Origin {
+                    file: "x.zone".into(),
+                    line,
+                },
+            )
+        })
+        .collect();
+    let ds = Dataset {
+        location: Some(Location::External),
+        records,
+    };
+    let findings = lint(
+        &ds,
+        &Context {
+            deployment: Some(&d),
+            plan_view: Some(view),
+        },
+    );
+    let missing: Vec<&str> = findings
+        .iter()
+        .filter(|f| f.code == "LD010")
+        .map(|f| f.message.as_str())
+        .collect();
     assert!(missing.iter().any(|m| m.contains("missing `lyncdiscover.lyncdude.net A 203.0.113.20` (autodiscover")), "{missing:?}");
     // anotherdomain.com's zone is not in the file at all: its records are reported too.
-    assert!(missing.iter().any(|m| m.contains("_sip._tls.anotherdomain.com")), "{missing:?}");
+    assert!(
+        missing
+            .iter()
+            .any(|m| m.contains("_sip._tls.anotherdomain.com")),
+        "{missing:?}"
+    );
 }
 
 #[test]
 fn ld011_missing_lyncdiscoverinternal() {
-    triggers("LD011", "pool IN A 10.0.0.11\n_sipinternaltls._tcp IN SRV 0 0 5061 pool.contoso.com.\n", Some(Location::Internal));
+    triggers(
+        "LD011",
+        "pool IN A 10.0.0.11\n_sipinternaltls._tcp IN SRV 0 0 5061 pool.contoso.com.\n",
+        Some(Location::Internal),
+    );
 }
 
 #[test]
 fn ld012_wildcard() {
-    triggers("LD012", "access IN A 198.51.100.10\n_sip._tls IN SRV 0 0 443 access.contoso.com.\n* IN A 198.51.100.80\n", Some(Location::External));
+    triggers(
+        "LD012",
+        "access IN A 198.51.100.10\n_sip._tls IN SRV 0 0 443 access.contoso.com.\n* IN A 198.51.100.80\n",
+        Some(Location::External),
+    );
 }
 
 #[test]
 fn ld013_cname_and_other_data() {
-    triggers("LD013", "meet IN CNAME web.contoso.com.\nmeet IN TXT \"x\"\nweb IN A 198.51.100.30\n", Some(Location::External));
+    triggers(
+        "LD013",
+        "meet IN CNAME web.contoso.com.\nmeet IN TXT \"x\"\nweb IN A 198.51.100.30\n",
+        Some(Location::External),
+    );
 }
 
 #[test]
 fn ld014_internal_name_outside() {
-    triggers("LD014", "webint IN A 198.51.100.20\nlyncdiscoverinternal IN CNAME webint.contoso.com.\n", Some(Location::External));
-    assert!(codes("webint IN A 10.0.0.20\nlyncdiscoverinternal IN CNAME webint.contoso.com.\n", Some(Location::Internal)).is_empty());
+    triggers(
+        "LD014",
+        "webint IN A 198.51.100.20\nlyncdiscoverinternal IN CNAME webint.contoso.com.\n",
+        Some(Location::External),
+    );
+    assert!(
+        codes(
+            "webint IN A 10.0.0.20\nlyncdiscoverinternal IN CNAME webint.contoso.com.\n",
+            Some(Location::Internal)
+        )
+        .is_empty()
+    );
 }
 
 #[test]
 fn every_rule_has_a_test_here() {
     let source = include_str!("rules.rs");
     for r in lyncdns_check::rules::RULES {
-        assert!(source.contains(&format!("fn {}_", r.code.to_ascii_lowercase())), "no test for {}", r.code);
+        assert!(
+            source.contains(&format!("fn {}_", r.code.to_ascii_lowercase())),
+            "no test for {}",
+            r.code
+        );
     }
 }
 
@@ -149,13 +294,33 @@ fn the_plans_of_every_example_lint_clean() {
             for z in &view.zones {
                 let text = lyncdns_plan::export::zone_file(&plan, view, z);
                 for (rr, line) in lyncdns_dns::zonefile::scan(&text, &z.origin).unwrap() {
-                    records.push(Rec::from_rr(&rr, Origin { file: z.origin.clone(), line }));
+                    records.push(Rec::from_rr(
+                        &rr,
+                        Origin {
+                            file: z.origin.clone(),
+                            line,
+                        },
+                    ));
                 }
             }
             for (ctx_d, pv) in [(None, None), (Some(&d), Some(view))] {
-                let ds = Dataset { location: Some(dv.location), records: records.clone() };
-                let findings = lint(&ds, &Context { deployment: ctx_d, plan_view: pv });
-                assert!(findings.is_empty(), "{} view {}: {findings:#?}", path.display(), view.name);
+                let ds = Dataset {
+                    location: Some(dv.location),
+                    records: records.clone(),
+                };
+                let findings = lint(
+                    &ds,
+                    &Context {
+                        deployment: ctx_d,
+                        plan_view: pv,
+                    },
+                );
+                assert!(
+                    findings.is_empty(),
+                    "{} view {}: {findings:#?}",
+                    path.display(),
+                    view.name
+                );
             }
         }
     }

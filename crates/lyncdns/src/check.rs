@@ -69,13 +69,17 @@ pub fn run_cmd(args: &CheckArgs) -> anyhow::Result<bool> {
         } else {
             print!("{}", domain_text(&report));
         }
-        return Ok(report.error.is_none() && report.missing.is_empty() && report.findings.is_empty());
+        return Ok(report.error.is_none()
+            && report.missing.is_empty()
+            && report.findings.is_empty());
     }
     if let Some(file) = &args.domains {
         return bulk(args, file, timeout);
     }
     let (Some(internal), Some(external)) = (&args.internal, &args.external) else {
-        bail!("give --internal and --external (the DNS servers of each side), or --domain / --domains");
+        bail!(
+            "give --internal and --external (the DNS servers of each side), or --domain / --domains"
+        );
     };
     let deployment = crate::load_deployment(args.deployment.as_ref())?;
     let plan = lyncdns_plan::plan(&deployment);
@@ -109,7 +113,9 @@ fn deployment_text(r: &live::Report) -> String {
     let mut view = String::new();
     let mut feature = String::new();
     let mut rows = r.records.clone();
-    rows.sort_by(|a, b| (a.view.clone(), a.feature.clone()).cmp(&(b.view.clone(), b.feature.clone())));
+    rows.sort_by(|a, b| {
+        (a.view.clone(), a.feature.clone()).cmp(&(b.view.clone(), b.feature.clone()))
+    });
     for c in &rows {
         if c.view != view {
             view = c.view.clone();
@@ -122,10 +128,27 @@ fn deployment_text(r: &live::Report) -> String {
         }
         let line = match &c.status {
             Status::Ok => format!("ok          {} {} {}", c.owner, c.rtype, c.expected),
-            Status::Missing { rcode } => format!("MISSING     {} {} {} ({rcode})", c.owner, c.rtype, c.expected),
-            Status::Wrong { found } => format!("WRONG       {} {}: expected {}, found {}", c.owner, c.rtype, c.expected, found.join(", ")),
-            Status::Extra { found } => format!("EXTRA       {} {} {} (not in the plan)", c.owner, c.rtype, found),
-            Status::WrongView { found } => format!("WRONG VIEW  {} {} {} is answered to external clients", c.owner, c.rtype, found.join(", ")),
+            Status::Missing { rcode } => format!(
+                "MISSING     {} {} {} ({rcode})",
+                c.owner, c.rtype, c.expected
+            ),
+            Status::Wrong { found } => format!(
+                "WRONG       {} {}: expected {}, found {}",
+                c.owner,
+                c.rtype,
+                c.expected,
+                found.join(", ")
+            ),
+            Status::Extra { found } => format!(
+                "EXTRA       {} {} {} (not in the plan)",
+                c.owner, c.rtype, found
+            ),
+            Status::WrongView { found } => format!(
+                "WRONG VIEW  {} {} {} is answered to external clients",
+                c.owner,
+                c.rtype,
+                found.join(", ")
+            ),
         };
         out.push_str(&format!("    {line}\n"));
     }
@@ -134,7 +157,12 @@ fn deployment_text(r: &live::Report) -> String {
         out.push_str(&crate::lint::render(&r.findings));
     }
     let bad = r.records.iter().filter(|c| c.status != Status::Ok).count();
-    out.push_str(&format!("\n{} records checked: {} ok, {bad} problem(s), {} rule finding(s)\n", r.records.len(), r.records.len() - bad, r.findings.len()));
+    out.push_str(&format!(
+        "\n{} records checked: {} ok, {bad} problem(s), {} rule finding(s)\n",
+        r.records.len(),
+        r.records.len() - bad,
+        r.findings.len()
+    ));
     out
 }
 
@@ -146,12 +174,31 @@ fn domain_text(r: &DomainReport) -> String {
     }
     if !r.wildcard.is_empty() {
         let w: Vec<String> = r.wildcard.iter().map(|a| a.to_string()).collect();
-        out.push_str(&format!("  wildcard zone: every name resolves to {}; answers equal to it are ignored\n", w.join(", ")));
+        out.push_str(&format!(
+            "  wildcard zone: every name resolves to {}; answers equal to it are ignored\n",
+            w.join(", ")
+        ));
     }
     for (name, found) in &r.found {
-        out.push_str(&format!("  {:<45} {}\n", name, if found.is_empty() { "-".to_owned() } else { found.join(", ") }));
+        out.push_str(&format!(
+            "  {:<45} {}\n",
+            name,
+            if found.is_empty() {
+                "-".to_owned()
+            } else {
+                found.join(", ")
+            }
+        ));
     }
-    out.push_str(&format!("  looks like: {}; features: {}\n", r.kind, if r.features.is_empty() { "none".into() } else { r.features.join(", ") }));
+    out.push_str(&format!(
+        "  looks like: {}; features: {}\n",
+        r.kind,
+        if r.features.is_empty() {
+            "none".into()
+        } else {
+            r.features.join(", ")
+        }
+    ));
     for m in &r.missing {
         out.push_str(&format!("  MISSING {m}\n"));
     }
@@ -184,27 +231,45 @@ impl Pacer {
 }
 
 fn bulk(args: &CheckArgs, file: &PathBuf, timeout: Duration) -> anyhow::Result<bool> {
-    let text = std::fs::read_to_string(file).with_context(|| format!("reading {}", file.display()))?;
-    let domains: Vec<String> = text.lines().map(|l| l.split('#').next().unwrap_or("").trim().to_owned()).filter(|l| !l.is_empty()).collect();
+    let text =
+        std::fs::read_to_string(file).with_context(|| format!("reading {}", file.display()))?;
+    let domains: Vec<String> = text
+        .lines()
+        .map(|l| l.split('#').next().unwrap_or("").trim().to_owned())
+        .filter(|l| !l.is_empty())
+        .collect();
     if domains.is_empty() {
         bail!("{}: no domains", file.display());
     }
     let server = resolver_addr(args)?;
     let from = args.from;
-    let queue = Arc::new(Mutex::new(domains.clone().into_iter().enumerate().collect::<Vec<_>>()));
-    let results: Arc<Mutex<Vec<Option<DomainReport>>>> = Arc::new(Mutex::new(vec![None; domains.len()]));
+    let queue = Arc::new(Mutex::new(
+        domains.clone().into_iter().enumerate().collect::<Vec<_>>(),
+    ));
+    let results: Arc<Mutex<Vec<Option<DomainReport>>>> =
+        Arc::new(Mutex::new(vec![None; domains.len()]));
     let done = Arc::new(AtomicUsize::new(0));
-    let pacer = Arc::new(Pacer { next: Mutex::new(Instant::now()), gap: Duration::from_secs_f64(1.0 / args.rate.max(1.0)) });
+    let pacer = Arc::new(Pacer {
+        next: Mutex::new(Instant::now()),
+        gap: Duration::from_secs_f64(1.0 / args.rate.max(1.0)),
+    });
     let total = domains.len();
     let progress = std::io::stderr().is_terminal() && !args.json;
     let workers = args.concurrency.clamp(1, 256).min(total);
     std::thread::scope(|s| {
         for _ in 0..workers {
-            let (queue, results, done, pacer) = (queue.clone(), results.clone(), done.clone(), pacer.clone());
+            let (queue, results, done, pacer) =
+                (queue.clone(), results.clone(), done.clone(), pacer.clone());
             s.spawn(move || {
-                let mut resolver = PacedResolver { inner: Live::new(server, from, timeout, 1), pacer };
+                let mut resolver = PacedResolver {
+                    inner: Live::new(server, from, timeout, 1),
+                    pacer,
+                };
                 loop {
-                    let Some((i, domain)) = queue.lock().unwrap_or_else(|p| p.into_inner()).pop() else { break };
+                    let Some((i, domain)) = queue.lock().unwrap_or_else(|p| p.into_inner()).pop()
+                    else {
+                        break;
+                    };
                     let report = live::check_domain(&domain, &mut resolver, i as u64 ^ 0x5eed);
                     results.lock().unwrap_or_else(|p| p.into_inner())[i] = Some(report);
                     done.fetch_add(1, Ordering::Relaxed);
@@ -216,27 +281,60 @@ fn bulk(args: &CheckArgs, file: &PathBuf, timeout: Duration) -> anyhow::Result<b
                 let n = done.load(Ordering::Relaxed);
                 let width = 40;
                 let filled = n * width / total;
-                eprint!("\r[{}{}] {n}/{total}", "#".repeat(filled), " ".repeat(width - filled));
+                eprint!(
+                    "\r[{}{}] {n}/{total}",
+                    "#".repeat(filled),
+                    " ".repeat(width - filled)
+                );
                 let _ = std::io::stderr().flush();
                 std::thread::sleep(Duration::from_millis(100));
             }
             eprintln!("\r[{}] {total}/{total}", "#".repeat(40));
         }
     });
-    let results: Vec<DomainReport> = Arc::try_unwrap(results).map_err(|_| anyhow::anyhow!("workers still running"))?.into_inner().unwrap_or_else(|p| p.into_inner()).into_iter().flatten().collect();
-    let clean = results.iter().all(|r| r.error.is_none() && r.missing.is_empty() && r.findings.is_empty());
+    let results: Vec<DomainReport> = Arc::try_unwrap(results)
+        .map_err(|_| anyhow::anyhow!("workers still running"))?
+        .into_inner()
+        .unwrap_or_else(|p| p.into_inner())
+        .into_iter()
+        .flatten()
+        .collect();
+    let clean = results
+        .iter()
+        .all(|r| r.error.is_none() && r.missing.is_empty() && r.findings.is_empty());
     if args.json {
         for r in &results {
             println!("{}", serde_json::to_string(r)?);
         }
     } else {
-        println!("{:<40} {:<12} {:>7} {:>8}  notes", "domain", "kind", "missing", "findings");
+        println!(
+            "{:<40} {:<12} {:>7} {:>8}  notes",
+            "domain", "kind", "missing", "findings"
+        );
         for r in &results {
-            let note = r.error.clone().unwrap_or_else(|| if r.wildcard.is_empty() { String::new() } else { "wildcard zone".into() });
-            println!("{:<40} {:<12} {:>7} {:>8}  {note}", r.domain, r.kind, r.missing.len(), r.findings.len());
+            let note = r.error.clone().unwrap_or_else(|| {
+                if r.wildcard.is_empty() {
+                    String::new()
+                } else {
+                    "wildcard zone".into()
+                }
+            });
+            println!(
+                "{:<40} {:<12} {:>7} {:>8}  {note}",
+                r.domain,
+                r.kind,
+                r.missing.len(),
+                r.findings.len()
+            );
         }
-        let with_problems = results.iter().filter(|r| r.error.is_some() || !r.missing.is_empty() || !r.findings.is_empty()).count();
-        println!("\n{} domains checked, {with_problems} with problems", results.len());
+        let with_problems = results
+            .iter()
+            .filter(|r| r.error.is_some() || !r.missing.is_empty() || !r.findings.is_empty())
+            .count();
+        println!(
+            "\n{} domains checked, {with_problems} with problems",
+            results.len()
+        );
     }
     Ok(clean)
 }

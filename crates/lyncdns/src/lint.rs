@@ -32,7 +32,12 @@ pub struct LintArgs {
 pub fn render(findings: &[Finding]) -> String {
     let mut out = String::new();
     for f in findings {
-        out.push_str(&format!("{}[{}]: {}\n", f.severity.as_str(), f.code, f.message));
+        out.push_str(&format!(
+            "{}[{}]: {}\n",
+            f.severity.as_str(),
+            f.code,
+            f.message
+        ));
         if let Some(o) = &f.origin {
             if o.line > 0 {
                 out.push_str(&format!("  --> {}:{}\n", o.file, o.line));
@@ -40,18 +45,39 @@ pub fn render(findings: &[Finding]) -> String {
                 out.push_str(&format!("  --> {}\n", o.file));
             }
         }
-        out.push_str(&format!("   = help: {}\n   = explain: lyncdns lint --explain {}\n\n", f.help, f.code));
+        out.push_str(&format!(
+            "   = help: {}\n   = explain: lyncdns lint --explain {}\n\n",
+            f.help, f.code
+        ));
     }
-    let errors = findings.iter().filter(|f| f.severity == Severity::Error).count();
-    out.push_str(&format!("{errors} error(s), {} warning(s)\n", findings.len() - errors));
+    let errors = findings
+        .iter()
+        .filter(|f| f.severity == Severity::Error)
+        .count();
+    out.push_str(&format!(
+        "{errors} error(s), {} warning(s)\n",
+        findings.len() - errors
+    ));
     out
 }
 
 /// Runs `lyncdns lint`; `Ok(false)` when there are findings.
 pub fn run_cmd(args: &LintArgs) -> anyhow::Result<bool> {
     if let Some(code) = &args.explain {
-        let r = rules::rule(code).with_context(|| format!("no rule `{code}`; codes are LD001 to LD{:03}", rules::RULES.len()))?;
-        println!("{} {} ({})\n\n{}\n\nFix: {}", r.code, r.name, r.severity.as_str(), r.explanation, r.fix);
+        let r = rules::rule(code).with_context(|| {
+            format!(
+                "no rule `{code}`; codes are LD001 to LD{:03}",
+                rules::RULES.len()
+            )
+        })?;
+        println!(
+            "{} {} ({})\n\n{}\n\nFix: {}",
+            r.code,
+            r.name,
+            r.severity.as_str(),
+            r.explanation,
+            r.fix
+        );
         return Ok(true);
     }
     if args.files.is_empty() {
@@ -65,10 +91,15 @@ pub fn run_cmd(args: &LintArgs) -> anyhow::Result<bool> {
     let (location, plan_view) = match (&args.view, &deployment, &plan) {
         (None, _, _) => (None, None),
         (Some(v), Some(d), Some(p)) => {
-            let view = d.views.iter().find(|x| x.name.get_ref() == v).with_context(|| {
-                let names: Vec<&str> = d.views.iter().map(|x| x.name.get_ref().as_str()).collect();
-                format!("no view named `{v}` (views: {})", names.join(", "))
-            })?;
+            let view = d
+                .views
+                .iter()
+                .find(|x| x.name.get_ref() == v)
+                .with_context(|| {
+                    let names: Vec<&str> =
+                        d.views.iter().map(|x| x.name.get_ref().as_str()).collect();
+                    format!("no view named `{v}` (views: {})", names.join(", "))
+                })?;
             (Some(view.location), p.view(v))
         }
         (Some(v), _, _) => match v.as_str() {
@@ -79,7 +110,10 @@ pub fn run_cmd(args: &LintArgs) -> anyhow::Result<bool> {
     };
     let records = from_files(&args.files)?;
     let ds = Dataset { location, records };
-    let ctx = rules::Context { deployment: deployment.as_ref(), plan_view };
+    let ctx = rules::Context {
+        deployment: deployment.as_ref(),
+        plan_view,
+    };
     let findings = rules::lint(&ds, &ctx);
     if args.json {
         println!("{}", serde_json::to_string_pretty(&findings)?);

@@ -79,7 +79,12 @@ fn main() -> ExitCode {
     // unset.
     let default = match cli.command {
         Command::Serve(_) => "info",
-        Command::Plan(_) | Command::HashPassword | Command::Discover(_) | Command::Lab(_) | Command::Lint(_) | Command::Check(_) => "warn",
+        Command::Plan(_)
+        | Command::HashPassword
+        | Command::Discover(_)
+        | Command::Lab(_)
+        | Command::Lint(_)
+        | Command::Check(_) => "warn",
     };
     let directives = cli
         .log

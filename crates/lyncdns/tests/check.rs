@@ -9,7 +9,20 @@ use support::{Serve, lyncdns, root};
 
 fn check_args(s: &Serve) -> Vec<String> {
     let a = s.addr.to_string();
-    ["check", "--internal", &a, "--from-internal", "127.0.0.1", "--external", &a, "--from-external", "127.0.0.2"].iter().map(|x| x.to_string()).collect()
+    [
+        "check",
+        "--internal",
+        &a,
+        "--from-internal",
+        "127.0.0.1",
+        "--external",
+        &a,
+        "--from-external",
+        "127.0.0.2",
+    ]
+    .iter()
+    .map(|x| x.to_string())
+    .collect()
 }
 
 fn run(args: &[String]) -> std::process::Output {
@@ -40,24 +53,66 @@ fn each_broken_record_is_found() {
     assert_eq!(out.status.code(), Some(1));
     let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
     let status = |owner: &str, rtype: &str| -> Vec<String> {
-        v["records"].as_array().unwrap().iter().filter(|c| c["owner"] == owner && c["rtype"] == rtype).map(|c| c["status"].as_str().unwrap().to_owned()).collect()
+        v["records"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|c| c["owner"] == owner && c["rtype"] == rtype)
+            .map(|c| c["status"].as_str().unwrap().to_owned())
+            .collect()
     };
-    assert_eq!(status("sip.lyncdude.net", "A"), ["ok", "wrong"], "inside ok; outside wrong data (the reverse proxy)");
-    assert_eq!(status("_sip._tls.lyncdude.net", "SRV"), ["wrong"], "port 5061 and target sip instead of access:443");
-    assert_eq!(status("_sipfederationtls._tcp.lyncdude.net", "SRV"), ["missing"], "the misspelt owner is not found");
+    assert_eq!(
+        status("sip.lyncdude.net", "A"),
+        ["ok", "wrong"],
+        "inside ok; outside wrong data (the reverse proxy)"
+    );
+    assert_eq!(
+        status("_sip._tls.lyncdude.net", "SRV"),
+        ["wrong"],
+        "port 5061 and target sip instead of access:443"
+    );
+    assert_eq!(
+        status("_sipfederationtls._tcp.lyncdude.net", "SRV"),
+        ["missing"],
+        "the misspelt owner is not found"
+    );
     assert_eq!(status("access.lyncdude.net", "A"), ["missing"]);
-    assert!(status("lyncwebint.lyncdude.net", "A").contains(&"wrong-view".to_owned()), "an internal address answered outside");
-    let wrong = v["records"].as_array().unwrap().iter().find(|c| c["owner"] == "sip.lyncdude.net" && c["view"] == "external").unwrap();
+    assert!(
+        status("lyncwebint.lyncdude.net", "A").contains(&"wrong-view".to_owned()),
+        "an internal address answered outside"
+    );
+    let wrong = v["records"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|c| c["owner"] == "sip.lyncdude.net" && c["view"] == "external")
+        .unwrap();
     assert_eq!(wrong["expected"], "203.0.113.10");
     assert_eq!(wrong["found"][0], "203.0.113.20");
-    let codes: Vec<&str> = v["findings"].as_array().unwrap().iter().map(|f| f["code"].as_str().unwrap()).collect();
-    assert!(codes.contains(&"LD006") && codes.contains(&"LD005"), "{codes:?}");
+    let codes: Vec<&str> = v["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| f["code"].as_str().unwrap())
+        .collect();
+    assert!(
+        codes.contains(&"LD006") && codes.contains(&"LD005"),
+        "{codes:?}"
+    );
     // The text report groups by view and feature.
     args.pop();
     let text = String::from_utf8_lossy(&run(&args).stdout).into_owned();
     assert!(text.contains("view external\n"), "{text}");
-    assert!(text.contains("WRONG       sip.lyncdude.net A: expected 203.0.113.10, found 203.0.113.20"), "{text}");
-    assert!(text.contains("WRONG VIEW  lyncwebint.lyncdude.net A 10.0.0.10 is answered to external clients"), "{text}");
+    assert!(
+        text.contains("WRONG       sip.lyncdude.net A: expected 203.0.113.10, found 203.0.113.20"),
+        "{text}"
+    );
+    assert!(
+        text.contains(
+            "WRONG VIEW  lyncwebint.lyncdude.net A 10.0.0.10 is answered to external clients"
+        ),
+        "{text}"
+    );
 }
 
 #[test]
@@ -66,11 +121,33 @@ fn a_wildcard_zone_gives_no_false_ok() {
     let zone = dir.path().join("wild.zone");
     std::fs::write(&zone, "$ORIGIN wild.test.\n$TTL 60\n@ IN SOA ns h 1 2 3 4 5\n@ IN NS ns\nns IN A 192.0.2.1\n* IN A 192.0.2.80\naccess IN A 192.0.2.10\n_sip._tls IN SRV 0 0 443 access.wild.test.\n").unwrap();
     let s = Serve::start(&["--zone", &format!("external={}", zone.display())]);
-    let out = lyncdns(&["check", "--domain", "wild.test", "--server", &s.addr.to_string(), "--from", "127.0.0.2", "--json"]);
+    let out = lyncdns(&[
+        "check",
+        "--domain",
+        "wild.test",
+        "--server",
+        &s.addr.to_string(),
+        "--from",
+        "127.0.0.2",
+        "--json",
+    ]);
     let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
     assert_eq!(v["wildcard"][0], "192.0.2.80");
-    assert_eq!(v["found"]["lyncdiscover.wild.test A"].as_array().unwrap().len(), 0, "the wildcard's answer is not a lyncdiscover record");
-    assert!(v["missing"].as_array().unwrap().iter().any(|m| m.as_str().unwrap().starts_with("lyncdiscover.wild.test")));
+    assert_eq!(
+        v["found"]["lyncdiscover.wild.test A"]
+            .as_array()
+            .unwrap()
+            .len(),
+        0,
+        "the wildcard's answer is not a lyncdiscover record"
+    );
+    assert!(
+        v["missing"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|m| m.as_str().unwrap().starts_with("lyncdiscover.wild.test"))
+    );
     assert_eq!(v["kind"], "on-premises");
     assert_eq!(out.status.code(), Some(1));
 }
@@ -83,23 +160,59 @@ fn a_thousand_domains_in_bulk() {
     let mut files = Vec::new();
     for i in 0..1000 {
         let d = format!("tenant{i}.test");
-        let lyncdiscover = if i % 2 == 0 { "lyncdiscover IN A 203.0.113.20\n" } else { "" };
+        let lyncdiscover = if i % 2 == 0 {
+            "lyncdiscover IN A 203.0.113.20\n"
+        } else {
+            ""
+        };
         let path = dir.path().join(format!("{d}.zone"));
         std::fs::write(&path, format!("$ORIGIN {d}.\n$TTL 60\n@ IN SOA ns1.lyncdude.net. h.lyncdude.net. 1 2 3 4 5\n@ IN NS ns1.lyncdude.net.\nsip IN A 203.0.113.10\n_sip._tls IN SRV 0 0 443 sip.{d}.\n_sipfederationtls._tcp IN SRV 0 0 5061 sip.{d}.\n{lyncdiscover}")).unwrap();
         files.push(format!("\"{}\"", path.display()));
         let _ = writeln!(list, "{d}");
     }
-    deployment.push_str(&format!("\n[serve.zone_files]\nexternal = [{}]\n", files.join(", ")));
+    deployment.push_str(&format!(
+        "\n[serve.zone_files]\nexternal = [{}]\n",
+        files.join(", ")
+    ));
     let file = dir.path().join("hosting.toml");
     std::fs::write(&file, deployment).unwrap();
     let domains = dir.path().join("domains.txt");
     std::fs::write(&domains, list).unwrap();
     let s = Serve::start(&[file.to_str().unwrap()]);
-    let out = lyncdns(&["check", "--domains", domains.to_str().unwrap(), "--server", &s.addr.to_string(), "--from", "127.0.0.2", "--concurrency", "32", "--rate", "50000", "--json"]);
-    let lines: Vec<serde_json::Value> = String::from_utf8_lossy(&out.stdout).lines().map(|l| serde_json::from_str(l).unwrap()).collect();
+    let out = lyncdns(&[
+        "check",
+        "--domains",
+        domains.to_str().unwrap(),
+        "--server",
+        &s.addr.to_string(),
+        "--from",
+        "127.0.0.2",
+        "--concurrency",
+        "32",
+        "--rate",
+        "50000",
+        "--json",
+    ]);
+    let lines: Vec<serde_json::Value> = String::from_utf8_lossy(&out.stdout)
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
     assert_eq!(lines.len(), 1000);
-    let missing_ld = lines.iter().filter(|r| r["missing"].as_array().unwrap().iter().any(|m| m.as_str().unwrap().starts_with("lyncdiscover."))).count();
+    let missing_ld = lines
+        .iter()
+        .filter(|r| {
+            r["missing"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .any(|m| m.as_str().unwrap().starts_with("lyncdiscover."))
+        })
+        .count();
     assert_eq!(missing_ld, 500, "every odd tenant lacks lyncdiscover");
-    assert!(lines.iter().all(|r| r["kind"] == "on-premises" && r["error"].is_null()));
+    assert!(
+        lines
+            .iter()
+            .all(|r| r["kind"] == "on-premises" && r["error"].is_null())
+    );
     assert_eq!(out.status.code(), Some(1));
 }

@@ -16,35 +16,91 @@ fn the_seed_articles_errors_are_found() {
     let text = String::from_utf8_lossy(&out.stdout);
     assert!(text.contains("error[LD001]: SRV owner `_sipfederationtls_.tcp.lyncdude.net` is misspelt; clients ask for `_sipfederationtls._tcp.lyncdude.net`"), "{text}");
     assert!(text.contains("external.zone:12\n"), "{text}");
-    assert!(text.contains("error[LD006]: `sip.lyncdude.net` resolves to 203.0.113.20, the reverse proxy's address"), "{text}");
-    assert!(text.contains("error[LD005]: `_sip._tls.lyncdude.net` has port 5061; _sip._tls uses 443"), "{text}");
-    let out = lyncdns(&["lint", &seed("internal.zone"), &seed("anotherdomain.zone"), "--view", "internal"]);
+    assert!(
+        text.contains(
+            "error[LD006]: `sip.lyncdude.net` resolves to 203.0.113.20, the reverse proxy's address"
+        ),
+        "{text}"
+    );
+    assert!(
+        text.contains("error[LD005]: `_sip._tls.lyncdude.net` has port 5061; _sip._tls uses 443"),
+        "{text}"
+    );
+    let out = lyncdns(&[
+        "lint",
+        &seed("internal.zone"),
+        &seed("anotherdomain.zone"),
+        "--view",
+        "internal",
+    ]);
     let text = String::from_utf8_lossy(&out.stdout);
     assert!(text.contains("error[LD004]: `_sipinternaltls._tcp.anotherdomain.com` points at `sip.lyncdude.net`, outside anotherdomain.com"), "{text}");
     assert!(text.contains("anotherdomain.zone:6\n"), "{text}");
-    assert!(text.contains("warning[LD011]: `lyncdiscoverinternal.lyncdude.net` is missing"), "{text}");
+    assert!(
+        text.contains("warning[LD011]: `lyncdiscoverinternal.lyncdude.net` is missing"),
+        "{text}"
+    );
 }
 
 #[test]
 fn the_seed_against_the_corrected_deployment_lists_what_is_missing() {
-    let out = lyncdns(&["lint", &seed("external.zone"), "--deployment", &root().join("examples/lyncdude.toml").display().to_string(), "--view", "external", "--json"]);
+    let out = lyncdns(&[
+        "lint",
+        &seed("external.zone"),
+        "--deployment",
+        &root().join("examples/lyncdude.toml").display().to_string(),
+        "--view",
+        "external",
+        "--json",
+    ]);
     let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
-    let messages: Vec<String> = v.as_array().unwrap().iter().filter(|f| f["code"] == "LD010").map(|f| f["message"].as_str().unwrap().to_owned()).collect();
-    assert!(messages.iter().any(|m| m.contains("`_sip._tls.lyncdude.net SRV 0 0 443 access.lyncdude.net.`")), "{messages:#?}");
-    assert!(messages.iter().any(|m| m.contains("`sip.lyncdude.net A 203.0.113.10`")), "{messages:#?}");
+    let messages: Vec<String> = v
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|f| f["code"] == "LD010")
+        .map(|f| f["message"].as_str().unwrap().to_owned())
+        .collect();
+    assert!(
+        messages
+            .iter()
+            .any(|m| m.contains("`_sip._tls.lyncdude.net SRV 0 0 443 access.lyncdude.net.`")),
+        "{messages:#?}"
+    );
+    assert!(
+        messages
+            .iter()
+            .any(|m| m.contains("`sip.lyncdude.net A 203.0.113.10`")),
+        "{messages:#?}"
+    );
 }
 
 #[test]
 fn clean_zones_exit_0_and_bad_input_exits_2() {
     let dir = tempfile::tempdir().unwrap();
-    let out = lyncdns(&["plan", "--format", "zone", "--out", dir.path().to_str().unwrap()]);
+    let out = lyncdns(&[
+        "plan",
+        "--format",
+        "zone",
+        "--out",
+        dir.path().to_str().unwrap(),
+    ]);
     assert!(out.status.success());
     let zone = dir.path().join("external/lyncdude.net.zone");
     let out = lyncdns(&["lint", zone.to_str().unwrap(), "--view", "external"]);
-    assert_eq!(out.status.code(), Some(0), "{}", String::from_utf8_lossy(&out.stdout));
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stdout)
+    );
     assert!(String::from_utf8_lossy(&out.stdout).contains("0 error(s), 0 warning(s)"));
     let bad = dir.path().join("bad.zone");
-    std::fs::write(&bad, "$ORIGIN x.test.\n@ 300 IN SOA ns h 1 2 3 4 5\nfoo 300 IN A 999.1.1.1\n").unwrap();
+    std::fs::write(
+        &bad,
+        "$ORIGIN x.test.\n@ 300 IN SOA ns h 1 2 3 4 5\nfoo 300 IN A 999.1.1.1\n",
+    )
+    .unwrap();
     let out = lyncdns(&["lint", bad.to_str().unwrap()]);
     assert_eq!(out.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&out.stderr).contains("bad.zone:3:"));
@@ -55,7 +111,13 @@ fn explain_prints_the_rule() {
     let out = lyncdns(&["lint", "--explain", "LD004"]);
     assert!(out.status.success());
     let text = String::from_utf8_lossy(&out.stdout);
-    assert!(text.starts_with("LD004 srv-target-outside-domain (error)"), "{text}");
+    assert!(
+        text.starts_with("LD004 srv-target-outside-domain (error)"),
+        "{text}"
+    );
     assert!(text.contains("[S23]") && text.contains("Fix: "), "{text}");
-    assert_eq!(lyncdns(&["lint", "--explain", "LD999"]).status.code(), Some(2));
+    assert_eq!(
+        lyncdns(&["lint", "--explain", "LD999"]).status.code(),
+        Some(2)
+    );
 }
