@@ -6,7 +6,9 @@ use std::net::UdpSocket;
 use std::os::fd::AsRawFd;
 
 fn main() {
-    let addr = std::env::args().nth(1).unwrap_or_else(|| "127.0.0.1:5399".into());
+    let addr = std::env::args()
+        .nth(1)
+        .unwrap_or_else(|| "127.0.0.1:5399".into());
     let socket = UdpSocket::bind(&addr).expect("bind");
     let fd = socket.as_raw_fd();
     let mut batch = lyncdns_bench::Batch::new(32, 4096);

@@ -20,7 +20,15 @@ struct Args {
 }
 
 fn args() -> Args {
-    let mut a = Args { server: "127.0.0.1:5300".parse().unwrap(), queries: String::new(), duration: 5.0, inflight: 256, batch: 32, rate: 0.0, tcp: 0 };
+    let mut a = Args {
+        server: "127.0.0.1:5300".parse().unwrap(),
+        queries: String::new(),
+        duration: 5.0,
+        inflight: 256,
+        batch: 32,
+        rate: 0.0,
+        tcp: 0,
+    };
     let v: Vec<String> = std::env::args().skip(1).collect();
     let mut i = 0;
     while i + 1 < v.len() {
@@ -42,13 +50,27 @@ fn args() -> Args {
 
 fn report(sent: u64, answered: u64, lost: u64, elapsed: f64, mut lat: Vec<u32>) {
     lat.sort_unstable();
-    let avg = if lat.is_empty() { 0.0 } else { lat.iter().map(|&x| x as f64).sum::<f64>() / lat.len() as f64 };
-    let p99 = lat.get(lat.len().saturating_mul(99) / 100).copied().unwrap_or(0);
-    println!("{}", serde_json::json!({"sent": sent, "answered": answered, "lost": lost, "qps": answered as f64 / elapsed, "avg_us": avg, "p99_us": p99, "seconds": elapsed}));
+    let avg = if lat.is_empty() {
+        0.0
+    } else {
+        lat.iter().map(|&x| x as f64).sum::<f64>() / lat.len() as f64
+    };
+    let p99 = lat
+        .get(lat.len().saturating_mul(99) / 100)
+        .copied()
+        .unwrap_or(0);
+    println!(
+        "{}",
+        serde_json::json!({"sent": sent, "answered": answered, "lost": lost, "qps": answered as f64 / elapsed, "avg_us": avg, "p99_us": p99, "seconds": elapsed})
+    );
 }
 
 fn udp(a: &Args, queries: &[Vec<u8>]) {
-    let bind = if a.server.is_ipv4() { "127.0.0.1:0" } else { "[::1]:0" };
+    let bind = if a.server.is_ipv4() {
+        "127.0.0.1:0"
+    } else {
+        "[::1]:0"
+    };
     let sock = UdpSocket::bind(bind).unwrap();
     sock.connect(a.server).unwrap();
     sock.set_nonblocking(true).unwrap();
@@ -64,13 +86,23 @@ fn udp(a: &Args, queries: &[Vec<u8>]) {
     let start = Instant::now();
     let end = start + Duration::from_secs_f64(a.duration);
     let mut last_sweep = start;
-    let gap = if a.rate > 0.0 { Duration::from_secs_f64(1.0 / a.rate) } else { Duration::ZERO };
+    let gap = if a.rate > 0.0 {
+        Duration::from_secs_f64(1.0 / a.rate)
+    } else {
+        Duration::ZERO
+    };
     let mut next_send = start;
     while Instant::now() < end {
         // Send a batch if there is room (and, with --rate, if it is time).
         let now = Instant::now();
         let room = a.inflight.saturating_sub(pending.len()).min(a.batch);
-        let due = if a.rate > 0.0 { (((now - next_send).as_secs_f64() / gap.as_secs_f64()) as usize + usize::from(now >= next_send)).min(room) } else { room };
+        let due = if a.rate > 0.0 {
+            (((now - next_send).as_secs_f64() / gap.as_secs_f64()) as usize
+                + usize::from(now >= next_send))
+            .min(room)
+        } else {
+            room
+        };
         if due > 0 && now >= next_send {
             let mut lens = Vec::with_capacity(due);
             for k in 0..due {
@@ -170,12 +202,22 @@ fn tcp(a: &Args, queries: &[Vec<u8>]) {
         answered += a;
         lat.extend(l);
     }
-    report(sent, answered, sent - answered, start.elapsed().as_secs_f64(), lat);
+    report(
+        sent,
+        answered,
+        sent - answered,
+        start.elapsed().as_secs_f64(),
+        lat,
+    );
 }
 
 fn main() {
     let a = args();
     let queries = lyncdns_bench::queries(&a.queries).expect("--queries FILE");
     assert!(!queries.is_empty(), "no queries in {}", a.queries);
-    if a.tcp > 0 { tcp(&a, &queries) } else { udp(&a, &queries) }
+    if a.tcp > 0 {
+        tcp(&a, &queries)
+    } else {
+        udp(&a, &queries)
+    }
 }

@@ -347,7 +347,8 @@ fn within(name: &str, domain: &str) -> bool {
     name == domain || name.ends_with(&format!(".{domain}"))
 }
 
-fn host_of(url: &str) -> String {
+/// The host of a URL, lowercase, without port.
+pub(crate) fn host_of(url: &str) -> String {
     let rest = url.split_once("://").map(|(_, r)| r).unwrap_or(url);
     let host = rest.split(['/', '?']).next().unwrap_or(rest);
     host.rsplit_once(':')

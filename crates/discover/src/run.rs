@@ -5,7 +5,7 @@ use std::net::IpAddr;
 use serde::Serialize;
 
 use crate::lookup::{Resolver, qtype};
-use crate::machine::{Client, Fetch, Machine, Reply, Request, Verdict};
+use crate::machine::{Client, Fetch, Machine, Reply, Request, Verdict, host_of};
 
 /// Network probes: TCP/TLS connects and HTTP(S) requests.
 pub trait Net {
@@ -74,16 +74,6 @@ pub struct Credentials {
     pub user: String,
     /// Password (never logged or reported).
     pub password: String,
-}
-
-fn host_of(url: &str) -> String {
-    let rest = url.split_once("://").map(|(_, r)| r).unwrap_or(url);
-    let host = rest.split(['/', '?']).next().unwrap_or(rest);
-    host.rsplit_once(':')
-        .filter(|(_, p)| p.chars().all(|c| c.is_ascii_digit()))
-        .map(|(h, _)| h)
-        .unwrap_or(host)
-        .to_owned()
 }
 
 fn form_encode(s: &str) -> String {

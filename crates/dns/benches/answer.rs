@@ -25,7 +25,8 @@ fn query(name: &str, qtype: u16, edns: bool) -> Vec<u8> {
 }
 
 fn snapshot() -> Snapshot {
-    let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../examples/enterprise-director.toml");
+    let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../../examples/enterprise-director.toml");
     let d = lyncdns_model::load(&std::fs::read_to_string(path).unwrap(), "bench").unwrap();
     lyncdns_dns::load::snapshot(&d, std::path::Path::new("."), &[]).unwrap()
 }
@@ -36,18 +37,37 @@ fn answer_path(c: &mut Criterion) {
     let mut out = vec![0u8; 65535];
     let mut picker = Picker::new(1);
     let cases = [
-        ("hit A (3-address DNS-LB pool, shuffled)", query("pool01.contoso.com", 1, true)),
-        ("hit A (one address)", query("webint01.contoso.com", 1, true)),
+        (
+            "hit A (3-address DNS-LB pool, shuffled)",
+            query("pool01.contoso.com", 1, true),
+        ),
+        (
+            "hit A (one address)",
+            query("webint01.contoso.com", 1, true),
+        ),
         ("NXDOMAIN", query("nothing-here.contoso.com", 1, true)),
         ("NODATA", query("webint01.contoso.com", 28, true)),
-        ("SRV with additional", query("_sipinternaltls._tcp.contoso.com", 33, true)),
-        ("hit A without EDNS", query("webint01.contoso.com", 1, false)),
+        (
+            "SRV with additional",
+            query("_sipinternaltls._tcp.contoso.com", 33, true),
+        ),
+        (
+            "hit A without EDNS",
+            query("webint01.contoso.com", 1, false),
+        ),
     ];
     let mut group = c.benchmark_group("answer");
     for (name, q) in &cases {
         group.bench_function(*name, |b| {
             b.iter(|| {
-                let o = answer(&snap, black_box(q), inside, Transport::Udp, &mut picker, &mut out);
+                let o = answer(
+                    &snap,
+                    black_box(q),
+                    inside,
+                    Transport::Udp,
+                    &mut picker,
+                    &mut out,
+                );
                 black_box(o)
             })
         });
@@ -65,12 +85,34 @@ fn view_selection(c: &mut Criterion) {
         seed
     };
     let mut views: Vec<Vec<IpNet>> = (0..99)
-        .map(|_| (0..1000).map(|_| IpNet::V4(ipnet::Ipv4Net::new(std::net::Ipv4Addr::from(next() as u32), 8 + (next() % 17) as u8).unwrap().trunc())).collect())
+        .map(|_| {
+            (0..1000)
+                .map(|_| {
+                    IpNet::V4(
+                        ipnet::Ipv4Net::new(
+                            std::net::Ipv4Addr::from(next() as u32),
+                            8 + (next() % 17) as u8,
+                        )
+                        .unwrap()
+                        .trunc(),
+                    )
+                })
+                .collect()
+        })
         .collect();
     views.push(vec!["0.0.0.0/0".parse().unwrap(), "::/0".parse().unwrap()]);
     let big = ViewMatcher::new(views.iter().map(|v| v.as_slice()));
-    let small = ViewMatcher::new([vec!["10.0.0.0/8".parse::<IpNet>().unwrap()], vec!["0.0.0.0/0".parse().unwrap()]].iter().map(|v| v.as_slice()));
-    let addrs: Vec<IpAddr> = (0..1024).map(|_| IpAddr::V4((next() as u32).into())).collect();
+    let small = ViewMatcher::new(
+        [
+            vec!["10.0.0.0/8".parse::<IpNet>().unwrap()],
+            vec!["0.0.0.0/0".parse().unwrap()],
+        ]
+        .iter()
+        .map(|v| v.as_slice()),
+    );
+    let addrs: Vec<IpAddr> = (0..1024)
+        .map(|_| IpAddr::V4((next() as u32).into()))
+        .collect();
     let mut group = c.benchmark_group("view selection");
     for (name, m) in [("2 views", &small), ("100 views x 1000 prefixes", &big)] {
         group.bench_function(name, |b| {

@@ -174,23 +174,29 @@ pub fn scan(text: &str, path: &str) -> Result<Vec<(Rr, usize)>, ZoneFileError> {
     zonefile.extend_from_slice(text.as_bytes());
     let lines = entry_lines(text);
     let mut out = Vec::new();
-    loop {
-        let entry = zonefile
-            .next_entry()
-            .map_err(|e| syntax_error(&e.to_string(), text, path))?;
-        let record = match entry {
-            None => break,
-            Some(Entry::Include { .. }) => {
-                return Err(ZoneFileError::Include {
-                    path: path.to_owned(),
-                });
-            }
-            Some(Entry::Record(r)) => r,
-        };
+    while let Some(record) = next_record(&mut zonefile, text, path)? {
         let line = lines.get(out.len()).copied().unwrap_or(0);
         out.push((to_rr(&record), line));
     }
     Ok(out)
+}
+
+/// The next record of `zonefile`; `$INCLUDE` is refused.
+fn next_record(
+    zonefile: &mut Zonefile,
+    text: &str,
+    path: &str,
+) -> Result<Option<domain::zonefile::inplace::ScannedRecord>, ZoneFileError> {
+    match zonefile
+        .next_entry()
+        .map_err(|e| syntax_error(&e.to_string(), text, path))?
+    {
+        None => Ok(None),
+        Some(Entry::Include { .. }) => Err(ZoneFileError::Include {
+            path: path.to_owned(),
+        }),
+        Some(Entry::Record(r)) => Ok(Some(r)),
+    }
 }
 
 fn syntax_error(shown: &str, text: &str, path: &str) -> ZoneFileError {
@@ -247,19 +253,7 @@ fn to_rr(record: &domain::zonefile::inplace::ScannedRecord) -> Rr {
 fn parse(mut zonefile: Zonefile, text: &str, path: &str) -> Result<Zone, ZoneFileError> {
     let mut records: Vec<Rr> = Vec::new();
     let mut apex: Option<Vec<u8>> = None;
-    loop {
-        let entry = zonefile
-            .next_entry()
-            .map_err(|e| syntax_error(&e.to_string(), text, path))?;
-        let record = match entry {
-            None => break,
-            Some(Entry::Include { .. }) => {
-                return Err(ZoneFileError::Include {
-                    path: path.to_owned(),
-                });
-            }
-            Some(Entry::Record(r)) => r,
-        };
+    while let Some(record) = next_record(&mut zonefile, text, path)? {
         if record.class() != domain::base::iana::Class::IN {
             let owner = name::to_text(&wire_of(record.owner()));
             return Err(ZoneFileError::Class {
