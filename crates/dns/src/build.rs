@@ -264,10 +264,12 @@ fn compile_view(input: ViewInput) -> Result<ViewData, BuildError> {
             });
         }
     }
+    // Sized once: rehashing a million-entry map several times costs more than the lookups.
+    let total: usize = zones.iter().map(|z| z.records.len()).sum();
     let mut ix = Index {
         view: &view_name,
-        rrsets: FxMap::default(),
-        owners: FxMap::default(),
+        rrsets: FxMap::with_capacity_and_hasher(total, Default::default()),
+        owners: FxMap::with_capacity_and_hasher(total, Default::default()),
         zones: &zones,
     };
     let mut records = 0;
@@ -295,9 +297,9 @@ fn compile_view(input: ViewInput) -> Result<ViewData, BuildError> {
 
     let mut out = ViewData {
         name: view_name.clone(),
-        names: FxMap::default(),
+        names: FxMap::with_capacity_and_hasher(total, Default::default()),
         wildcards: FxMap::default(),
-        prepared: Vec::new(),
+        prepared: Vec::with_capacity(total + 2 * zones.len() + 1),
         zones: Vec::new(),
         any: 0,
         records,
@@ -441,7 +443,7 @@ struct Enc<'q> {
     /// Offset of the body in the message.
     base: usize,
     /// Names already written (or in the question) and their message offsets.
-    table: Vec<(Vec<u8>, u16)>,
+    table: Vec<(std::borrow::Cow<'q, [u8]>, u16)>,
     compress: bool,
     /// A name written as a pointer to the question name (wildcard owners).
     placeholder: Option<&'q [u8]>,
@@ -449,12 +451,12 @@ struct Enc<'q> {
 
 impl<'q> Enc<'q> {
     /// For answers to the exact name `qname`: compress against the question and earlier names.
-    fn exact(qname: &[u8]) -> Self {
+    fn exact(qname: &'q [u8]) -> Self {
         let mut table = Vec::new();
         let mut rest = qname;
         let mut off = 12usize;
         while rest.len() > 1 {
-            table.push((rest.to_vec(), off as u16));
+            table.push((std::borrow::Cow::Borrowed(rest), off as u16));
             off += rest[0] as usize + 1;
             rest = &rest[rest[0] as usize + 1..];
         }
@@ -493,17 +495,14 @@ impl<'q> Enc<'q> {
                 self.buf.push(0);
                 return;
             }
-            if let Some((_, off)) = self
-                .table
-                .iter()
-                .find(|(known, _)| known.as_slice() == rest)
-            {
+            if let Some((_, off)) = self.table.iter().find(|(known, _)| known.as_ref() == rest) {
                 self.buf.extend_from_slice(&(0xc000 | off).to_be_bytes());
                 return;
             }
             let pos = self.base + self.buf.len();
             if pos < 0x3fff {
-                self.table.push((rest.to_vec(), pos as u16));
+                self.table
+                    .push((std::borrow::Cow::Owned(rest.to_vec()), pos as u16));
             }
             let len = rest[0] as usize;
             self.buf.extend_from_slice(&rest[..=len]);
