@@ -101,14 +101,6 @@ impl Rec {
             origin,
         }
     }
-
-    /// The SRV target, for SRV records.
-    pub fn srv(&self) -> Option<(u16, &str)> {
-        match &self.data {
-            Data::Srv { port, target, .. } => Some((*port, target.as_str())),
-            _ => None,
-        }
-    }
 }
 
 impl Dataset {
@@ -132,15 +124,6 @@ impl Dataset {
         self.records
             .iter()
             .any(|r| r.owner == name && matches!(r.data, Data::Cname { .. }))
-    }
-
-    /// Whether any record lies at or below `zone`.
-    pub fn covers(&self, name: &str) -> bool {
-        self.records.iter().any(|r| {
-            name == r.owner
-                || name.ends_with(&format!(".{}", r.owner))
-                    && matches!(r.data, Data::Other { ref rtype } if rtype == "SOA")
-        })
     }
 }
 

@@ -8,7 +8,7 @@ use std::net::IpAddr;
 use lyncdns_model::{Deployment, Location};
 use serde::Serialize;
 
-use crate::record::{Data, Dataset, Origin, Rec};
+use crate::record::{Data, Dataset, Origin};
 
 /// How bad a finding is.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize)]
@@ -603,11 +603,6 @@ pub fn same_data(found: &Data, planned: &lyncdns_plan::RecordData) -> bool {
         ) => priority == p && weight == w && port == o && target.trim_end_matches('.') == t,
         _ => false,
     }
-}
-
-/// Rec helper for tests and callers: the records of `owner`.
-pub fn records_of<'a>(ds: &'a Dataset, owner: &str) -> Vec<&'a Rec> {
-    ds.records.iter().filter(|r| r.owner == owner).collect()
 }
 
 #[cfg(test)]

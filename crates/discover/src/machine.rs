@@ -378,51 +378,34 @@ impl Machine {
             Client::Store => false,
             Client::Phone => false,
         };
+        let srv = |label: &str, tls: bool| Method::Srv {
+            name: format!("{label}.{d}"),
+            tls,
+        };
+        let host = |label: &str, ports: &[u16]| Method::Host {
+            name: format!("{label}.{d}"),
+            ports: ports.to_vec(),
+        };
         if srv_chain {
-            methods.push_back(Method::Srv {
-                name: format!("_sipinternaltls._tcp.{d}"),
-                tls: true,
-            });
+            methods.push_back(srv("_sipinternaltls._tcp", true));
             if options.tcp_allowed {
-                methods.push_back(Method::Srv {
-                    name: format!("_sipinternal._tcp.{d}"),
-                    tls: false,
-                });
+                methods.push_back(srv("_sipinternal._tcp", false));
             }
-            methods.push_back(Method::Srv {
-                name: format!("_sip._tls.{d}"),
-                tls: true,
-            });
-            methods.push_back(Method::Host {
-                name: format!("sipinternal.{d}"),
-                ports: vec![5061],
-            });
-            methods.push_back(Method::Host {
-                name: format!("sip.{d}"),
-                ports: vec![5061, 443],
-            });
-            methods.push_back(Method::Host {
-                name: format!("sipexternal.{d}"),
-                ports: vec![443],
-            });
+            methods.push_back(srv("_sip._tls", true));
+            methods.push_back(host("sipinternal", &[5061]));
+            methods.push_back(host("sip", &[5061, 443]));
+            methods.push_back(host("sipexternal", &[443]));
         }
         if client == Client::Phone {
-            methods.push_back(Method::Srv {
-                name: format!("_sipinternaltls._tcp.{d}"),
-                tls: true,
-            });
-            methods.push_back(Method::Srv {
-                name: format!("_sipinternal._tcp.{d}"),
-                tls: false,
-            });
-            methods.push_back(Method::Srv {
-                name: format!("_sip._tls.{d}"),
-                tls: true,
-            });
-            methods.push_back(Method::Srv {
-                name: format!("_sip._tcp.{d}"),
-                tls: false,
-            });
+            // Internal TLS, internal TCP, external TLS, external TCP (S21, S22); no A-record fallback.
+            for (label, tls) in [
+                ("_sipinternaltls._tcp", true),
+                ("_sipinternal._tcp", false),
+                ("_sip._tls", true),
+                ("_sip._tcp", false),
+            ] {
+                methods.push_back(srv(label, tls));
+            }
         }
         let uri = sip_uri
             .trim()
