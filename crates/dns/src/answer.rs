@@ -404,22 +404,22 @@ pub fn answer(
             Some(view_idx),
         ));
     }
-    let prepared_idx = match view.names.get(key) {
+    let prepared_idx = match view.lookup(key) {
         Some(entry) if !entry.cut && q.qtype == rtype::ANY => Some(view.any),
-        Some(entry) => Some(entry.for_type(q.qtype)),
+        Some(entry) => Some(view.for_type(entry, q.qtype)),
         None => {
             // The closest encloser: a wildcard below it synthesizes; a zone cut refers; else NXDOMAIN.
             let mut found = None;
             let mut name = key;
             while let Some(parent) = crate::name::parent(name) {
-                if let Some(entry) = view.names.get(parent) {
+                if let Some(entry) = view.lookup(parent) {
                     found = Some(if entry.cut {
                         entry.otherwise
-                    } else if let Some(w) = view.wildcards.get(parent) {
+                    } else if let Some(w) = view.wildcard(parent) {
                         if q.qtype == rtype::ANY {
                             view.any
                         } else {
-                            w.for_type(q.qtype)
+                            view.for_type(w, q.qtype)
                         }
                     } else {
                         view.zones[entry.zone as usize].nxdomain
@@ -441,7 +441,7 @@ pub fn answer(
             Some(view_idx),
         ));
     };
-    let p = &view.prepared[idx as usize];
+    let p = view.prepared(idx);
     Some(write(
         out,
         &q,
@@ -573,7 +573,7 @@ fn short_in(
 fn write(
     out: &mut [u8],
     q: &Query<'_>,
-    p: &Prepared,
+    p: Prepared<'_>,
     transport: Transport,
     edns: Option<(Edns, u16)>,
     ecs: Option<(u16, u8, IpAddr)>,
@@ -619,7 +619,7 @@ fn write(
     {
         permute(
             &mut out[body_at..body_at + body_len],
-            &p.body,
+            p.body,
             r,
             rotation,
             picker,

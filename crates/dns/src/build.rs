@@ -6,25 +6,38 @@
 //! holds that very name at offset 12, so its compression pointers are right for every query of that name (the
 //! client's 0x20 case changes no length). Negative and wildcard answers, whose question name varies, are
 //! encoded without compression, except that the synthesized owner is the pointer to the question (`0xC00C`).
+//!
+//! Memory layout, built for zones of millions of records: a view keeps its owner names in one arena (the
+//! arena the zone file was read into, moved, not copied), its prepared answers in another (a 12-octet header
+//! before each body), one fixed-size [`Entry`] per name, and a hash table of 4-octet entry numbers keyed by the
+//! names in the arena. Compiling allocates per view, not per record: owners are numbered through that same hash
+//! table and their records grouped by a counting sort.
 
 use std::collections::HashMap;
-use std::hash::BuildHasherDefault;
+use std::hash::{BuildHasher, BuildHasherDefault, Hasher};
 
+use hashbrown::HashTable;
 use ipnet::IpNet;
 use lyncdns_model::Rotation;
 use rustc_hash::FxHasher;
 
 use crate::name;
-use crate::record::{RData, Rr, Zone, rtype};
+use crate::record::{Part, Records, RrRef, Zone, name_in, rtype};
 use crate::view::ViewMatcher;
 
 /// Hash map with the fast, non-cryptographic hasher used on the answer path. Keys come from our own zone data,
 /// and lookups of attacker-chosen names cost one hash each, so hash flooding cannot build long chains.
 pub type FxMap<K, V> = HashMap<K, V, BuildHasherDefault<FxHasher>>;
 
-/// A response body prepared when the data was loaded.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Prepared {
+fn hash_name(n: &[u8]) -> u64 {
+    let mut h = BuildHasherDefault::<FxHasher>::default().build_hasher();
+    h.write(n);
+    h.finish()
+}
+
+/// A response body prepared when the data was loaded, as read from a view's answer arena.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Prepared<'a> {
     /// Header RCODE (0 NOERROR, 3 NXDOMAIN).
     pub rcode: u8,
     /// Authoritative answer (false for referrals).
@@ -36,7 +49,7 @@ pub struct Prepared {
     /// ARCOUNT (without OPT).
     pub ar: u16,
     /// The sections, encoded for a message whose question section ends where the body starts.
-    pub body: Box<[u8]>,
+    pub body: &'a [u8],
     /// Length of the body without the additional section (which may be dropped to fit, RFC 2181 §9).
     pub cut: u32,
     /// A DNS-load-balanced RRset in the answer section whose records are reordered per answer.
@@ -54,30 +67,29 @@ pub struct Rotate {
     pub count: u16,
 }
 
-/// What a name answers: a prepared body per type, and one for every other type.
-#[derive(Debug, Clone)]
+/// Octets before each body in the answer arena: rcode, flags (1 = AA, 2 = rotation follows), ANCOUNT, NSCOUNT,
+/// ARCOUNT, body length, cut (little-endian `u16`s).
+const HEADER: usize = 12;
+/// The rotation's offset, record length and count, when flag 2 is set.
+const ROTATE: usize = 6;
+
+/// What a name answers: a prepared answer per type it has, and one for every other type.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Entry {
+    /// Offset of the name in the view's name arena.
+    name: u32,
     /// Index of the zone that holds the name.
     pub zone: u32,
-    /// `(qtype, prepared index)` for each type with data (for a CNAME owner: the types at the chain's end).
-    pub types: Box<[(u16, u32)]>,
-    /// The prepared answer for any other type (NODATA, a CNAME chain, or a referral).
-    pub otherwise: u32,
     /// True for a zone cut (a delegation): names below it get its referral.
     pub cut: bool,
-}
-
-impl Entry {
-    /// The prepared answer for `qtype`.
-    #[inline]
-    pub fn for_type(&self, qtype: u16) -> u32 {
-        for &(t, idx) in self.types.iter() {
-            if t == qtype {
-                return idx;
-            }
-        }
-        self.otherwise
-    }
+    /// Number of types with data.
+    ntypes: u16,
+    /// The type, when there is exactly one.
+    t1: u16,
+    /// With one type, its prepared answer; with more, where its `(type, answer)` pairs start in `types`.
+    types: u32,
+    /// The prepared answer for any other type (NODATA, a CNAME chain, or a referral).
+    pub otherwise: u32,
 }
 
 /// A zone's negative answers.
@@ -98,18 +110,111 @@ pub struct ZoneInfo {
 pub struct ViewData {
     /// The view's name.
     pub name: String,
+    /// Entry numbers, keyed by their names in `arena`.
+    table: HashTable<u32>,
     /// Every name with data, every empty non-terminal and every zone apex.
-    pub names: FxMap<Box<[u8]>, Entry>,
+    entries: Vec<Entry>,
+    /// Owner names (the records' arena).
+    arena: Vec<u8>,
+    /// `(qtype, answer)` pairs of names with more than one type.
+    types: Vec<(u16, u32)>,
     /// Wildcard answers, keyed by the wildcard's parent (the closest encloser that synthesizes them).
-    pub wildcards: FxMap<Box<[u8]>, Entry>,
-    /// All prepared answers of the view.
-    pub prepared: Vec<Prepared>,
+    wildcards: FxMap<Box<[u8]>, Entry>,
+    /// Prepared answers, each a header and a body.
+    answers: Vec<u8>,
     /// The view's zones.
     pub zones: Vec<ZoneInfo>,
     /// The RFC 8482 answer to ANY (a synthesized HINFO for the question name).
     pub any: u32,
     /// Number of records served.
     pub records: usize,
+}
+
+impl ViewData {
+    /// The entry of `name` (lowercase wire), if the name exists in the view.
+    #[inline]
+    pub fn lookup(&self, name: &[u8]) -> Option<&Entry> {
+        let arena = &self.arena;
+        let entries = &self.entries;
+        self.table
+            .find(hash_name(name), |&i| {
+                // Wire names are prefix-free: equal octets over the key's length mean equal names.
+                let at = entries[i as usize].name as usize;
+                arena.get(at..at + name.len()) == Some(name)
+            })
+            .map(|&i| &entries[i as usize])
+    }
+
+    /// The wildcard answers synthesized below `parent`, if it has a wildcard child.
+    #[inline]
+    pub fn wildcard(&self, parent: &[u8]) -> Option<&Entry> {
+        if self.wildcards.is_empty() {
+            return None;
+        }
+        self.wildcards.get(parent)
+    }
+
+    /// The prepared answer of `entry` for `qtype`.
+    #[inline]
+    pub fn for_type(&self, entry: &Entry, qtype: u16) -> u32 {
+        match entry.ntypes {
+            0 => entry.otherwise,
+            1 if entry.t1 == qtype => entry.types,
+            1 => entry.otherwise,
+            n => {
+                let start = entry.types as usize;
+                for &(t, idx) in &self.types[start..start + n as usize] {
+                    if t == qtype {
+                        return idx;
+                    }
+                }
+                entry.otherwise
+            }
+        }
+    }
+
+    /// The prepared answer at `at` (a number from this view's entries or zones).
+    #[inline]
+    pub fn prepared(&self, at: u32) -> Prepared<'_> {
+        let a = &self.answers[at as usize..];
+        let u = |i: usize| u16::from_le_bytes([a[i], a[i + 1]]);
+        let (rotate, body_at) = if a[1] & 2 != 0 {
+            (
+                Some(Rotate {
+                    offset: u(HEADER) as u32,
+                    len: u(HEADER + 2),
+                    count: u(HEADER + 4),
+                }),
+                HEADER + ROTATE,
+            )
+        } else {
+            (None, HEADER)
+        };
+        Prepared {
+            rcode: a[0],
+            aa: a[1] & 1 != 0,
+            an: u(2),
+            ns: u(4),
+            ar: u(6),
+            body: &a[body_at..body_at + u(8) as usize],
+            cut: u(10) as u32,
+            rotate,
+        }
+    }
+
+    /// Number of names (with data, empty non-terminals and apexes).
+    pub fn names(&self) -> usize {
+        self.entries.len()
+    }
+
+    /// Octets held by the view's data structures (names, answers, entries, table).
+    pub fn heap_size(&self) -> usize {
+        self.arena.capacity()
+            + self.answers.capacity()
+            + self.entries.capacity() * std::mem::size_of::<Entry>()
+            + self.types.capacity() * 8
+            + self.table.capacity() * 5
+    }
 }
 
 /// Everything the server answers from; immutable, swapped whole on reload.
@@ -150,6 +255,16 @@ pub enum BuildError {
         /// The apex.
         apex: String,
     },
+    /// A CNAME beside other data (RFC 1034 §3.6.2).
+    #[error("{origin}: {owner} has a CNAME and other data (view {view})")]
+    CnameAndOther {
+        /// The view.
+        view: String,
+        /// The zone's source (a file, or `plan`).
+        origin: String,
+        /// The owner.
+        owner: String,
+    },
     /// An answer too large for any DNS message.
     #[error(
         "view {view}: the answer for {name} {rtype} is {len} octets; a DNS message holds at most 65535"
@@ -163,6 +278,12 @@ pub enum BuildError {
         rtype: String,
         /// Its size.
         len: usize,
+    },
+    /// The view's data passes the 4 GiB the compact layout addresses.
+    #[error("view {view}: more than 4 GiB of names or answers")]
+    Huge {
+        /// The view.
+        view: String,
     },
 }
 
@@ -207,47 +328,116 @@ impl Snapshot {
     }
 }
 
-/// A view's records, indexed.
+/// No owner: the record belongs to a more specific zone of the view and is not served from this one.
+const DROPPED: u32 = u32::MAX;
+
+/// A view's records, numbered by owner and grouped.
 struct Index<'a> {
-    view: &'a str,
-    /// `(owner, type)` → records, in file order.
-    rrsets: FxMap<(&'a [u8], u16), Vec<&'a Rr>>,
-    /// owner → (zone index, types in first-seen order).
-    owners: FxMap<&'a [u8], (u32, Vec<u16>)>,
-    zones: &'a [Zone],
+    zones: &'a [ZoneMeta],
+    store: &'a Records,
+    /// Owner names → owner numbers (names with records, then empty non-terminals).
+    table: HashTable<u32>,
+    /// Per owner: arena offset of the name, zone.
+    owners: Vec<(u32, u32)>,
+    /// Record numbers grouped by owner (and, within an owner, by type in first-seen order, then file order).
+    order: Vec<u32>,
+    /// Per owner with records: where its group starts in `order` (one more element at the end).
+    starts: Vec<u32>,
+}
+
+/// What the index needs of a zone.
+struct ZoneMeta {
+    apex: Vec<u8>,
+    source: String,
 }
 
 impl<'a> Index<'a> {
-    /// The zone index holding `n` (longest apex), if any.
-    fn zone_of(&self, n: &[u8]) -> Option<u32> {
-        let mut best: Option<(usize, u32)> = None;
-        for (i, z) in self.zones.iter().enumerate() {
-            if name::is_within(n, &z.apex) && best.is_none_or(|(len, _)| z.apex.len() > len) {
-                best = Some((z.apex.len(), i as u32));
+    fn name(&self, owner: u32) -> &'a [u8] {
+        name_in(self.store.arena(), self.owners[owner as usize].0 as usize)
+    }
+
+    /// The owner number of `n`, if it has records or is an empty non-terminal.
+    fn find(&self, n: &[u8]) -> Option<u32> {
+        let arena = self.store.arena();
+        let owners = &self.owners;
+        self.table
+            .find(hash_name(n), |&i| {
+                let at = owners[i as usize].0 as usize;
+                arena.get(at..at + n.len()) == Some(n)
+            })
+            .copied()
+    }
+
+    /// The records of `owner` (in `order`).
+    fn group(&self, owner: u32) -> &[u32] {
+        match self.starts.get(owner as usize + 1) {
+            Some(&end) => &self.order[self.starts[owner as usize] as usize..end as usize],
+            None => &[],
+        }
+    }
+
+    /// The RRset of `n` and `t`.
+    fn rrset(&self, n: &[u8], t: u16) -> impl Iterator<Item = RrRef<'a>> + '_ {
+        let group = self.find(n).map(|o| self.group(o)).unwrap_or(&[]);
+        let store = self.store;
+        group
+            .iter()
+            .map(move |&i| store.get(i as usize))
+            .filter(move |r| r.rtype == t)
+    }
+
+    /// The types of `owner`, in first-seen order.
+    fn types(&self, owner: u32, out: &mut Vec<u16>) {
+        out.clear();
+        for &i in self.group(owner) {
+            let t = self.store.get(i as usize).rtype;
+            if out.last() != Some(&t) {
+                out.push(t);
             }
         }
-        best.map(|(_, i)| i)
+    }
+
+    /// The zone index holding `n` (longest apex), if any.
+    fn zone_of(&self, n: &[u8]) -> Option<u32> {
+        zone_of(self.zones, n)
     }
 
     fn exists(&self, n: &[u8]) -> bool {
-        self.owners.contains_key(n)
-            || self
-                .owners
-                .keys()
-                .any(|o| o.len() > n.len() && name::is_within(o, n))
+        self.find(n).is_some()
+    }
+
+    fn soa(&self, zone: u32) -> RrRef<'a> {
+        let apex = &self.zones[zone as usize].apex;
+        // Checked before indexing: every zone has an SOA at its apex.
+        self.rrset(apex, rtype::SOA)
+            .next()
+            .expect("every zone has an SOA at its apex")
     }
 }
 
-fn compile_view(input: ViewInput) -> Result<ViewData, BuildError> {
-    let ViewInput {
-        name: view_name,
-        zones,
-        ..
-    } = input;
+fn zone_of(zones: &[ZoneMeta], n: &[u8]) -> Option<u32> {
+    let mut best: Option<(usize, u32)> = None;
+    for (i, z) in zones.iter().enumerate() {
+        if z.apex.len() <= n.len()
+            && name::is_within(n, &z.apex)
+            && best.is_none_or(|(len, _)| z.apex.len() > len)
+        {
+            best = Some((z.apex.len(), i as u32));
+        }
+    }
+    best.map(|(_, i)| i)
+}
+
+/// Checks the zones of a view and merges their records into one store (the largest zone's arena, moved, with
+/// the others appended). Returns the store and each zone's range of record numbers in it.
+fn merge(
+    view: &str,
+    zones: Vec<Zone>,
+) -> Result<(Records, Vec<std::ops::Range<usize>>), BuildError> {
     for (i, z) in zones.iter().enumerate() {
         if let Some(first) = zones[..i].iter().find(|o| o.apex == z.apex) {
             return Err(BuildError::DuplicateZone {
-                view: view_name,
+                view: view.to_owned(),
                 apex: name::to_text(&z.apex),
                 first: first.source.clone(),
                 second: z.source.clone(),
@@ -259,229 +449,725 @@ fn compile_view(input: ViewInput) -> Result<ViewData, BuildError> {
             .any(|r| r.rtype == rtype::SOA && r.owner == z.apex)
         {
             return Err(BuildError::NoSoa {
-                view: view_name,
+                view: view.to_owned(),
                 apex: name::to_text(&z.apex),
             });
         }
     }
-    // Sized once: rehashing a million-entry map several times costs more than the lookups.
-    let total: usize = zones.iter().map(|z| z.records.len()).sum();
-    let mut ix = Index {
-        view: &view_name,
-        rrsets: FxMap::with_capacity_and_hasher(total, Default::default()),
-        owners: FxMap::with_capacity_and_hasher(total, Default::default()),
-        zones: &zones,
-    };
-    let mut records = 0;
-    for (zi, z) in zones.iter().enumerate() {
-        for r in &z.records {
-            // A record under a more specific zone of this view belongs to that zone, not this one.
-            if ix.zone_of(&r.owner) != Some(zi as u32) {
-                continue;
-            }
-            let set = ix.rrsets.entry((r.owner.as_slice(), r.rtype)).or_default();
-            if set.contains(&r) {
-                continue;
-            }
-            set.push(r);
-            records += 1;
-            let (_, types) = ix
-                .owners
-                .entry(r.owner.as_slice())
-                .or_insert((zi as u32, Vec::new()));
-            if !types.contains(&r.rtype) {
-                types.push(r.rtype);
+    let mut ranges = vec![0..0; zones.len()];
+    let largest = (0..zones.len()).max_by_key(|&i| zones[i].records.len());
+    let mut records: Vec<Option<Records>> = zones.into_iter().map(|z| Some(z.records)).collect();
+    let mut store = Records::default();
+    for i in largest
+        .into_iter()
+        .chain((0..ranges.len()).filter(|&i| Some(i) != largest))
+    {
+        let r = records[i].take().unwrap_or_default();
+        let start = store.len();
+        if store.is_empty() {
+            store = r;
+        } else {
+            store.append(&r).map_err(|_| BuildError::Huge {
+                view: view.to_owned(),
+            })?;
+        }
+        ranges[i] = start..store.len();
+    }
+    Ok((store, ranges))
+}
+
+fn compile_view(input: ViewInput) -> Result<ViewData, BuildError> {
+    let ViewInput {
+        name: view_name,
+        zones,
+        ..
+    } = input;
+    let metas: Vec<ZoneMeta> = zones
+        .iter()
+        .map(|z| ZoneMeta {
+            apex: z.apex.clone(),
+            source: z.source.clone(),
+        })
+        .collect();
+    let (store, ranges) = merge(&view_name, zones)?;
+    let nested = metas.iter().enumerate().any(|(i, z)| {
+        metas
+            .iter()
+            .enumerate()
+            .any(|(j, o)| i != j && name::is_within(&z.apex, &o.apex))
+    });
+
+    // Number the owners, in file order. Consecutive records of one owner share its arena offset.
+    let total = store.len();
+    let mut table: HashTable<u32> = HashTable::with_capacity(total + total / 8);
+    let mut owners: Vec<(u32, u32)> = Vec::with_capacity(total);
+    let mut rec_owner: Vec<u32> = vec![DROPPED; total];
+    {
+        let arena = store.arena();
+        for (zi, range) in ranges.iter().enumerate() {
+            let mut prev: Option<(u32, u32)> = None;
+            for i in range.clone() {
+                let off = store.owner_offset(i);
+                if let Some((poff, pid)) = prev
+                    && poff == off
+                {
+                    rec_owner[i] = pid;
+                    continue;
+                }
+                let owner = name_in(arena, off as usize);
+                // A record under a more specific zone of this view belongs to that zone, not this one.
+                if nested && zone_of(&metas, owner) != Some(zi as u32) {
+                    prev = None;
+                    continue;
+                }
+                let h = hash_name(owner);
+                let found = table.find(h, |&o| {
+                    let at = owners[o as usize].0 as usize;
+                    arena.get(at..at + owner.len()) == Some(owner)
+                });
+                let id = match found {
+                    Some(&id) => id,
+                    None => {
+                        let id = owners.len() as u32;
+                        owners.push((off, zi as u32));
+                        table.insert_unique(h, id, |&o| {
+                            hash_name(name_in(arena, owners[o as usize].0 as usize))
+                        });
+                        id
+                    }
+                };
+                rec_owner[i] = id;
+                prev = Some((off, id));
             }
         }
     }
+    let with_records = owners.len();
 
-    let mut out = ViewData {
-        name: view_name.clone(),
-        names: FxMap::with_capacity_and_hasher(total, Default::default()),
-        wildcards: FxMap::default(),
-        prepared: Vec::with_capacity(total + 2 * zones.len() + 1),
-        zones: Vec::new(),
-        any: 0,
-        records,
+    // Group the records by owner (a counting sort, stable: file order within an owner).
+    let mut starts = vec![0u32; with_records + 1];
+    for &o in &rec_owner {
+        if o != DROPPED {
+            starts[o as usize + 1] += 1;
+        }
+    }
+    for i in 0..with_records {
+        starts[i + 1] += starts[i];
+    }
+    let mut fill = starts.clone();
+    let mut order = vec![0u32; starts[with_records] as usize];
+    for (i, &o) in rec_owner.iter().enumerate() {
+        if o != DROPPED {
+            order[fill[o as usize] as usize] = i as u32;
+            fill[o as usize] += 1;
+        }
+    }
+    drop(fill);
+    drop(rec_owner);
+
+    // Within an owner: RRsets together (types in first-seen order), duplicates removed, CNAME alone.
+    let mut records = 0usize;
+    let mut kept = 0usize;
+    let mut types: Vec<u16> = Vec::new();
+    let mut new_starts = Vec::with_capacity(with_records + 1);
+    new_starts.push(0u32);
+    for o in 0..with_records {
+        let (s, e) = (starts[o] as usize, starts[o + 1] as usize);
+        let group = &mut order[s..e];
+        if group.len() > 1 {
+            types.clear();
+            for &i in group.iter() {
+                let t = store.get(i as usize).rtype;
+                if !types.contains(&t) {
+                    types.push(t);
+                }
+            }
+            if types.contains(&rtype::CNAME) && types.len() > 1 {
+                let (off, zi) = owners[o];
+                return Err(BuildError::CnameAndOther {
+                    view: view_name,
+                    origin: metas[zi as usize].source.clone(),
+                    owner: name::to_text(name_in(store.arena(), off as usize)),
+                });
+            }
+            if types.len() > 1 {
+                group.sort_by_key(|&i| {
+                    let t = store.get(i as usize).rtype;
+                    (types.iter().position(|&x| x == t).unwrap_or(0), i)
+                });
+            }
+            if group.len() <= 32 {
+                // Quadratic, on a handful of records.
+                let mut w = 0;
+                for r in 0..group.len() {
+                    let rec = store.get(group[r] as usize);
+                    let dup = group[..w].iter().any(|&j| {
+                        let o = store.get(j as usize);
+                        o.rtype == rec.rtype && o.rdata == rec.rdata
+                    });
+                    if !dup {
+                        group[w] = group[r];
+                        w += 1;
+                    }
+                }
+                order.copy_within(s..s + w, kept);
+                kept += w;
+            } else {
+                // Many records at one name: sort by content to find duplicates, then restore the order.
+                let mut by_content: Vec<u32> = group.to_vec();
+                by_content.sort_by(|&a, &b| {
+                    let (ra, rb) = (store.get(a as usize), store.get(b as usize));
+                    (ra.rtype, ra.rdata, a).cmp(&(rb.rtype, rb.rdata, b))
+                });
+                by_content.dedup_by(|b, a| {
+                    let (ra, rb) = (store.get(*a as usize), store.get(*b as usize));
+                    ra.rtype == rb.rtype && ra.rdata == rb.rdata
+                });
+                let keep: std::collections::HashSet<u32> = by_content.into_iter().collect();
+                let mut w = 0;
+                for r in 0..group.len() {
+                    if keep.contains(&group[r]) {
+                        group[w] = group[r];
+                        w += 1;
+                    }
+                }
+                order.copy_within(s..s + w, kept);
+                kept += w;
+            }
+        } else {
+            order.copy_within(s..e, kept);
+            kept += e - s;
+        }
+        new_starts.push(kept as u32);
+    }
+    order.truncate(kept);
+    records += kept;
+    let starts = new_starts;
+
+    let mut ix = Index {
+        zones: &metas,
+        store: &store,
+        table,
+        owners,
+        order,
+        starts,
     };
-    for z in zones.iter() {
-        let soa = ix.rrsets[&(z.apex.as_slice(), rtype::SOA)][0];
-        let nxdomain = push(&mut out, negative(soa, 3));
-        let nodata = push(&mut out, negative(soa, 0));
-        out.zones.push(ZoneInfo {
-            apex: z.apex.clone(),
-            source: z.source.clone(),
+
+    // Empty non-terminals between each name and its apex answer NODATA, not NXDOMAIN (RFC 4592 §2.2.2). Their
+    // names are suffixes of the owner names already in the arena.
+    for o in 0..with_records {
+        let (off, zi) = ix.owners[o];
+        let owner = ix.name(o as u32);
+        let apex_len = metas[zi as usize].apex.len();
+        let mut at = off as usize;
+        let mut n = owner;
+        while let Some(p) = name::parent(n) {
+            at += n[0] as usize + 1;
+            if p.len() <= apex_len || ix.find(p).is_some() {
+                break;
+            }
+            let id = ix.owners.len() as u32;
+            ix.owners.push((at as u32, zi));
+            let arena = store.arena();
+            let owners = &ix.owners;
+            ix.table.insert_unique(hash_name(p), id, |&x| {
+                hash_name(name_in(arena, owners[x as usize].0 as usize))
+            });
+            n = p;
+        }
+    }
+
+    // Zone cuts: NS records below an apex delegate; every name at or below such a name gets its referral.
+    let is_cut: Vec<bool> = (0..with_records)
+        .map(|o| {
+            let zi = ix.owners[o].1;
+            ix.name(o as u32) != metas[zi as usize].apex.as_slice()
+                && ix
+                    .group(o as u32)
+                    .iter()
+                    .any(|&i| store.get(i as usize).rtype == rtype::NS)
+        })
+        .collect();
+    let any_cut = is_cut.contains(&true);
+
+    let mut out = Out {
+        answers: Vec::with_capacity(with_records * 32),
+        types: Vec::new(),
+        enc: Enc::default(),
+        view: &view_name,
+        scratch_types: Vec::new(),
+        scratch_prepared: Vec::new(),
+    };
+    let mut zones = Vec::with_capacity(metas.len());
+    for (zi, meta) in metas.iter().enumerate() {
+        let soa = ix.soa(zi as u32);
+        let nxdomain = out.negative(soa, 3)?;
+        let nodata = out.negative(soa, 0)?;
+        zones.push(ZoneInfo {
+            apex: meta.apex.clone(),
+            source: meta.source.clone(),
             nxdomain,
             nodata,
         });
     }
-    out.any = push(&mut out, any_answer());
+    let any = out.any_answer()?;
 
-    // Zone cuts: NS records below an apex delegate; every name at or below such a name gets its referral.
-    let cuts: Vec<&[u8]> = ix
-        .owners
-        .iter()
-        .filter(|(o, (zi, types))| {
-            types.contains(&rtype::NS) && **o != zones[*zi as usize].apex.as_slice()
-        })
-        .map(|(o, _)| *o)
-        .collect();
-
-    let mut owners: Vec<(&[u8], u32)> = ix.owners.iter().map(|(o, (zi, _))| (*o, *zi)).collect();
-    owners.sort();
-    for (owner, zi) in owners {
-        let cut = cuts.iter().find(|c| name::is_within(owner, c)).copied();
-        let wildcard = owner.starts_with(b"\x01*");
-        let entry = match cut {
-            Some(c) => {
-                let referral = push(&mut out, referral(&ix, c));
-                Entry {
-                    zone: zi,
-                    types: Box::new([]),
-                    otherwise: referral,
-                    cut: true,
+    let mut entries: Vec<Entry> = Vec::with_capacity(ix.owners.len());
+    let mut wildcards: FxMap<Box<[u8]>, Entry> = FxMap::default();
+    let mut referrals: FxMap<u32, u32> = FxMap::default();
+    for o in 0..ix.owners.len() {
+        let (off, zi) = ix.owners[o];
+        let owner = ix.name(o as u32);
+        // The highest cut at or above the name.
+        let cut = if any_cut {
+            let apex_len = metas[zi as usize].apex.len();
+            let mut found = None;
+            let mut n = owner;
+            while n.len() > apex_len {
+                if let Some(c) = ix.find(n)
+                    && (c as usize) < with_records
+                    && is_cut[c as usize]
+                {
+                    found = Some((c, n));
+                }
+                match name::parent(n) {
+                    Some(p) => n = p,
+                    None => break,
                 }
             }
-            None => entry_for(&ix, &mut out, owner, zi, false)?,
+            found
+        } else {
+            None
         };
-        if wildcard && cut.is_none() {
-            let synth = entry_for(&ix, &mut out, owner, zi, true)?;
+        let entry = match cut {
+            Some((c, cut_name)) => {
+                let referral = match referrals.get(&c) {
+                    Some(&r) => r,
+                    None => {
+                        let r = out.referral(&ix, cut_name)?;
+                        referrals.insert(c, r);
+                        r
+                    }
+                };
+                Entry {
+                    name: off,
+                    zone: zi,
+                    cut: true,
+                    ntypes: 0,
+                    t1: 0,
+                    types: 0,
+                    otherwise: referral,
+                }
+            }
+            None if o >= with_records => Entry {
+                name: off,
+                zone: zi,
+                cut: false,
+                ntypes: 0,
+                t1: 0,
+                types: 0,
+                otherwise: zones[zi as usize].nodata,
+            },
+            None => out.entry_for(&ix, o as u32, off, zi, &zones, false)?,
+        };
+        if cut.is_none() && o < with_records && owner.starts_with(b"\x01*") {
+            let synth = out.entry_for(&ix, o as u32, off, zi, &zones, true)?;
             if let Some(parent) = name::parent(owner) {
-                out.wildcards.insert(parent.into(), synth);
+                wildcards.insert(parent.into(), synth);
             }
         }
-        out.names.insert(owner.into(), entry);
-        // Empty non-terminals between the name and its apex answer NODATA, not NXDOMAIN (RFC 4592 §2.2.2).
-        let apex = zones[zi as usize].apex.as_slice();
-        let mut up = name::parent(owner);
-        while let Some(p) = up {
-            if p.len() < apex.len() || out.names.contains_key(p) || ix.owners.contains_key(p) {
+        entries.push(entry);
+    }
+    if out.answers.len() > u32::MAX as usize {
+        return Err(BuildError::Huge { view: view_name });
+    }
+    let Index { table, .. } = ix;
+    let Out {
+        mut answers,
+        mut types,
+        ..
+    } = out;
+    answers.shrink_to_fit();
+    types.shrink_to_fit();
+    let mut arena = store.into_arena();
+    arena.shrink_to_fit();
+    Ok(ViewData {
+        name: view_name,
+        table,
+        entries,
+        arena,
+        types,
+        wildcards,
+        answers,
+        zones,
+        any,
+        records,
+    })
+}
+
+/// The answers being written.
+struct Out<'v> {
+    answers: Vec<u8>,
+    types: Vec<(u16, u32)>,
+    enc: Enc,
+    view: &'v str,
+    scratch_types: Vec<u16>,
+    scratch_prepared: Vec<(u16, u32)>,
+}
+
+/// The sections of one answer, before they are written.
+#[derive(Default)]
+struct Counts {
+    rcode: u8,
+    aa: bool,
+    an: u16,
+    ns: u16,
+    ar: u16,
+    cut: usize,
+    rotate: Option<Rotate>,
+}
+
+impl Out<'_> {
+    /// Appends the encoder's body with its header; returns where it starts.
+    fn finish(&mut self, c: Counts, name: &[u8], qtype: Option<u16>) -> Result<u32, BuildError> {
+        let body = &self.enc.buf;
+        if body.len() + 12 + 259 > 65535 {
+            return Err(BuildError::TooLarge {
+                view: self.view.to_owned(),
+                name: name::to_text(name),
+                rtype: qtype.map(rtype::name).unwrap_or_else(|| "(other)".into()),
+                len: body.len(),
+            });
+        }
+        let at = self.answers.len();
+        if at > u32::MAX as usize - 65536 {
+            return Err(BuildError::Huge {
+                view: self.view.to_owned(),
+            });
+        }
+        let flags = c.aa as u8 | (c.rotate.is_some() as u8) << 1;
+        self.answers.push(c.rcode);
+        self.answers.push(flags);
+        for v in [c.an, c.ns, c.ar, body.len() as u16, c.cut as u16] {
+            self.answers.extend_from_slice(&v.to_le_bytes());
+        }
+        if let Some(r) = c.rotate {
+            for v in [r.offset as u16, r.len, r.count] {
+                self.answers.extend_from_slice(&v.to_le_bytes());
+            }
+        }
+        self.answers.extend_from_slice(body);
+        Ok(at as u32)
+    }
+
+    /// The negative answer of a zone: its SOA in the authority section with the negative TTL (RFC 2308 §3).
+    fn negative(&mut self, soa: RrRef<'_>, rcode: u8) -> Result<u32, BuildError> {
+        self.enc.plain(None);
+        let ttl = soa.ttl.min(soa.soa_minimum().unwrap_or(soa.ttl));
+        self.enc.rr(soa.owner, soa, ttl);
+        let c = Counts {
+            rcode,
+            aa: true,
+            ns: 1,
+            cut: self.enc.buf.len(),
+            ..Counts::default()
+        };
+        self.finish(c, soa.owner, Some(rtype::SOA))
+    }
+
+    /// RFC 8482 §4.2: one synthesized HINFO record for the question name.
+    fn any_answer(&mut self) -> Result<u32, BuildError> {
+        self.enc.plain(None);
+        let b = &mut self.enc.buf;
+        b.extend_from_slice(&[0xc0, 0x0c]);
+        b.extend_from_slice(&rtype::HINFO.to_be_bytes());
+        b.extend_from_slice(&1u16.to_be_bytes());
+        b.extend_from_slice(&3600u32.to_be_bytes());
+        let hinfo = b"\x07RFC8482\x00";
+        b.extend_from_slice(&(hinfo.len() as u16).to_be_bytes());
+        b.extend_from_slice(hinfo);
+        let c = Counts {
+            aa: true,
+            an: 1,
+            cut: b.len(),
+            ..Counts::default()
+        };
+        self.finish(c, b"\0", Some(rtype::ANY))
+    }
+
+    /// A referral to the delegation at `cut`: its NS records in the authority section and in-zone glue
+    /// (RFC 1034 §4.3.2, RFC 9471). Written without compression since the question name varies.
+    fn referral(&mut self, ix: &Index<'_>, cut: &[u8]) -> Result<u32, BuildError> {
+        self.enc.plain(None);
+        let mut ns = 0u16;
+        for r in ix.rrset(cut, rtype::NS) {
+            self.enc.rr(cut, r, r.ttl);
+            ns += 1;
+        }
+        let cut_len = self.enc.buf.len();
+        let mut ar = 0u16;
+        for r in ix.rrset(cut, rtype::NS) {
+            if let Some(target) = r.target() {
+                for t in [rtype::A, rtype::AAAA] {
+                    for g in ix.rrset(target, t) {
+                        self.enc.rr(target, g, g.ttl);
+                        ar += 1;
+                    }
+                }
+            }
+        }
+        let c = Counts {
+            ns,
+            ar,
+            cut: cut_len,
+            ..Counts::default()
+        };
+        self.finish(c, cut, Some(rtype::NS))
+    }
+
+    /// The prepared answers of one owner name. `synth` prepares them for wildcard synthesis.
+    fn entry_for(
+        &mut self,
+        ix: &Index<'_>,
+        owner: u32,
+        name_at: u32,
+        zi: u32,
+        zones: &[ZoneInfo],
+        synth: bool,
+    ) -> Result<Entry, BuildError> {
+        let name = ix.name(owner);
+        let mut types = std::mem::take(&mut self.scratch_types);
+        ix.types(owner, &mut types);
+        let mut prepared = std::mem::take(&mut self.scratch_prepared);
+        prepared.clear();
+        let otherwise = if types.contains(&rtype::CNAME) {
+            // The CNAME itself, the chain's answer for every type at its end, and the chain plus the end's
+            // negative answer for every other type (RFC 1034 §4.3.2, RFC 6604).
+            prepared.push((
+                rtype::CNAME,
+                self.chase(ix, name, Some(rtype::CNAME), synth)?,
+            ));
+            let end = chain_end(ix, name);
+            let mut end_types = Vec::new();
+            if let Some(e) = ix.find(end) {
+                ix.types(e, &mut end_types);
+            }
+            for t in end_types.into_iter().filter(|t| *t != rtype::CNAME) {
+                prepared.push((t, self.chase(ix, name, Some(t), synth)?));
+            }
+            self.chase(ix, name, None, synth)?
+        } else {
+            for &t in &types {
+                prepared.push((t, self.chase(ix, name, Some(t), synth)?));
+            }
+            // NODATA: the zone's prepared answer, whose SOA owner is written in full, fits any question name.
+            zones[zi as usize].nodata
+        };
+        let (ntypes, t1, at) = match prepared.as_slice() {
+            [] => (0, 0, 0),
+            [(t, a)] => (1, *t, *a),
+            many => {
+                let at = self.types.len() as u32;
+                self.types.extend_from_slice(many);
+                (many.len().min(u16::MAX as usize) as u16, 0, at)
+            }
+        };
+        self.scratch_types = types;
+        self.scratch_prepared = prepared;
+        Ok(Entry {
+            name: name_at,
+            zone: zi,
+            cut: false,
+            ntypes,
+            t1,
+            types: at,
+            otherwise,
+        })
+    }
+
+    /// The answer for `start` and `qtype` (`None`: a type the name does not have), following CNAMEs inside the
+    /// view's zones. With `synth`, `start` is a wildcard owner and is written as the question name.
+    fn chase(
+        &mut self,
+        ix: &Index<'_>,
+        start: &[u8],
+        qtype: Option<u16>,
+        synth: bool,
+    ) -> Result<u32, BuildError> {
+        if synth {
+            self.enc.plain(Some(start));
+        } else {
+            self.enc.exact(start);
+        }
+        let mut c = Counts {
+            aa: true,
+            ..Counts::default()
+        };
+        let mut current = start;
+        let mut links = 0;
+        let mut additional_for: Vec<RrRef<'_>> = Vec::new();
+        loop {
+            if let Some(t) = qtype {
+                let mut set = ix.rrset(current, t).peekable();
+                if let Some(first) = set.peek().copied() {
+                    let first_at = self.enc.buf.len();
+                    let mut lens = [0usize; 2];
+                    let mut equal = true;
+                    let mut n = 0usize;
+                    for r in set {
+                        let before = self.enc.buf.len();
+                        self.enc.rr(current, r, first.ttl);
+                        let len = self.enc.buf.len() - before;
+                        if n == 0 {
+                            lens[0] = len;
+                        } else if len != lens[0] {
+                            equal = false;
+                        }
+                        n += 1;
+                        c.an += 1;
+                        if r.target().is_some() {
+                            additional_for.push(r);
+                        }
+                    }
+                    let balanced = (t == rtype::A || t == rtype::AAAA) && n > 1;
+                    if balanced && equal && c.rotate.is_none() {
+                        c.rotate = Some(Rotate {
+                            offset: first_at as u32,
+                            len: lens[0] as u16,
+                            count: n as u16,
+                        });
+                    }
+                    break;
+                }
+            }
+            if qtype != Some(rtype::CNAME)
+                && links < 8
+                && let Some(r) = ix.rrset(current, rtype::CNAME).next()
+            {
+                self.enc.rr(current, r, r.ttl);
+                c.an += 1;
+                links += 1;
+                if let Some(target) = r.cname() {
+                    current = target;
+                    if ix.zone_of(current).is_none() {
+                        // Outside this view's zones: the client resolves the rest itself.
+                        break;
+                    }
+                    continue;
+                }
                 break;
             }
-            let nodata = out.zones[zi as usize].nodata;
-            out.names.insert(
-                p.into(),
-                Entry {
-                    zone: zi,
-                    types: Box::new([]),
-                    otherwise: nodata,
-                    cut: false,
-                },
-            );
-            up = name::parent(p);
+            // No data of this type here: NODATA or NXDOMAIN with the SOA of the zone holding the name.
+            if let Some(zi) = ix.zone_of(current) {
+                if !ix.exists(current) {
+                    c.rcode = 3;
+                }
+                let soa = ix.soa(zi);
+                self.enc.rr(
+                    soa.owner,
+                    soa,
+                    soa.ttl.min(soa.soa_minimum().unwrap_or(soa.ttl)),
+                );
+                c.ns += 1;
+            }
+            break;
         }
+        c.cut = self.enc.buf.len();
+        // Additional section: addresses of SRV, MX and NS targets that this view serves (RFC 2782, RFC 1035
+        // §3.3.9).
+        let mut done: Vec<&[u8]> = Vec::new();
+        for r in additional_for {
+            if let Some(target) = r.target()
+                && !done.contains(&target)
+            {
+                done.push(target);
+                for t in [rtype::A, rtype::AAAA] {
+                    for g in ix.rrset(target, t) {
+                        self.enc.rr(target, g, g.ttl);
+                        c.ar += 1;
+                    }
+                }
+            }
+        }
+        self.finish(c, start, qtype)
     }
-    Ok(out)
-}
-
-fn push(out: &mut ViewData, p: Prepared) -> u32 {
-    out.prepared.push(p);
-    (out.prepared.len() - 1) as u32
-}
-
-/// The prepared answers of one owner name. `synth` prepares them for wildcard synthesis.
-fn entry_for(
-    ix: &Index<'_>,
-    out: &mut ViewData,
-    owner: &[u8],
-    zi: u32,
-    synth: bool,
-) -> Result<Entry, BuildError> {
-    let types = &ix.owners[owner].1;
-    let mut prepared: Vec<(u16, u32)> = Vec::new();
-    let otherwise = if types.contains(&rtype::CNAME) {
-        // The CNAME itself, the chain's answer for every type at its end, and the chain plus the end's negative
-        // answer for every other type (RFC 1034 §4.3.2, RFC 6604).
-        let p = chase(ix, owner, Some(rtype::CNAME), synth)?;
-        prepared.push((rtype::CNAME, push(out, p)));
-        let end = chain_end(ix, owner);
-        let end_types: Vec<u16> = ix
-            .owners
-            .get(end)
-            .map(|(_, t)| t.clone())
-            .unwrap_or_default();
-        for t in end_types.into_iter().filter(|t| *t != rtype::CNAME) {
-            let p = chase(ix, owner, Some(t), synth)?;
-            prepared.push((t, push(out, p)));
-        }
-        let p = chase(ix, owner, None, synth)?;
-        push(out, p)
-    } else {
-        for &t in types {
-            let p = chase(ix, owner, Some(t), synth)?;
-            prepared.push((t, push(out, p)));
-        }
-        // NODATA: the zone's prepared answer, whose SOA owner is written in full, fits any question name.
-        out.zones[zi as usize].nodata
-    };
-    Ok(Entry {
-        zone: zi,
-        types: prepared.into_boxed_slice(),
-        otherwise,
-        cut: false,
-    })
 }
 
 /// Where a CNAME chain starting at `start` ends (at most 8 links).
 fn chain_end<'a>(ix: &Index<'a>, start: &'a [u8]) -> &'a [u8] {
     let mut n = start;
     for _ in 0..8 {
-        match ix.rrsets.get(&(n, rtype::CNAME)).and_then(|s| s.first()) {
-            Some(Rr {
-                rdata: RData::Name(t),
-                ..
-            }) => n = t.as_slice(),
-            _ => break,
+        match ix.rrset(n, rtype::CNAME).next().and_then(|r| r.cname()) {
+            Some(t) => n = t,
+            None => break,
         }
     }
     n
 }
 
-/// Encoder of one prepared body.
-struct Enc<'q> {
+/// Encoder of one prepared body, reused from body to body (no allocation once its buffers have grown).
+#[derive(Default)]
+struct Enc {
     buf: Vec<u8>,
     /// Offset of the body in the message.
     base: usize,
-    /// Names already written (or in the question) and their message offsets.
-    table: Vec<(std::borrow::Cow<'q, [u8]>, u16)>,
+    /// Names already written (or in the question): their octets in `names` and their message offsets.
+    table: Vec<(usize, usize, u16)>,
+    names: Vec<u8>,
     compress: bool,
     /// A name written as a pointer to the question name (wildcard owners).
-    placeholder: Option<&'q [u8]>,
+    placeholder: Vec<u8>,
+    has_placeholder: bool,
 }
 
-impl<'q> Enc<'q> {
+impl Enc {
+    fn reset(&mut self) {
+        self.buf.clear();
+        self.table.clear();
+        self.names.clear();
+        self.placeholder.clear();
+        self.has_placeholder = false;
+    }
+
     /// For answers to the exact name `qname`: compress against the question and earlier names.
-    fn exact(qname: &'q [u8]) -> Self {
-        let mut table = Vec::new();
+    fn exact(&mut self, qname: &[u8]) {
+        self.reset();
         let mut rest = qname;
         let mut off = 12usize;
         while rest.len() > 1 {
-            table.push((std::borrow::Cow::Borrowed(rest), off as u16));
+            self.remember(rest, off as u16);
             off += rest[0] as usize + 1;
             rest = &rest[rest[0] as usize + 1..];
         }
-        Enc {
-            buf: Vec::new(),
-            base: 12 + qname.len() + 4,
-            table,
-            compress: true,
-            placeholder: None,
-        }
+        self.base = 12 + qname.len() + 4;
+        self.compress = true;
     }
 
     /// For answers whose question name varies: no compression; `placeholder` becomes a pointer to the question.
-    fn plain(placeholder: Option<&'q [u8]>) -> Self {
-        Enc {
-            buf: Vec::new(),
-            base: 0,
-            table: Vec::new(),
-            compress: false,
-            placeholder,
+    fn plain(&mut self, placeholder: Option<&[u8]>) {
+        self.reset();
+        self.base = 0;
+        self.compress = false;
+        if let Some(p) = placeholder {
+            self.placeholder.extend_from_slice(p);
+            self.has_placeholder = true;
         }
     }
 
+    fn remember(&mut self, n: &[u8], off: u16) {
+        let at = self.names.len();
+        self.names.extend_from_slice(n);
+        self.table.push((at, n.len(), off));
+    }
+
+    fn known(&self, n: &[u8]) -> Option<u16> {
+        self.table
+            .iter()
+            .find(|(at, len, _)| *len == n.len() && &self.names[*at..*at + *len] == n)
+            .map(|(_, _, off)| *off)
+    }
+
     fn name(&mut self, n: &[u8], may_compress: bool) {
-        if self.placeholder == Some(n) {
+        if self.has_placeholder && self.placeholder.as_slice() == n {
             self.buf.extend_from_slice(&[0xc0, 0x0c]);
             return;
         }
@@ -495,14 +1181,13 @@ impl<'q> Enc<'q> {
                 self.buf.push(0);
                 return;
             }
-            if let Some((_, off)) = self.table.iter().find(|(known, _)| known.as_ref() == rest) {
+            if let Some(off) = self.known(rest) {
                 self.buf.extend_from_slice(&(0xc000 | off).to_be_bytes());
                 return;
             }
             let pos = self.base + self.buf.len();
             if pos < 0x3fff {
-                self.table
-                    .push((std::borrow::Cow::Owned(rest.to_vec()), pos as u16));
+                self.remember(rest, pos as u16);
             }
             let len = rest[0] as usize;
             self.buf.extend_from_slice(&rest[..=len]);
@@ -510,221 +1195,21 @@ impl<'q> Enc<'q> {
         }
     }
 
-    fn rr(&mut self, owner: &[u8], r: &Rr, ttl: u32) {
+    fn rr(&mut self, owner: &[u8], r: RrRef<'_>, ttl: u32) {
         self.name(owner, true);
         self.buf.extend_from_slice(&r.rtype.to_be_bytes());
         self.buf.extend_from_slice(&1u16.to_be_bytes());
         self.buf.extend_from_slice(&ttl.to_be_bytes());
         let len_at = self.buf.len();
         self.buf.extend_from_slice(&[0, 0]);
-        match &r.rdata {
-            // Compression inside RDATA only for the RFC 1035 types (RFC 3597 §4).
-            RData::Name(n) => self.name(n, true),
-            RData::Mx(pref, n) => {
-                self.buf.extend_from_slice(&pref.to_be_bytes());
-                self.name(n, true);
+        for part in r.parts() {
+            match part {
+                // Compression inside RDATA only for the RFC 1035 types (RFC 3597 §4).
+                Part::Name(n) => self.name(n, true),
+                Part::Octets(o) => self.buf.extend_from_slice(o),
             }
-            RData::Soa {
-                mname,
-                rname,
-                numbers,
-            } => {
-                self.name(mname, true);
-                self.name(rname, true);
-                for n in numbers {
-                    self.buf.extend_from_slice(&n.to_be_bytes());
-                }
-            }
-            RData::Raw(raw) => self.buf.extend_from_slice(raw),
         }
         let rdlen = (self.buf.len() - len_at - 2) as u16;
         self.buf[len_at..len_at + 2].copy_from_slice(&rdlen.to_be_bytes());
     }
-}
-
-/// The negative answer of a zone: its SOA in the authority section with the negative TTL (RFC 2308 §3).
-fn negative(soa: &Rr, rcode: u8) -> Prepared {
-    let mut e = Enc::plain(None);
-    let ttl = soa.ttl.min(soa.soa_minimum().unwrap_or(soa.ttl));
-    e.rr(&soa.owner, soa, ttl);
-    let len = e.buf.len() as u32;
-    Prepared {
-        rcode,
-        aa: true,
-        an: 0,
-        ns: 1,
-        ar: 0,
-        body: e.buf.into(),
-        cut: len,
-        rotate: None,
-    }
-}
-
-/// RFC 8482 §4.2: one synthesized HINFO record for the question name.
-fn any_answer() -> Prepared {
-    let mut e = Enc::plain(None);
-    e.buf.extend_from_slice(&[0xc0, 0x0c]);
-    e.buf.extend_from_slice(&rtype::HINFO.to_be_bytes());
-    e.buf.extend_from_slice(&1u16.to_be_bytes());
-    e.buf.extend_from_slice(&3600u32.to_be_bytes());
-    let hinfo = b"\x07RFC8482\x00";
-    e.buf.extend_from_slice(&(hinfo.len() as u16).to_be_bytes());
-    e.buf.extend_from_slice(hinfo);
-    let len = e.buf.len() as u32;
-    Prepared {
-        rcode: 0,
-        aa: true,
-        an: 1,
-        ns: 0,
-        ar: 0,
-        body: e.buf.into(),
-        cut: len,
-        rotate: None,
-    }
-}
-
-/// A referral to the delegation at `cut`: its NS records in the authority section and in-zone glue
-/// (RFC 1034 §4.3.2, RFC 9471). Written without compression since the question name varies.
-fn referral(ix: &Index<'_>, cut: &[u8]) -> Prepared {
-    let mut e = Enc::plain(None);
-    let ns = ix
-        .rrsets
-        .get(&(cut, rtype::NS))
-        .cloned()
-        .unwrap_or_default();
-    for r in &ns {
-        e.rr(cut, r, r.ttl);
-    }
-    let cut_len = e.buf.len() as u32;
-    let mut ar = 0u16;
-    for r in &ns {
-        if let Some(target) = r.target() {
-            for t in [rtype::A, rtype::AAAA] {
-                for g in ix.rrsets.get(&(target, t)).into_iter().flatten() {
-                    e.rr(target, g, g.ttl);
-                    ar += 1;
-                }
-            }
-        }
-    }
-    Prepared {
-        rcode: 0,
-        aa: false,
-        an: 0,
-        ns: ns.len() as u16,
-        ar,
-        body: e.buf.into(),
-        cut: cut_len,
-        rotate: None,
-    }
-}
-
-/// The answer for `start` and `qtype` (`None`: a type the name does not have), following CNAMEs inside the
-/// view's zones. With `synth`, `start` is a wildcard owner and is written as the question name.
-fn chase(
-    ix: &Index<'_>,
-    start: &[u8],
-    qtype: Option<u16>,
-    synth: bool,
-) -> Result<Prepared, BuildError> {
-    let mut e = if synth {
-        Enc::plain(Some(start))
-    } else {
-        Enc::exact(start)
-    };
-    let mut an = 0u16;
-    let mut ns = 0u16;
-    let mut ar = 0u16;
-    let mut rotate = None;
-    let mut rcode = 0u8;
-    let mut current = start;
-    let mut additional_for: Vec<&Rr> = Vec::new();
-    let mut links = 0;
-    loop {
-        if let Some(t) = qtype
-            && let Some(set) = ix.rrsets.get(&(current, t))
-        {
-            let first = e.buf.len();
-            let mut lens = Vec::with_capacity(set.len());
-            for r in set {
-                let before = e.buf.len();
-                e.rr(current, r, set[0].ttl);
-                lens.push(e.buf.len() - before);
-                an += 1;
-            }
-            let balanced = (t == rtype::A || t == rtype::AAAA) && set.len() > 1;
-            if balanced && lens.iter().all(|l| *l == lens[0]) && rotate.is_none() {
-                rotate = Some(Rotate {
-                    offset: first as u32,
-                    len: lens[0] as u16,
-                    count: set.len() as u16,
-                });
-            }
-            additional_for.extend(set.iter().copied());
-            break;
-        }
-        if qtype != Some(rtype::CNAME)
-            && let Some(set) = ix.rrsets.get(&(current, rtype::CNAME))
-            && links < 8
-        {
-            let r = set[0];
-            e.rr(current, r, r.ttl);
-            an += 1;
-            links += 1;
-            if let RData::Name(target) = &r.rdata {
-                current = target.as_slice();
-                if ix.zone_of(current).is_none() {
-                    // Outside this view's zones: the client resolves the rest itself.
-                    break;
-                }
-                continue;
-            }
-            break;
-        }
-        // No data of this type here: NODATA or NXDOMAIN with the SOA of the zone holding the name.
-        if let Some(zi) = ix.zone_of(current) {
-            if !ix.exists(current) {
-                rcode = 3;
-            }
-            let apex = ix.zones[zi as usize].apex.as_slice();
-            let soa = ix.rrsets[&(apex, rtype::SOA)][0];
-            e.rr(apex, soa, soa.ttl.min(soa.soa_minimum().unwrap_or(soa.ttl)));
-            ns += 1;
-        }
-        break;
-    }
-    let cut = e.buf.len() as u32;
-    // Additional section: addresses of SRV, MX and NS targets that this view serves (RFC 2782, RFC 1035 §3.3.9).
-    let mut done: Vec<&[u8]> = Vec::new();
-    for r in additional_for {
-        if let Some(target) = r.target()
-            && !done.contains(&target)
-        {
-            done.push(target);
-            for t in [rtype::A, rtype::AAAA] {
-                for g in ix.rrsets.get(&(target, t)).into_iter().flatten() {
-                    e.rr(target, g, g.ttl);
-                    ar += 1;
-                }
-            }
-        }
-    }
-    if e.buf.len() + 12 + 259 > 65535 {
-        return Err(BuildError::TooLarge {
-            view: ix.view.to_owned(),
-            name: name::to_text(start),
-            rtype: qtype.map(rtype::name).unwrap_or_else(|| "(other)".into()),
-            len: e.buf.len(),
-        });
-    }
-    Ok(Prepared {
-        rcode,
-        aa: true,
-        an,
-        ns,
-        ar,
-        body: e.buf.into(),
-        cut,
-        rotate,
-    })
 }
