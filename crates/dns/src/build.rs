@@ -14,26 +14,20 @@
 //! table and their records grouped by a counting sort.
 
 use std::collections::HashMap;
-use std::hash::{BuildHasher, BuildHasherDefault, Hasher};
+use std::hash::BuildHasherDefault;
 
-use hashbrown::HashTable;
 use ipnet::IpNet;
 use lyncdns_model::Rotation;
 use rustc_hash::FxHasher;
 
 use crate::name;
+use crate::names::{NameTable, hash as hash_name};
 use crate::record::{Part, Records, RrRef, Zone, name_in, rtype};
 use crate::view::ViewMatcher;
 
 /// Hash map with the fast, non-cryptographic hasher used on the answer path. Keys come from our own zone data,
 /// and lookups of attacker-chosen names cost one hash each, so hash flooding cannot build long chains.
 pub type FxMap<K, V> = HashMap<K, V, BuildHasherDefault<FxHasher>>;
-
-fn hash_name(n: &[u8]) -> u64 {
-    let mut h = BuildHasherDefault::<FxHasher>::default().build_hasher();
-    h.write(n);
-    h.finish()
-}
 
 /// A response body prepared when the data was loaded, as read from a view's answer arena.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -111,7 +105,7 @@ pub struct ViewData {
     /// The view's name.
     pub name: String,
     /// Entry numbers, keyed by their names in `arena`.
-    table: HashTable<u32>,
+    table: NameTable,
     /// Every name with data, every empty non-terminal and every zone apex.
     entries: Vec<Entry>,
     /// Owner names (the records' arena).
@@ -137,12 +131,12 @@ impl ViewData {
         let arena = &self.arena;
         let entries = &self.entries;
         self.table
-            .find(hash_name(name), |&i| {
+            .find(hash_name(name), |i| {
                 // Wire names are prefix-free: equal octets over the key's length mean equal names.
                 let at = entries[i as usize].name as usize;
                 arena.get(at..at + name.len()) == Some(name)
             })
-            .map(|&i| &entries[i as usize])
+            .map(|i| &entries[i as usize])
     }
 
     /// The wildcard answers synthesized below `parent`, if it has a wildcard child.
@@ -213,7 +207,7 @@ impl ViewData {
             + self.answers.capacity()
             + self.entries.capacity() * std::mem::size_of::<Entry>()
             + self.types.capacity() * 8
-            + self.table.capacity() * 5
+            + self.table.heap_size()
     }
 }
 
@@ -336,13 +330,36 @@ struct Index<'a> {
     zones: &'a [ZoneMeta],
     store: &'a Records,
     /// Owner names → owner numbers (names with records, then empty non-terminals).
-    table: HashTable<u32>,
-    /// Per owner: arena offset of the name, zone.
-    owners: Vec<(u32, u32)>,
+    table: NameTable,
+    /// Per owner: where its name is, and its zone.
+    owners: Vec<Owner>,
     /// Record numbers grouped by owner (and, within an owner, by type in first-seen order, then file order).
     order: Vec<u32>,
     /// Per owner with records: where its group starts in `order` (one more element at the end).
     starts: Vec<u32>,
+}
+
+/// An owner name of the index: its place in the arena, its length and its zone, in 8 octets.
+#[derive(Debug, Clone, Copy)]
+struct Owner {
+    off: u32,
+    /// Zone index << 8 | name length.
+    meta: u32,
+}
+
+impl Owner {
+    fn new(off: u32, len: usize, zone: u32) -> Owner {
+        Owner {
+            off,
+            meta: zone << 8 | len as u32,
+        }
+    }
+    fn zone(self) -> u32 {
+        self.meta >> 8
+    }
+    fn range(self) -> std::ops::Range<usize> {
+        self.off as usize..self.off as usize + (self.meta & 0xff) as usize
+    }
 }
 
 /// What the index needs of a zone.
@@ -353,7 +370,7 @@ struct ZoneMeta {
 
 impl<'a> Index<'a> {
     fn name(&self, owner: u32) -> &'a [u8] {
-        name_in(self.store.arena(), self.owners[owner as usize].0 as usize)
+        &self.store.arena()[self.owners[owner as usize].range()]
     }
 
     /// The owner number of `n`, if it has records or is an empty non-terminal.
@@ -361,11 +378,7 @@ impl<'a> Index<'a> {
         let arena = self.store.arena();
         let owners = &self.owners;
         self.table
-            .find(hash_name(n), |&i| {
-                let at = owners[i as usize].0 as usize;
-                arena.get(at..at + n.len()) == Some(n)
-            })
-            .copied()
+            .find(hash_name(n), |i| &arena[owners[i as usize].range()] == n)
     }
 
     /// The records of `owner` (in `order`).
@@ -378,7 +391,12 @@ impl<'a> Index<'a> {
 
     /// The RRset of `n` and `t`.
     fn rrset(&self, n: &[u8], t: u16) -> impl Iterator<Item = RrRef<'a>> + '_ {
-        let group = self.find(n).map(|o| self.group(o)).unwrap_or(&[]);
+        self.rrset_of(self.find(n), t)
+    }
+
+    /// The RRset of the owner numbered `o` and `t`.
+    fn rrset_of(&self, o: Option<u32>, t: u16) -> impl Iterator<Item = RrRef<'a>> + '_ {
+        let group = o.map(|o| self.group(o)).unwrap_or(&[]);
         let store = self.store;
         group
             .iter()
@@ -390,7 +408,7 @@ impl<'a> Index<'a> {
     fn types(&self, owner: u32, out: &mut Vec<u16>) {
         out.clear();
         for &i in self.group(owner) {
-            let t = self.store.get(i as usize).rtype;
+            let t = self.store.rtype(i as usize);
             if out.last() != Some(&t) {
                 out.push(t);
             }
@@ -400,10 +418,6 @@ impl<'a> Index<'a> {
     /// The zone index holding `n` (longest apex), if any.
     fn zone_of(&self, n: &[u8]) -> Option<u32> {
         zone_of(self.zones, n)
-    }
-
-    fn exists(&self, n: &[u8]) -> bool {
-        self.find(n).is_some()
     }
 
     fn soa(&self, zone: u32) -> RrRef<'a> {
@@ -497,47 +511,61 @@ fn compile_view(input: ViewInput) -> Result<ViewData, BuildError> {
             .any(|(j, o)| i != j && name::is_within(&z.apex, &o.apex))
     });
 
-    // Number the owners, in file order. Consecutive records of one owner share its arena offset.
+    // Number the owners, in file order. Consecutive records of one owner share its arena offset, so only the
+    // first is looked up. The names are hashed ahead and their slots prefetched, so the table's cache misses
+    // overlap instead of following each other.
     let total = store.len();
-    let mut table: HashTable<u32> = HashTable::with_capacity(total + total / 8);
-    let mut owners: Vec<(u32, u32)> = Vec::with_capacity(total);
+    let mut table = NameTable::with_capacity(total);
+    let mut owners: Vec<Owner> = Vec::with_capacity(total);
+    if metas.len() >= 1 << 24 {
+        return Err(BuildError::Huge { view: view_name });
+    }
     let mut rec_owner: Vec<u32> = vec![DROPPED; total];
     {
         let arena = store.arena();
+        // (record, zone, hash) of each record that starts a run of one owner.
+        let mut firsts: Vec<(u32, u32, u64)> = Vec::with_capacity(total);
         for (zi, range) in ranges.iter().enumerate() {
-            let mut prev: Option<(u32, u32)> = None;
+            let mut prev: Option<u32> = None;
             for i in range.clone() {
                 let off = store.owner_offset(i);
-                if let Some((poff, pid)) = prev
-                    && poff == off
-                {
-                    rec_owner[i] = pid;
+                if prev == Some(off) {
                     continue;
                 }
+                prev = Some(off);
                 let owner = name_in(arena, off as usize);
                 // A record under a more specific zone of this view belongs to that zone, not this one.
                 if nested && zone_of(&metas, owner) != Some(zi as u32) {
-                    prev = None;
                     continue;
                 }
-                let h = hash_name(owner);
-                let found = table.find(h, |&o| {
-                    let at = owners[o as usize].0 as usize;
-                    arena.get(at..at + owner.len()) == Some(owner)
-                });
-                let id = match found {
-                    Some(&id) => id,
-                    None => {
-                        let id = owners.len() as u32;
-                        owners.push((off, zi as u32));
-                        table.insert_unique(h, id, |&o| {
-                            hash_name(name_in(arena, owners[o as usize].0 as usize))
-                        });
-                        id
-                    }
-                };
-                rec_owner[i] = id;
-                prev = Some((off, id));
+                firsts.push((i as u32, zi as u32, hash_name(owner)));
+            }
+        }
+        const AHEAD: usize = 16;
+        for j in 0..firsts.len() {
+            if let Some(&(_, _, h)) = firsts.get(j + AHEAD) {
+                table.prefetch(h);
+            }
+            let (i, zi, h) = firsts[j];
+            let off = store.owner_offset(i as usize);
+            let owner = name_in(arena, off as usize);
+            let (id, new) = table.find_or_insert(
+                h,
+                |o| &arena[owners[o as usize].range()] == owner,
+                owners.len() as u32,
+                |o| hash_name(&arena[owners[o as usize].range()]),
+            );
+            if new {
+                owners.push(Owner::new(off, owner.len(), zi));
+            }
+            rec_owner[i as usize] = id;
+        }
+        // The other records of each run: the owner of the record before.
+        for range in &ranges {
+            for i in range.clone().skip(1) {
+                if rec_owner[i] == DROPPED && store.owner_offset(i) == store.owner_offset(i - 1) {
+                    rec_owner[i] = rec_owner[i - 1];
+                }
             }
         }
     }
@@ -576,22 +604,22 @@ fn compile_view(input: ViewInput) -> Result<ViewData, BuildError> {
         if group.len() > 1 {
             types.clear();
             for &i in group.iter() {
-                let t = store.get(i as usize).rtype;
+                let t = store.rtype(i as usize);
                 if !types.contains(&t) {
                     types.push(t);
                 }
             }
             if types.contains(&rtype::CNAME) && types.len() > 1 {
-                let (off, zi) = owners[o];
+                let ow = owners[o];
                 return Err(BuildError::CnameAndOther {
                     view: view_name,
-                    origin: metas[zi as usize].source.clone(),
-                    owner: name::to_text(name_in(store.arena(), off as usize)),
+                    origin: metas[ow.zone() as usize].source.clone(),
+                    owner: name::to_text(&store.arena()[ow.range()]),
                 });
             }
             if types.len() > 1 {
                 group.sort_by_key(|&i| {
-                    let t = store.get(i as usize).rtype;
+                    let t = store.rtype(i as usize);
                     (types.iter().position(|&x| x == t).unwrap_or(0), i)
                 });
             }
@@ -655,7 +683,7 @@ fn compile_view(input: ViewInput) -> Result<ViewData, BuildError> {
     // Empty non-terminals between each name and its apex answer NODATA, not NXDOMAIN (RFC 4592 §2.2.2). Their
     // names are suffixes of the owner names already in the arena.
     for o in 0..with_records {
-        let (off, zi) = ix.owners[o];
+        let (off, zi) = (ix.owners[o].off, ix.owners[o].zone());
         let owner = ix.name(o as u32);
         let apex_len = metas[zi as usize].apex.len();
         let mut at = off as usize;
@@ -666,12 +694,15 @@ fn compile_view(input: ViewInput) -> Result<ViewData, BuildError> {
                 break;
             }
             let id = ix.owners.len() as u32;
-            ix.owners.push((at as u32, zi));
+            ix.owners.push(Owner::new(at as u32, p.len(), zi));
             let arena = store.arena();
             let owners = &ix.owners;
-            ix.table.insert_unique(hash_name(p), id, |&x| {
-                hash_name(name_in(arena, owners[x as usize].0 as usize))
-            });
+            ix.table.find_or_insert(
+                hash_name(p),
+                |_| false,
+                id,
+                |x| hash_name(&arena[owners[x as usize].range()]),
+            );
             n = p;
         }
     }
@@ -679,12 +710,12 @@ fn compile_view(input: ViewInput) -> Result<ViewData, BuildError> {
     // Zone cuts: NS records below an apex delegate; every name at or below such a name gets its referral.
     let is_cut: Vec<bool> = (0..with_records)
         .map(|o| {
-            let zi = ix.owners[o].1;
+            let zi = ix.owners[o].zone();
             ix.name(o as u32) != metas[zi as usize].apex.as_slice()
                 && ix
                     .group(o as u32)
                     .iter()
-                    .any(|&i| store.get(i as usize).rtype == rtype::NS)
+                    .any(|&i| store.rtype(i as usize) == rtype::NS)
         })
         .collect();
     let any_cut = is_cut.contains(&true);
@@ -715,7 +746,7 @@ fn compile_view(input: ViewInput) -> Result<ViewData, BuildError> {
     let mut wildcards: FxMap<Box<[u8]>, Entry> = FxMap::default();
     let mut referrals: FxMap<u32, u32> = FxMap::default();
     for o in 0..ix.owners.len() {
-        let (off, zi) = ix.owners[o];
+        let (off, zi) = (ix.owners[o].off, ix.owners[o].zone());
         let owner = ix.name(o as u32);
         // The highest cut at or above the name.
         let cut = if any_cut {
@@ -944,7 +975,7 @@ impl Out<'_> {
             // negative answer for every other type (RFC 1034 §4.3.2, RFC 6604).
             prepared.push((
                 rtype::CNAME,
-                self.chase(ix, name, Some(rtype::CNAME), synth)?,
+                self.chase(ix, owner, Some(rtype::CNAME), synth)?,
             ));
             let end = chain_end(ix, name);
             let mut end_types = Vec::new();
@@ -952,12 +983,12 @@ impl Out<'_> {
                 ix.types(e, &mut end_types);
             }
             for t in end_types.into_iter().filter(|t| *t != rtype::CNAME) {
-                prepared.push((t, self.chase(ix, name, Some(t), synth)?));
+                prepared.push((t, self.chase(ix, owner, Some(t), synth)?));
             }
-            self.chase(ix, name, None, synth)?
+            self.chase(ix, owner, None, synth)?
         } else {
             for &t in &types {
-                prepared.push((t, self.chase(ix, name, Some(t), synth)?));
+                prepared.push((t, self.chase(ix, owner, Some(t), synth)?));
             }
             // NODATA: the zone's prepared answer, whose SOA owner is written in full, fits any question name.
             zones[zi as usize].nodata
@@ -984,15 +1015,18 @@ impl Out<'_> {
         })
     }
 
-    /// The answer for `start` and `qtype` (`None`: a type the name does not have), following CNAMEs inside the
-    /// view's zones. With `synth`, `start` is a wildcard owner and is written as the question name.
+    /// The answer for the owner numbered `start_owner` and `qtype` (`None`: a type the name does not have),
+    /// following CNAMEs inside the view's zones. With `synth`, the owner is a wildcard and is written as the
+    /// question name.
     fn chase(
         &mut self,
         ix: &Index<'_>,
-        start: &[u8],
+        start_owner: u32,
         qtype: Option<u16>,
         synth: bool,
     ) -> Result<u32, BuildError> {
+        let start = ix.name(start_owner);
+        let mut current_owner = Some(start_owner);
         if synth {
             self.enc.plain(Some(start));
         } else {
@@ -1007,7 +1041,7 @@ impl Out<'_> {
         let mut additional_for: Vec<RrRef<'_>> = Vec::new();
         loop {
             if let Some(t) = qtype {
-                let mut set = ix.rrset(current, t).peekable();
+                let mut set = ix.rrset_of(current_owner, t).peekable();
                 if let Some(first) = set.peek().copied() {
                     let first_at = self.enc.buf.len();
                     let mut lens = [0usize; 2];
@@ -1041,13 +1075,14 @@ impl Out<'_> {
             }
             if qtype != Some(rtype::CNAME)
                 && links < 8
-                && let Some(r) = ix.rrset(current, rtype::CNAME).next()
+                && let Some(r) = ix.rrset_of(current_owner, rtype::CNAME).next()
             {
                 self.enc.rr(current, r, r.ttl);
                 c.an += 1;
                 links += 1;
                 if let Some(target) = r.cname() {
                     current = target;
+                    current_owner = ix.find(current);
                     if ix.zone_of(current).is_none() {
                         // Outside this view's zones: the client resolves the rest itself.
                         break;
@@ -1058,7 +1093,7 @@ impl Out<'_> {
             }
             // No data of this type here: NODATA or NXDOMAIN with the SOA of the zone holding the name.
             if let Some(zi) = ix.zone_of(current) {
-                if !ix.exists(current) {
+                if current_owner.is_none() {
                     c.rcode = 3;
                 }
                 let soa = ix.soa(zi);

@@ -9,7 +9,8 @@
 //! ```
 //!
 //! - [`name`], [`record`]: wire names and records.
-//! - [`zonefile`]: RFC 1035 master files, through `domain`'s zone-file scanner.
+//! - [`names`]: the name table (names in an arena → entry numbers), with prefetching for bulk inserts.
+//! - [`zonefile`]: RFC 1035 master files: our one-pass reader, `domain`'s scanner for the rarer types.
 //! - [`view`]: client address → view, first match in order, through a prefix trie.
 //! - [`build`]: zones → a [`build::Snapshot`] of prepared answers per view, built whole before it is swapped in.
 //! - [`answer`]: the pure answer function: no allocation, no lock, no I/O.
@@ -20,6 +21,7 @@ pub mod answer;
 pub mod build;
 pub mod load;
 pub mod name;
+pub mod names;
 pub mod record;
 pub mod server;
 pub mod view;

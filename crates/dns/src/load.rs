@@ -76,7 +76,9 @@ pub fn snapshot_of_plan(
     for v in &plan.views {
         let mut zones: Vec<Zone> = v.zones.iter().map(Zone::from_plan).collect();
         for path in files.get(v.name.as_str()).into_iter().flatten() {
+            let started = std::time::Instant::now();
             let zone = zonefile::load(path)?;
+            tracing::info!(view = %v.name, file = %path.display(), records = zone.records.len(), ms = started.elapsed().as_millis() as u64, "zone file read");
             match zones
                 .iter_mut()
                 .find(|z| z.apex == zone.apex && z.source == "plan")
@@ -99,5 +101,11 @@ pub fn snapshot_of_plan(
         rotation: d.serve.rotation,
         ecs_trusted: d.serve.ecs_trusted.clone(),
     };
-    Ok(Snapshot::build(views, &options)?)
+    let started = std::time::Instant::now();
+    let snapshot = Snapshot::build(views, &options)?;
+    tracing::info!(
+        ms = started.elapsed().as_millis() as u64,
+        "answers prepared"
+    );
+    Ok(snapshot)
 }

@@ -133,6 +133,8 @@ struct Item {
 pub struct Records {
     arena: Vec<u8>,
     items: Vec<Item>,
+    /// The length of each record's owner name (so that reading a record never walks its labels).
+    owner_lens: Vec<u8>,
 }
 
 /// Why a record cannot be stored.
@@ -152,6 +154,7 @@ impl Records {
         Records {
             arena: Vec::with_capacity(arena),
             items: Vec::with_capacity(records),
+            owner_lens: Vec::with_capacity(records),
         }
     }
 
@@ -167,8 +170,15 @@ impl Records {
         if self.arena.len() + owner.len() + rdata.len() > u32::MAX as usize {
             return Err(StoreError::TooLarge);
         }
+        let last_len = self.owner_lens.last().copied().unwrap_or(0) as usize;
         let owner_at = match self.items.last() {
-            Some(last) if self.name_at(last.owner) == owner => last.owner,
+            Some(last)
+                if last_len == owner.len()
+                    && &self.arena[last.owner as usize..last.owner as usize + last_len]
+                        == owner =>
+            {
+                last.owner
+            }
             _ => {
                 let at = self.arena.len() as u32;
                 self.arena.extend_from_slice(owner);
@@ -184,6 +194,8 @@ impl Records {
             rtype,
             rdlen,
         });
+        // Wire names are at most 255 octets.
+        self.owner_lens.push(owner.len() as u8);
         Ok(())
     }
 
@@ -200,8 +212,9 @@ impl Records {
     /// The `i`th record, in the order added.
     pub fn get(&self, i: usize) -> RrRef<'_> {
         let it = self.items[i];
+        let o = it.owner as usize;
         RrRef {
-            owner: self.name_at(it.owner),
+            owner: &self.arena[o..o + self.owner_lens[i] as usize],
             rtype: it.rtype,
             ttl: it.ttl,
             rdata: &self.arena[it.rdata as usize..it.rdata as usize + it.rdlen as usize],
@@ -223,9 +236,9 @@ impl Records {
         &self.arena
     }
 
-    /// The wire name starting at `at` in the arena.
-    fn name_at(&self, at: u32) -> &[u8] {
-        name_in(&self.arena, at as usize)
+    /// The type of the `i`th record.
+    pub fn rtype(&self, i: usize) -> u16 {
+        self.items[i].rtype
     }
 
     /// Appends the records of `other`, moving its arena behind this one's.
@@ -240,6 +253,7 @@ impl Records {
             rdata: it.rdata + base as u32,
             ..*it
         }));
+        self.owner_lens.extend_from_slice(&other.owner_lens);
         Ok(())
     }
 

@@ -83,17 +83,137 @@ pub fn parse_text(text: &str, origin: &str) -> Result<Zone, ZoneFileError> {
     parse_bytes(text.as_bytes(), origin)
 }
 
+/// Files at least this large are read by two threads (see [`parse_bytes`]).
+const PARALLEL_MIN: usize = 4 << 20;
+
 /// Reads a master file: the first record must be the SOA of the apex, every other record of class IN at or
 /// below it.
+///
+/// A large file is read by two threads: this one from the start, another from a line near the middle that
+/// starts a record with an explicit owner, with the `$ORIGIN` and `$TTL` found by searching backwards from it.
+/// That start is a guess, checked when both are done: the first reader must have ended exactly there, in the
+/// state the second assumed (same origin and default TTL; the second never needing the TTL of a record before
+/// it). If the guess was wrong, the first reader simply goes on to the end; the result is always that of one
+/// sequential read.
 pub fn parse_bytes(text: &[u8], path: &str) -> Result<Zone, ZoneFileError> {
-    // About 25 octets of text per record in typical files; the arena holds an owner and its data per record.
     let mut records = Records::with_capacity(text.len() / 24, text.len());
-    let mut apex: Option<Vec<u8>> = None;
     let mut reader = Reader::new(text, path);
     let mut scratch = Scratch::default();
-    while let Some(line) = reader.next_record(&mut scratch)? {
+    // The first record, the SOA, gives the apex.
+    let mut apex: Option<Vec<u8>> = None;
+    read_records(
+        &mut reader,
+        &mut scratch,
+        &mut records,
+        &mut apex,
+        Some(1),
+        usize::MAX,
+    )?;
+    let Some(apex) = apex else {
+        return Err(ZoneFileError::Empty {
+            path: path.to_owned(),
+        });
+    };
+    let split = (text.len() >= PARALLEL_MIN)
+        .then(|| split_point(text, text.len() / 2))
+        .flatten();
+    let second = split.and_then(|at| speculate(text, path, at));
+    match second {
+        None => {
+            read_records(
+                &mut reader,
+                &mut scratch,
+                &mut records,
+                &mut Some(apex.clone()),
+                None,
+                usize::MAX,
+            )?;
+        }
+        Some(mut b) => {
+            let (start, origin_guess, ttl_guess) = (b.pos, b.origin.clone(), b.default_ttl);
+            let theirs = std::thread::scope(|scope| {
+                let apex_b = apex.clone();
+                let handle = scope.spawn(move || {
+                    let rest = text.len() - b.pos;
+                    let mut recs = Records::with_capacity(rest / 24, rest);
+                    let mut scratch = Scratch::default();
+                    let result = read_records(
+                        &mut b,
+                        &mut scratch,
+                        &mut recs,
+                        &mut Some(apex_b),
+                        None,
+                        usize::MAX,
+                    );
+                    (result.map(|()| recs), b.needed_earlier_ttl)
+                });
+                let mine = read_records(
+                    &mut reader,
+                    &mut scratch,
+                    &mut records,
+                    &mut Some(apex.clone()),
+                    None,
+                    start,
+                );
+                // A panic in the other reader is a bug of ours; it is raised here, on the caller's thread.
+                let theirs = handle
+                    .join()
+                    .unwrap_or_else(|p| std::panic::resume_unwind(p));
+                mine.map(|()| theirs)
+            })?;
+            let (their_result, needed_earlier_ttl) = theirs;
+            let guessed_right = reader.pos == start
+                && reader.origin == origin_guess
+                && reader.default_ttl == ttl_guess
+                && !needed_earlier_ttl;
+            if guessed_right {
+                let theirs = their_result?;
+                records.append(&theirs).map_err(|e| ZoneFileError::Syntax {
+                    path: path.to_owned(),
+                    position: format!("{}:1: {e}", reader.line),
+                })?;
+            } else {
+                tracing::debug!(
+                    file = path,
+                    "parallel read: the guessed start did not hold; reading on"
+                );
+                read_records(
+                    &mut reader,
+                    &mut scratch,
+                    &mut records,
+                    &mut Some(apex.clone()),
+                    None,
+                    usize::MAX,
+                )?;
+            }
+        }
+    }
+    Ok(Zone {
+        apex,
+        records,
+        source: path.to_owned(),
+    })
+}
+
+/// Reads records into `records` until the end, or `limit` records, or until the reader stands at or past `stop`
+/// between entries. `apex` is `None` until the SOA, the first record, has been read.
+fn read_records(
+    reader: &mut Reader<'_>,
+    scratch: &mut Scratch,
+    records: &mut Records,
+    apex: &mut Option<Vec<u8>>,
+    limit: Option<usize>,
+    stop: usize,
+) -> Result<(), ZoneFileError> {
+    let path = reader.path;
+    let mut n = 0;
+    while reader.pos < stop && limit.is_none_or(|l| n < l) {
+        let Some(line) = reader.next_record(scratch)? else {
+            break;
+        };
+        n += 1;
         let rec = &scratch.record;
-        match &apex {
+        match apex {
             None => {
                 if rec.rtype != rtype::SOA {
                     return Err(ZoneFileError::NoSoaFirst {
@@ -102,7 +222,7 @@ pub fn parse_bytes(text: &[u8], path: &str) -> Result<Zone, ZoneFileError> {
                         owner: name::to_text(&rec.owner),
                     });
                 }
-                apex = Some(rec.owner.clone());
+                *apex = Some(rec.owner.clone());
             }
             Some(a) => {
                 if rec.rtype == rtype::SOA {
@@ -127,14 +247,69 @@ pub fn parse_bytes(text: &[u8], path: &str) -> Result<Zone, ZoneFileError> {
                 position: format!("{line}:1: {e}"),
             })?;
     }
-    let apex = apex.ok_or_else(|| ZoneFileError::Empty {
-        path: path.to_owned(),
-    })?;
-    Ok(Zone {
-        apex,
-        records,
-        source: path.to_owned(),
-    })
+    Ok(())
+}
+
+/// A line start at or after `from` that looks like the start of a record with an explicit owner.
+fn split_point(text: &[u8], from: usize) -> Option<usize> {
+    let mut at = from;
+    for _ in 0..1000 {
+        let nl = memchr::memchr(b'\n', text.get(at..)?)? + at;
+        let start = nl + 1;
+        match text.get(start) {
+            Some(c)
+                if !matches!(
+                    c,
+                    b' ' | b'\t' | b'\r' | b'\n' | b';' | b'$' | b'(' | b')' | b'"'
+                ) =>
+            {
+                return Some(start);
+            }
+            Some(_) => at = start,
+            None => return None,
+        }
+    }
+    None
+}
+
+/// A reader for the text from `at`, in the state the last `$ORIGIN` and `$TTL` before it would leave, if they
+/// can be read on their own (an absolute origin).
+fn speculate<'t>(text: &'t [u8], path: &'t str, at: usize) -> Option<Reader<'t>> {
+    let before = &text[..at];
+    let directive = |word: &[u8]| -> Option<Option<Vec<Token>>> {
+        // The last line of `before` that starts with `word`.
+        let mut finder_end = before.len();
+        loop {
+            let hit = memchr::memmem::rfind(&before[..finder_end], word)?;
+            if hit == 0 || before[hit - 1] == b'\n' {
+                let end = memchr::memchr(b'\n', &text[hit..]).map_or(text.len(), |e| hit + e);
+                let mut r = Reader::new(&text[..end], path);
+                r.pos = hit;
+                let mut tokens = Vec::new();
+                r.tokens(&mut tokens).ok()?;
+                return Some(Some(tokens));
+            }
+            finder_end = hit;
+        }
+    };
+    let mut b = Reader::new(text, path);
+    if let Some(Some(tokens)) = directive(b"$ORIGIN") {
+        let t = tokens.get(1)?;
+        if !b.word(t).ends_with(b".") {
+            return None;
+        }
+        let mut o = Vec::new();
+        b.name(t, &mut o).ok()?;
+        b.origin = Some(o);
+    }
+    if let Some(Some(tokens)) = directive(b"$TTL") {
+        b.default_ttl = Some(ttl_of(b.word(tokens.get(1)?))?);
+    }
+    b.pos = at;
+    b.line_start = at;
+    b.line = 1 + memchr::memchr_iter(b'\n', before).count();
+    b.speculative = true;
+    Some(b)
 }
 
 /// Scans every record of a master file with the line it starts on, checking syntax only (for the linter, which
@@ -199,6 +374,10 @@ struct Reader<'t> {
     default_ttl: Option<u32>,
     last_ttl: Option<u32>,
     last_owner: Option<Vec<u8>>,
+    /// Started in the middle of the text, in a guessed state (see [`parse_bytes`]).
+    speculative: bool,
+    /// A record without TTL came before any `$TTL` or explicit TTL of this (speculative) reader.
+    needed_earlier_ttl: bool,
 }
 
 /// A syntax error at a place.
@@ -228,6 +407,8 @@ impl<'t> Reader<'t> {
             default_ttl: None,
             last_ttl: None,
             last_owner: None,
+            speculative: false,
+            needed_earlier_ttl: false,
         }
     }
 
@@ -543,7 +724,12 @@ impl<'t> Reader<'t> {
             }
             // Without one: $TTL (RFC 2308 §4), else the last TTL given (RFC 1035 §5.1), else one hour (as
             // `domain`'s scanner does).
-            None => self.default_ttl.or(self.last_ttl).unwrap_or(3600),
+            None => {
+                if self.speculative && self.default_ttl.is_none() && self.last_ttl.is_none() {
+                    self.needed_earlier_ttl = true;
+                }
+                self.default_ttl.or(self.last_ttl).unwrap_or(3600)
+            }
         };
         let data = &tokens[i..];
         let tw = self.word(type_token);
@@ -583,11 +769,9 @@ impl<'t> Reader<'t> {
         match t {
             rtype::A => {
                 need(1)?;
-                let a: std::net::Ipv4Addr = std::str::from_utf8(self.word(&data[0]))
-                    .ok()
-                    .and_then(|s| s.parse().ok())
+                let a = ipv4(self.word(&data[0]))
                     .ok_or_else(|| at(&data[0], "invalid IPv4 address"))?;
-                out.extend_from_slice(&a.octets());
+                out.extend_from_slice(&a);
             }
             rtype::AAAA => {
                 need(1)?;
@@ -686,7 +870,11 @@ impl<'t> Reader<'t> {
         entry.push('\n');
         let mut zf = Zonefile::with_capacity(entry.len());
         zf.extend_from_slice(entry.as_bytes());
-        let scanned = match zf.next_entry() {
+        // `domain` 0.12.3 can panic on some malformed character strings (an index past its buffer, found by our
+        // property tests): a bad file must give an error, never take the server down.
+        let scanned = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| zf.next_entry()))
+            .map_err(|_| at(type_token, "the record data cannot be read"))?;
+        let scanned = match scanned {
             Ok(Some(Entry::Record(r))) => r,
             Ok(_) => return Err(at(type_token, "not a record")),
             Err(e) => {
@@ -753,6 +941,42 @@ fn wire_into(n: &impl ToName, out: &mut Vec<u8>) {
         out.push(bytes.len() as u8);
         out.extend(bytes.iter().map(u8::to_ascii_lowercase));
     }
+}
+
+/// A dotted-quad IPv4 address, as `std` reads one (four decimal octets, no leading zeros), without the UTF-8
+/// check and the general parser (the A records of a large zone are most of its lines).
+fn ipv4(w: &[u8]) -> Option<[u8; 4]> {
+    let mut out = [0u8; 4];
+    let mut k = 0;
+    let mut v = 0u32;
+    let mut digits = 0;
+    for &c in w {
+        if c == b'.' {
+            if digits == 0 || k == 3 {
+                return None;
+            }
+            out[k] = v as u8;
+            k += 1;
+            v = 0;
+            digits = 0;
+        } else if c.is_ascii_digit() {
+            if digits > 0 && v == 0 {
+                return None;
+            }
+            v = v * 10 + (c - b'0') as u32;
+            digits += 1;
+            if v > 255 {
+                return None;
+            }
+        } else {
+            return None;
+        }
+    }
+    if k != 3 || digits == 0 {
+        return None;
+    }
+    out[3] = v as u8;
+    Some(out)
 }
 
 /// The types read without `domain`.
@@ -873,6 +1097,29 @@ mod tests {
             &mx.rdata[2..],
             &name::from_text("example.test").unwrap()[..]
         );
+    }
+
+    #[test]
+    fn ipv4_reads_as_std_does() {
+        for t in [
+            "192.0.2.1",
+            "0.0.0.0",
+            "255.255.255.255",
+            "256.1.1.1",
+            "01.2.3.4",
+            "1.2.3",
+            "1.2.3.4.5",
+            "1..2.3",
+            "1.2.3.",
+            ".1.2.3",
+            "a.b.c.d",
+            "",
+            "1.2.3.4 ",
+            "10.0.0.00",
+        ] {
+            let std = t.parse::<std::net::Ipv4Addr>().ok().map(|a| a.octets());
+            assert_eq!(ipv4(t.as_bytes()), std, "{t}");
+        }
     }
 
     #[test]

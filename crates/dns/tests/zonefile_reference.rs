@@ -27,7 +27,10 @@ fn reference(text: &str) -> Option<Vec<Flat>> {
     zf.extend_from_slice(text.as_bytes());
     let mut out = Vec::new();
     loop {
-        let r = match zf.next_entry() {
+        // `domain` 0.12.3 panics on some malformed character strings: that is a refusal here.
+        let next =
+            std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| zf.next_entry())).ok()?;
+        let r = match next {
             Ok(Some(Entry::Record(r))) => r,
             Ok(Some(_)) => return None,
             Ok(None) => return Some(out),
