@@ -61,6 +61,10 @@ pub struct Rotate {
     pub count: u16,
 }
 
+/// An answer's number: its segment in the top bits, its offset in the segment below.
+const SEGMENT_BITS: u32 = 30;
+const SEGMENT_MASK: u32 = (1 << SEGMENT_BITS) - 1;
+
 /// Octets before each body in the answer arena: rcode, flags (1 = AA, 2 = rotation follows), ANCOUNT, NSCOUNT,
 /// ARCOUNT, body length, cut (little-endian `u16`s).
 const HEADER: usize = 12;
@@ -68,7 +72,7 @@ const HEADER: usize = 12;
 const ROTATE: usize = 6;
 
 /// What a name answers: a prepared answer per type it has, and one for every other type.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub struct Entry {
     /// Offset of the name in the view's name arena.
     name: u32,
@@ -114,8 +118,9 @@ pub struct ViewData {
     types: Vec<(u16, u32)>,
     /// Wildcard answers, keyed by the wildcard's parent (the closest encloser that synthesizes them).
     wildcards: FxMap<Box<[u8]>, Entry>,
-    /// Prepared answers, each a header and a body.
-    answers: Vec<u8>,
+    /// Prepared answers, each a header and a body, in segments (one per thread that wrote them): an answer's
+    /// number is its segment << 30 | its offset in it.
+    answers: Vec<Vec<u8>>,
     /// The view's zones.
     pub zones: Vec<ZoneInfo>,
     /// The RFC 8482 answer to ANY (a synthesized HINFO for the question name).
@@ -170,7 +175,7 @@ impl ViewData {
     /// The prepared answer at `at` (a number from this view's entries or zones).
     #[inline]
     pub fn prepared(&self, at: u32) -> Prepared<'_> {
-        let a = &self.answers[at as usize..];
+        let a = &self.answers[(at >> SEGMENT_BITS) as usize][(at & SEGMENT_MASK) as usize..];
         let u = |i: usize| u16::from_le_bytes([a[i], a[i + 1]]);
         let (rotate, body_at) = if a[1] & 2 != 0 {
             (
@@ -204,7 +209,7 @@ impl ViewData {
     /// Octets held by the view's data structures (names, answers, entries, table).
     pub fn heap_size(&self) -> usize {
         self.arena.capacity()
-            + self.answers.capacity()
+            + self.answers.iter().map(Vec::capacity).sum::<usize>()
             + self.entries.capacity() * std::mem::size_of::<Entry>()
             + self.types.capacity() * 8
             + self.table.heap_size()
@@ -300,15 +305,21 @@ pub struct Options {
     pub rotation: Rotation,
     /// Resolvers whose ECS option chooses the view.
     pub ecs_trusted: Vec<IpNet>,
+    /// Names per compiling thread: a view with fewer than twice as many is compiled by one thread (0: 50,000).
+    pub names_per_thread: usize,
 }
 
 impl Snapshot {
     /// Compiles `views` (in match order).
     pub fn build(views: Vec<ViewInput>, options: &Options) -> Result<Snapshot, BuildError> {
         let matcher = ViewMatcher::new(views.iter().map(|v| v.clients.as_slice()));
+        let per_thread = match options.names_per_thread {
+            0 => 50_000,
+            n => n,
+        };
         let views = views
             .into_iter()
-            .map(compile_view)
+            .map(|v| compile_view(v, per_thread))
             .collect::<Result<Vec<_>, _>>()?;
         let ecs_trusted = (!options.ecs_trusted.is_empty())
             .then(|| ViewMatcher::new([options.ecs_trusted.as_slice()]));
@@ -490,7 +501,7 @@ fn merge(
     Ok((store, ranges))
 }
 
-fn compile_view(input: ViewInput) -> Result<ViewData, BuildError> {
+fn compile_view(input: ViewInput, per_thread: usize) -> Result<ViewData, BuildError> {
     let ViewInput {
         name: view_name,
         zones,
@@ -720,14 +731,8 @@ fn compile_view(input: ViewInput) -> Result<ViewData, BuildError> {
         .collect();
     let any_cut = is_cut.contains(&true);
 
-    let mut out = Out {
-        answers: Vec::with_capacity(with_records * 32),
-        types: Vec::new(),
-        enc: Enc::default(),
-        view: &view_name,
-        scratch_types: Vec::new(),
-        scratch_prepared: Vec::new(),
-    };
+    let mut out = Out::new(&view_name, 0);
+    out.answers.reserve(64 << 10);
     let mut zones = Vec::with_capacity(metas.len());
     for (zi, meta) in metas.iter().enumerate() {
         let soa = ix.soa(zi as u32);
@@ -742,82 +747,67 @@ fn compile_view(input: ViewInput) -> Result<ViewData, BuildError> {
     }
     let any = out.any_answer()?;
 
-    let mut entries: Vec<Entry> = Vec::with_capacity(ix.owners.len());
+    // The names' answers, by several threads for large views: each writes its own segment of answers (the
+    // first continues the one holding the shared answers above) and its own range of entries, in place.
+    let names = ix.owners.len();
+    let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
+    let threads = (names / per_thread).clamp(1, cores.clamp(2, 4));
+    let chunk = names.div_ceil(threads).max(1);
+    let ctx = Names {
+        ix: &ix,
+        metas: &metas,
+        zones: &zones,
+        is_cut: &is_cut,
+        any_cut,
+        with_records,
+    };
+    let mut entries = vec![Entry::default(); names];
+    let parts: Vec<Result<Chunk, BuildError>> = std::thread::scope(|scope| {
+        let mut slices = entries.chunks_mut(chunk).enumerate();
+        let first = slices.next();
+        let handles: Vec<_> = slices
+            .map(|(t, slice)| {
+                let ctx = &ctx;
+                let view = view_name.as_str();
+                scope.spawn(move || ctx.answer(Out::new(view, t as u32), t * chunk, slice))
+            })
+            .collect();
+        let first = match first {
+            Some((_, slice)) => ctx.answer(out, 0, slice),
+            None => Ok(Chunk {
+                answers: out.answers,
+                types: out.types,
+                wildcards: Vec::new(),
+            }),
+        };
+        std::iter::once(first)
+            .chain(
+                handles
+                    .into_iter()
+                    .map(|h| h.join().unwrap_or_else(|p| std::panic::resume_unwind(p))),
+            )
+            .collect::<Vec<_>>()
+    });
+    let mut answers = Vec::with_capacity(parts.len());
+    let mut types = Vec::new();
     let mut wildcards: FxMap<Box<[u8]>, Entry> = FxMap::default();
-    let mut referrals: FxMap<u32, u32> = FxMap::default();
-    for o in 0..ix.owners.len() {
-        let (off, zi) = (ix.owners[o].off, ix.owners[o].zone());
-        let owner = ix.name(o as u32);
-        // The highest cut at or above the name.
-        let cut = if any_cut {
-            let apex_len = metas[zi as usize].apex.len();
-            let mut found = None;
-            let mut n = owner;
-            while n.len() > apex_len {
-                if let Some(c) = ix.find(n)
-                    && (c as usize) < with_records
-                    && is_cut[c as usize]
-                {
-                    found = Some((c, n));
-                }
-                match name::parent(n) {
-                    Some(p) => n = p,
-                    None => break,
-                }
-            }
-            found
-        } else {
-            None
-        };
-        let entry = match cut {
-            Some((c, cut_name)) => {
-                let referral = match referrals.get(&c) {
-                    Some(&r) => r,
-                    None => {
-                        let r = out.referral(&ix, cut_name)?;
-                        referrals.insert(c, r);
-                        r
-                    }
-                };
-                Entry {
-                    name: off,
-                    zone: zi,
-                    cut: true,
-                    ntypes: 0,
-                    t1: 0,
-                    types: 0,
-                    otherwise: referral,
-                }
-            }
-            None if o >= with_records => Entry {
-                name: off,
-                zone: zi,
-                cut: false,
-                ntypes: 0,
-                t1: 0,
-                types: 0,
-                otherwise: zones[zi as usize].nodata,
-            },
-            None => out.entry_for(&ix, o as u32, off, zi, &zones, false)?,
-        };
-        if cut.is_none() && o < with_records && owner.starts_with(b"\x01*") {
-            let synth = out.entry_for(&ix, o as u32, off, zi, &zones, true)?;
-            if let Some(parent) = name::parent(owner) {
-                wildcards.insert(parent.into(), synth);
-            }
-        }
-        entries.push(entry);
+    let mut starts = Vec::with_capacity(parts.len());
+    for part in parts {
+        let mut part = part?;
+        part.answers.shrink_to_fit();
+        starts.push(types.len() as u32);
+        answers.push(part.answers);
+        types.append(&mut part.types);
+        wildcards.extend(part.wildcards.into_iter().map(|(k, mut e)| {
+            e.shift_types(starts[starts.len() - 1]);
+            (k, e)
+        }));
     }
-    if out.answers.len() > u32::MAX as usize {
-        return Err(BuildError::Huge { view: view_name });
+    // Type lists were numbered per part.
+    for (i, e) in entries.iter_mut().enumerate() {
+        e.shift_types(starts[i / chunk]);
     }
     let Index { table, .. } = ix;
-    let Out {
-        mut answers,
-        mut types,
-        ..
-    } = out;
-    answers.shrink_to_fit();
     types.shrink_to_fit();
     let mut arena = store.into_arena();
     arena.shrink_to_fit();
@@ -835,8 +825,118 @@ fn compile_view(input: ViewInput) -> Result<ViewData, BuildError> {
     })
 }
 
+/// What the threads writing the names' answers share.
+struct Names<'a, 'i> {
+    ix: &'a Index<'i>,
+    metas: &'a [ZoneMeta],
+    zones: &'a [ZoneInfo],
+    is_cut: &'a [bool],
+    any_cut: bool,
+    with_records: usize,
+}
+
+/// The answers written by one thread, and its wildcards (its entries are written in place).
+struct Chunk {
+    answers: Vec<u8>,
+    types: Vec<(u16, u32)>,
+    wildcards: Vec<(Box<[u8]>, Entry)>,
+}
+
+impl Entry {
+    /// Moves the start of the entry's type list (numbered in its part) by `by`.
+    fn shift_types(&mut self, by: u32) {
+        if self.ntypes > 1 {
+            self.types += by;
+        }
+    }
+}
+
+impl Names<'_, '_> {
+    /// The entries of the names numbered from `first` on, one per slot of `entries`, and their wildcard answers.
+    fn answer(
+        &self,
+        mut out: Out<'_>,
+        first: usize,
+        entries: &mut [Entry],
+    ) -> Result<Chunk, BuildError> {
+        let ix = self.ix;
+        let mut wildcards = Vec::new();
+        let mut referrals: FxMap<u32, u32> = FxMap::default();
+        for (o, slot) in (first..).zip(entries.iter_mut()) {
+            let (off, zi) = (ix.owners[o].off, ix.owners[o].zone());
+            let owner = ix.name(o as u32);
+            // The highest cut at or above the name.
+            let cut = if self.any_cut {
+                let apex_len = self.metas[zi as usize].apex.len();
+                let mut found = None;
+                let mut n = owner;
+                while n.len() > apex_len {
+                    if let Some(c) = ix.find(n)
+                        && (c as usize) < self.with_records
+                        && self.is_cut[c as usize]
+                    {
+                        found = Some((c, n));
+                    }
+                    match name::parent(n) {
+                        Some(p) => n = p,
+                        None => break,
+                    }
+                }
+                found
+            } else {
+                None
+            };
+            let entry = match cut {
+                Some((c, cut_name)) => {
+                    let referral = match referrals.get(&c) {
+                        Some(&r) => r,
+                        None => {
+                            let r = out.referral(ix, cut_name)?;
+                            referrals.insert(c, r);
+                            r
+                        }
+                    };
+                    Entry {
+                        name: off,
+                        zone: zi,
+                        cut: true,
+                        ntypes: 0,
+                        t1: 0,
+                        types: 0,
+                        otherwise: referral,
+                    }
+                }
+                None if o >= self.with_records => Entry {
+                    name: off,
+                    zone: zi,
+                    cut: false,
+                    ntypes: 0,
+                    t1: 0,
+                    types: 0,
+                    otherwise: self.zones[zi as usize].nodata,
+                },
+                None => out.entry_for(ix, o as u32, off, zi, self.zones, false)?,
+            };
+            if cut.is_none() && o < self.with_records && owner.starts_with(b"\x01*") {
+                let synth = out.entry_for(ix, o as u32, off, zi, self.zones, true)?;
+                if let Some(parent) = name::parent(owner) {
+                    wildcards.push((parent.into(), synth));
+                }
+            }
+            *slot = entry;
+        }
+        Ok(Chunk {
+            answers: out.answers,
+            types: out.types,
+            wildcards,
+        })
+    }
+}
+
 /// The answers being written.
 struct Out<'v> {
+    /// The answer segment written.
+    segment: u32,
     answers: Vec<u8>,
     types: Vec<(u16, u32)>,
     enc: Enc,
@@ -857,7 +957,19 @@ struct Counts {
     rotate: Option<Rotate>,
 }
 
-impl Out<'_> {
+impl<'v> Out<'v> {
+    fn new(view: &'v str, segment: u32) -> Self {
+        Out {
+            segment,
+            answers: Vec::new(),
+            types: Vec::new(),
+            enc: Enc::default(),
+            view,
+            scratch_types: Vec::new(),
+            scratch_prepared: Vec::new(),
+        }
+    }
+
     /// Appends the encoder's body with its header; returns where it starts.
     fn finish(&mut self, c: Counts, name: &[u8], qtype: Option<u16>) -> Result<u32, BuildError> {
         let body = &self.enc.buf;
@@ -870,7 +982,7 @@ impl Out<'_> {
             });
         }
         let at = self.answers.len();
-        if at > u32::MAX as usize - 65536 {
+        if at + HEADER + ROTATE + body.len() > SEGMENT_MASK as usize || self.segment > 3 {
             return Err(BuildError::Huge {
                 view: self.view.to_owned(),
             });
@@ -887,7 +999,7 @@ impl Out<'_> {
             }
         }
         self.answers.extend_from_slice(body);
-        Ok(at as u32)
+        Ok(self.segment << SEGMENT_BITS | at as u32)
     }
 
     /// The negative answer of a zone: its SOA in the authority section with the negative TTL (RFC 2308 §3).

@@ -100,6 +100,7 @@ pub fn snapshot_of_plan(
         max_udp: d.serve.max_udp_payload,
         rotation: d.serve.rotation,
         ecs_trusted: d.serve.ecs_trusted.clone(),
+        names_per_thread: 0,
     };
     let started = std::time::Instant::now();
     let snapshot = Snapshot::build(views, &options)?;

@@ -96,6 +96,15 @@ const PARALLEL_MIN: usize = 4 << 20;
 /// it). If the guess was wrong, the first reader simply goes on to the end; the result is always that of one
 /// sequential read.
 pub fn parse_bytes(text: &[u8], path: &str) -> Result<Zone, ZoneFileError> {
+    parse_split(
+        text,
+        path,
+        (text.len() >= PARALLEL_MIN).then_some(text.len() / 2),
+    )
+}
+
+/// [`parse_bytes`], with the second reader starting at the first record line after `split_from`, if any.
+fn parse_split(text: &[u8], path: &str, split_from: Option<usize>) -> Result<Zone, ZoneFileError> {
     let mut records = Records::with_capacity(text.len() / 24, text.len());
     let mut reader = Reader::new(text, path);
     let mut scratch = Scratch::default();
@@ -114,79 +123,71 @@ pub fn parse_bytes(text: &[u8], path: &str) -> Result<Zone, ZoneFileError> {
             path: path.to_owned(),
         });
     };
-    let split = (text.len() >= PARALLEL_MIN)
-        .then(|| split_point(text, text.len() / 2))
-        .flatten();
+    let split = split_from.and_then(|from| split_point(text, from.max(reader.pos)));
     let second = split.and_then(|at| speculate(text, path, at));
-    match second {
-        None => {
-            read_records(
+    let mut known_apex = Some(apex.clone());
+    let mut finished = false;
+    if let Some(mut b) = second {
+        let (start, origin_guess, ttl_guess) = (b.pos, b.origin.clone(), b.default_ttl);
+        let (mine, (theirs, needed_earlier_ttl)) = std::thread::scope(|scope| {
+            let mut apex_b = Some(apex.clone());
+            let handle = scope.spawn(move || {
+                let rest = text.len() - b.pos;
+                let mut recs = Records::with_capacity(rest / 24, rest);
+                let mut scratch = Scratch::default();
+                let result = read_records(
+                    &mut b,
+                    &mut scratch,
+                    &mut recs,
+                    &mut apex_b,
+                    None,
+                    usize::MAX,
+                );
+                (result.map(|()| recs), b.needed_earlier_ttl)
+            });
+            let mine = read_records(
                 &mut reader,
                 &mut scratch,
                 &mut records,
-                &mut Some(apex.clone()),
+                &mut known_apex,
                 None,
-                usize::MAX,
-            )?;
-        }
-        Some(mut b) => {
-            let (start, origin_guess, ttl_guess) = (b.pos, b.origin.clone(), b.default_ttl);
-            let theirs = std::thread::scope(|scope| {
-                let apex_b = apex.clone();
-                let handle = scope.spawn(move || {
-                    let rest = text.len() - b.pos;
-                    let mut recs = Records::with_capacity(rest / 24, rest);
-                    let mut scratch = Scratch::default();
-                    let result = read_records(
-                        &mut b,
-                        &mut scratch,
-                        &mut recs,
-                        &mut Some(apex_b),
-                        None,
-                        usize::MAX,
-                    );
-                    (result.map(|()| recs), b.needed_earlier_ttl)
-                });
-                let mine = read_records(
-                    &mut reader,
-                    &mut scratch,
-                    &mut records,
-                    &mut Some(apex.clone()),
-                    None,
-                    start,
-                );
-                // A panic in the other reader is a bug of ours; it is raised here, on the caller's thread.
-                let theirs = handle
-                    .join()
-                    .unwrap_or_else(|p| std::panic::resume_unwind(p));
-                mine.map(|()| theirs)
-            })?;
-            let (their_result, needed_earlier_ttl) = theirs;
-            let guessed_right = reader.pos == start
-                && reader.origin == origin_guess
-                && reader.default_ttl == ttl_guess
-                && !needed_earlier_ttl;
-            if guessed_right {
-                let theirs = their_result?;
-                records.append(&theirs).map_err(|e| ZoneFileError::Syntax {
+                start,
+            );
+            // A panic in the other reader is a bug of ours; it is raised here, on the caller's thread.
+            let theirs = handle
+                .join()
+                .unwrap_or_else(|p| std::panic::resume_unwind(p));
+            (mine, theirs)
+        });
+        mine?;
+        let guessed_right = reader.pos == start
+            && reader.origin == origin_guess
+            && reader.default_ttl == ttl_guess
+            && !needed_earlier_ttl;
+        if guessed_right {
+            records
+                .append(&theirs?)
+                .map_err(|e| ZoneFileError::Syntax {
                     path: path.to_owned(),
                     position: format!("{}:1: {e}", reader.line),
                 })?;
-            } else {
-                tracing::debug!(
-                    file = path,
-                    "parallel read: the guessed start did not hold; reading on"
-                );
-                read_records(
-                    &mut reader,
-                    &mut scratch,
-                    &mut records,
-                    &mut Some(apex.clone()),
-                    None,
-                    usize::MAX,
-                )?;
-            }
+            finished = true;
+        } else {
+            tracing::debug!(
+                file = path,
+                "parallel read: the guessed start did not hold; reading on"
+            );
         }
+    }
+    if !finished {
+        read_records(
+            &mut reader,
+            &mut scratch,
+            &mut records,
+            &mut known_apex,
+            None,
+            usize::MAX,
+        )?;
     }
     Ok(Zone {
         apex,
@@ -1119,6 +1120,36 @@ mod tests {
         ] {
             let std = t.parse::<std::net::Ipv4Addr>().ok().map(|a| a.octets());
             assert_eq!(ipv4(t.as_bytes()), std, "{t}");
+        }
+    }
+
+    /// Every place the second reader could start gives the records (or the error) of one sequential read.
+    #[test]
+    fn a_split_read_equals_a_sequential_one_wherever_it_starts() {
+        let texts = [
+            // Plain, with $TTL.
+            "$ORIGIN example.test.\n$TTL 60\n@ IN SOA ns h 1 2 3 4 5\nns A 192.0.2.1\na A 192.0.2.2\nb 30 A 192.0.2.3\n  AAAA ::1\nc CNAME a\n".to_owned(),
+            // No $TTL: records without TTL take the last one given.
+            "$ORIGIN example.test.\n@ 100 IN SOA ns h 1 2 3 4 5\na A 192.0.2.2\nb 7 A 192.0.2.3\nc A 192.0.2.4\nd A 192.0.2.5\n".to_owned(),
+            // A relative $ORIGIN and a $TTL change in the middle.
+            "$ORIGIN example.test.\n@ 100 IN SOA ns h 1 2 3 4 5\na A 192.0.2.2\n$ORIGIN sub\nb A 192.0.2.3\n$TTL 5\nc A 192.0.2.4\n$ORIGIN example.test.\nd A 192.0.2.5\n".to_owned(),
+            // Entries over several lines, with parentheses, quotes and comments that look like record lines.
+            "$ORIGIN example.test.\n@ 100 IN SOA ns h (\n1 2\n3 4 5 )\nt TXT ( \"x\"\ny.z A 1.2.3.4\n\"w\" )\nq TXT \"a\nb A 1.1.1.1\"\nr A 192.0.2.9 ; (\ns A 192.0.2.10\n".to_owned(),
+            // An error after the middle: the same error, at the same line.
+            "$ORIGIN example.test.\n@ 100 IN SOA ns h 1 2 3 4 5\na A 192.0.2.2\nb A 192.0.2.3\nc A 300.0.2.4\nd A 192.0.2.5\n".to_owned(),
+        ];
+        for text in &texts {
+            let sequential = parse_split(text.as_bytes(), "t.zone", None);
+            for from in 0..text.len() {
+                let split = parse_split(text.as_bytes(), "t.zone", Some(from));
+                match (&sequential, &split) {
+                    (Ok(a), Ok(b)) => assert_eq!(a, b, "split from {from}:\n{text}"),
+                    (Err(a), Err(b)) => {
+                        assert_eq!(a.to_string(), b.to_string(), "split from {from}")
+                    }
+                    _ => panic!("split from {from}: {sequential:?} vs {split:?}\n{text}"),
+                }
+            }
         }
     }
 

@@ -26,6 +26,10 @@ sub NS ns.sub\n\
 ns.sub A 192.0.2.99\n";
 
 fn zone_snapshot(extra: &str, rotation: Rotation) -> Snapshot {
+    zone_snapshot_with(extra, rotation, 0)
+}
+
+fn zone_snapshot_with(extra: &str, rotation: Rotation, names_per_thread: usize) -> Snapshot {
     let zone = parse_text(&format!("{ZONE}{extra}"), "example.test.zone").unwrap();
     let views = vec![ViewInput {
         name: "all".into(),
@@ -38,9 +42,57 @@ fn zone_snapshot(extra: &str, rotation: Rotation) -> Snapshot {
             max_udp: 1232,
             rotation,
             ecs_trusted: vec![],
+            names_per_thread,
         },
     )
     .unwrap()
+}
+
+/// Large views are compiled by several threads, each writing its own answers; the answers must be those of
+/// one thread, octet for octet, for every name and type (wildcards, CNAME chains, referrals, additional data,
+/// names with several types, empty non-terminals, names that do not exist).
+#[test]
+fn answers_compiled_by_several_threads_equal_those_of_one() {
+    let mut extra = String::new();
+    for i in 0..40 {
+        extra.push_str(&format!(
+            "h{i} A 192.0.2.{i}\nh{i} TXT \"t{i}\"\nc{i} CNAME h{i}\n_s{i}._tcp SRV 0 0 5061 h{i}\n"
+        ));
+    }
+    let one = zone_snapshot_with(&extra, Rotation::None, usize::MAX);
+    let mut names: Vec<String> = [
+        "@", "ns", "www", "host", "dangling", "outside", "pool", "big", "x.w", "a.b.w", "b.y.w",
+        "y.w", "sub", "x.sub", "ns.sub", "nope",
+    ]
+    .iter()
+    .map(|n| n.to_string())
+    .collect();
+    for i in 0..40 {
+        names.extend([
+            format!("h{i}"),
+            format!("c{i}"),
+            format!("_s{i}._tcp"),
+            "_tcp".to_string(),
+        ]);
+    }
+    for per_thread in [1, 3, 17] {
+        let many = zone_snapshot_with(&extra, Rotation::None, per_thread);
+        for n in &names {
+            let name = if n == "@" {
+                "example.test".to_owned()
+            } else {
+                format!("{n}.example.test")
+            };
+            for t in [A, AAAA, CNAME, TXT, SRV, NS, SOA, 15 /* MX */] {
+                let q = Q::new(&name, t).edns(4096).bytes();
+                assert_eq!(
+                    ask_raw(&one, &q, "192.0.2.200", Transport::Tcp),
+                    ask_raw(&many, &q, "192.0.2.200", Transport::Tcp),
+                    "{name} type {t}, {per_thread} names per thread"
+                );
+            }
+        }
+    }
 }
 
 #[test]

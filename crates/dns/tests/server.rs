@@ -214,6 +214,7 @@ fn generation(g: u16) -> Snapshot {
             max_udp: 1232,
             rotation: Rotation::None,
             ecs_trusted: vec![],
+            names_per_thread: 0,
         },
     )
     .unwrap()

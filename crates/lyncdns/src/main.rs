@@ -73,7 +73,20 @@ fn hash_password() -> anyhow::Result<()> {
     Ok(())
 }
 
+/// Large buffers (zone text, record stores, answer arenas: megabytes each) get their own mappings: glibc's
+/// default threshold rises to 32 MiB once a large block is freed, after which growing a vector copies it inside
+/// the heap and leaves holes the process keeps. With a fixed 1 MiB threshold a growing vector is remapped in
+/// place and a freed one goes back to the system (a million-record zone: ~200 MB peak → ~150 MB).
+fn tune_allocator() {
+    #[cfg(all(target_os = "linux", target_env = "gnu"))]
+    // SAFETY: mallopt only changes allocator tuning; called first thing in main, before other threads exist.
+    unsafe {
+        libc::mallopt(libc::M_MMAP_THRESHOLD, 1 << 20);
+    }
+}
+
 fn main() -> ExitCode {
+    tune_allocator();
     let cli = Cli::parse();
     // A server reports its listeners and reloads; a one-shot command only warnings. An empty RUST_LOG counts as
     // unset.
