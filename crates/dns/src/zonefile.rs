@@ -349,6 +349,18 @@ struct Scratch {
     tokens: Vec<Token>,
 }
 
+/// The octets that end an unquoted token.
+static DELIMITER: [bool; 256] = {
+    let mut t = [false; 256];
+    let mut i = 0;
+    let ends = b" \t\r\n;()\"";
+    while i < ends.len() {
+        t[ends[i] as usize] = true;
+        i += 1;
+    }
+    t
+};
+
 /// A token of an entry: a span of the text, quoted or not.
 #[derive(Debug, Clone, Copy)]
 struct Token {
@@ -461,7 +473,13 @@ impl<'t> Reader<'t> {
                         return Ok(());
                     }
                 }
-                b' ' | b'\t' | b'\r' => self.pos += 1,
+                b' ' | b'\t' | b'\r' => {
+                    let mut pos = self.pos + 1;
+                    while matches!(text.get(pos), Some(b' ' | b'\t' | b'\r')) {
+                        pos += 1;
+                    }
+                    self.pos = pos;
+                }
                 b';' => {
                     while self.pos < text.len() && text[self.pos] != b'\n' {
                         self.pos += 1;
@@ -520,13 +538,15 @@ impl<'t> Reader<'t> {
                 _ => {
                     let (line, col) = (self.line, self.pos - self.line_start + 1);
                     let start = self.pos;
-                    while self.pos < text.len() {
-                        match text[self.pos] {
-                            b' ' | b'\t' | b'\r' | b'\n' | b';' | b'(' | b')' | b'"' => break,
-                            b'\\' => self.pos = (self.pos + 2).min(text.len()),
-                            _ => self.pos += 1,
+                    // A local position and a table: this loop reads most of a large file.
+                    let mut pos = start;
+                    while let Some(&b) = text.get(pos) {
+                        if DELIMITER[b as usize] {
+                            break;
                         }
+                        pos += if b == b'\\' { 2 } else { 1 };
                     }
+                    self.pos = pos.min(text.len());
                     out.push(Token {
                         start,
                         end: self.pos,
@@ -603,25 +623,30 @@ impl<'t> Reader<'t> {
             out.push(0);
             return Ok(());
         }
+        // Written into a buffer on the stack, then copied once (this runs for every owner of a large file).
+        let mut buf = [0u8; 256];
+        let mut n = 1usize; // octets written; buf[label_at] is the current label's length
         let mut label_at = 0usize;
-        out.push(0);
         let mut i = 0;
         let mut absolute = false;
         while i < w.len() {
             let b = match w[i] {
                 b'.' => {
-                    let len = out.len() - label_at - 1;
+                    let len = n - label_at - 1;
                     if len == 0 {
                         return Err(at(t, "empty label"));
                     }
-                    out[label_at] = len as u8;
+                    buf[label_at] = len as u8;
                     i += 1;
                     if i == w.len() {
                         absolute = true;
                         break;
                     }
-                    label_at = out.len();
-                    out.push(0);
+                    if n >= 255 {
+                        return Err(at(t, "name longer than 255 octets"));
+                    }
+                    label_at = n;
+                    n += 1;
                     continue;
                 }
                 b'\\' => {
@@ -647,23 +672,29 @@ impl<'t> Reader<'t> {
                     c
                 }
             };
-            out.push(b.to_ascii_lowercase());
-            if out.len() - label_at - 1 > 63 {
+            if n - label_at > 63 {
                 return Err(at(t, "label longer than 63 octets"));
             }
+            if n >= 255 {
+                return Err(at(t, "name longer than 255 octets"));
+            }
+            buf[n] = b.to_ascii_lowercase();
+            n += 1;
         }
         if absolute {
+            out.extend_from_slice(&buf[..n]);
             out.push(0);
         } else {
-            let len = out.len() - label_at - 1;
+            let len = n - label_at - 1;
             if len == 0 {
                 return Err(at(t, "empty label"));
             }
-            out[label_at] = len as u8;
+            buf[label_at] = len as u8;
             let origin = self
                 .origin
                 .as_ref()
                 .ok_or_else(|| at(t, "relative name without $ORIGIN"))?;
+            out.extend_from_slice(&buf[..n]);
             out.extend_from_slice(origin);
         }
         if out.len() > 255 {

@@ -346,11 +346,23 @@ fn metrics_count_queries_by_view_type_and_rcode() {
         "127.0.0.2",
         &Q::new("nope.lyncdude.net", AAAA).bytes(),
     );
-    let mut http = TcpStream::connect(server.metrics_addr.unwrap()).unwrap();
-    http.write_all(b"GET /metrics HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
-        .unwrap();
-    let mut text = String::new();
-    http.read_to_string(&mut text).unwrap();
+    // A worker counts a batch after sending its answers: the counters may lag the answers by a moment.
+    let scrape = || {
+        let mut http = TcpStream::connect(server.metrics_addr.unwrap()).unwrap();
+        http.write_all(b"GET /metrics HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
+            .unwrap();
+        let mut text = String::new();
+        http.read_to_string(&mut text).unwrap();
+        text
+    };
+    let mut text = scrape();
+    for _ in 0..100 {
+        if text.contains("lyncdns_answer_duration_seconds_count 2") {
+            break;
+        }
+        std::thread::sleep(Duration::from_millis(20));
+        text = scrape();
+    }
     assert!(text.starts_with("HTTP/1.1 200"), "{text}");
     assert!(text.contains("lyncdns_queries_total{transport=\"udp\",view=\"internal\",qtype=\"A\",rcode=\"NOERROR\"} 1"), "{text}");
     assert!(text.contains("lyncdns_queries_total{transport=\"udp\",view=\"external\",qtype=\"AAAA\",rcode=\"NXDOMAIN\"} 1"), "{text}");
