@@ -16,6 +16,8 @@
 #   NXDOMAIN / NODATA   one query each, checked (AA, rcode, no answer, SOA in the authority section)
 #   UDP q/s             loadgen saturating the server for BIGZONE_LOAD_SECS s (3; 0 skips it) with the
 #                       generated query mix (~10 % NXDOMAIN, ~5 % NODATA)
+#   core 0 busy with others  core 0's busy time (/proc/stat) during the start minus the server's own CPU time:
+#                       what other processes (or the hypervisor) took from the server; near 0 on a quiet machine
 # A server that fails to answer in time is not started again in later rounds. Prints one markdown table; the
 # raw figures go to target/bench/bigzone/results.txt, the servers' logs beside them.
 # Environment: BIGZONE_RECORDS (1000000), BIGZONE_TIMEOUT (120), BIGZONE_LOAD_SECS (3),
@@ -49,6 +51,11 @@ read -r _ nx_name _ < <(grep '^nxdomain ' "$out/probes.txt")
 read -r _ nodata_name nodata_type < <(grep '^nodata ' "$out/probes.txt")
 port=$("$bin/probe" --free-port)
 echo "zone: $zone ($records records + SOA/NS); probe: $last_name A $last_addr; port 127.0.0.1:$port" >&2
+# Other work on the machine shows in the figures: say so.
+read -r load1 _ < /proc/loadavg
+if awk -v l="$load1" 'BEGIN { exit !(l > 0.5) }'; then
+  echo "warning: load average $load1 before the run; the machine is not idle and the figures will show it" >&2
+fi
 
 # The running server's PID (the process we launched; NSD's children are found through it).
 pid=""
@@ -87,6 +94,22 @@ tree_mem() {
   hwm=$(awk '/^VmHWM:/ {h += $2} END {print h + 0}' "${status[@]}" 2>/dev/null || true)
   echo "$rp $hwm ${#files[@]}"
 }
+
+# CPU ticks (user + system) of the tree of $1.
+tree_ticks() {
+  local p line sum=0
+  local -a f
+  for p in $(tree_pids "$1"); do
+    { read -r line < "/proc/$p/stat"; } 2>/dev/null || continue
+    read -r -a f <<< "${line##*) }"
+    sum=$((sum + f[11] + f[12]))
+  done
+  echo "$sum"
+}
+
+# Busy ticks of core 0 (user, nice, system, irq, softirq, steal), whoever used them.
+core0_ticks() { awk '$1 == "cpu0" { print $2 + $3 + $4 + $7 + $8 + $9 }' /proc/stat; }
+hz=$(getconf CLK_TCK)
 
 # True while $1 exists and is not a zombie.
 running() {
@@ -210,6 +233,7 @@ for round in $(seq "$rounds"); do
       continue
     fi
     [ "$s" = lyncdns ] || configure "$s"
+    c0=$(core0_ticks)
     t0="${EPOCHREALTIME//[.,]/}000" # ns since the epoch, without a fork
     launch "$s"
     if ! first=$(probe --name "$last_name" --type A --expect "$last_addr" --wait "$timeout" --since-ns "$t0" --pid "$pid"); then
@@ -220,6 +244,8 @@ for round in $(seq "$rounds"); do
       continue
     fi
     read -r _ secs _ <<< "$first"
+    # Core 0 time not used by the server while it started: other processes (or the hypervisor) in its way.
+    others=$(awk -v b="$(( $(core0_ticks) - c0 - $(tree_ticks "$pid") ))" -v hz="$hz" 'BEGIN { printf "%.2f", (b < 0 ? 0 : b) / hz }')
     sleep 1
     read -r rss pss hwm nprocs <<< "$(tree_mem "$pid")"
     neg=ok
@@ -232,8 +258,8 @@ for round in $(seq "$rounds"); do
       qps=$(sed -n 's/.*"qps":\([0-9.]*\).*/\1/p' <<< "$r")
     fi
     stop_server
-    echo "round $round: $s: first answer ${secs} s, RSS ${rss} kB, PSS ${pss} kB, peak ${hwm} kB ($nprocs processes), negative answers $neg, ${qps} q/s" >&2
-    echo "$s $round ok $secs $rss $pss $hwm $qps $neg" >> "$results"
+    echo "round $round: $s: first answer ${secs} s (core 0 busy with others ${others} s), RSS ${rss} kB, PSS ${pss} kB, peak ${hwm} kB ($nprocs processes), negative answers $neg, ${qps} q/s" >&2
+    echo "$s $round ok $secs $rss $pss $hwm $qps $others $neg" >> "$results"
   done
 done
 
@@ -249,22 +275,22 @@ awk -v servers="${servers[*]}" -v timeout="$timeout" '
   $3 == "fail" { fails[$1]++; next }
   {
     ok[$1]++; add($1 ",t", $4); add($1 ",rss", $5 * 1.024 / 1000); add($1 ",pss", $6 * 1.024 / 1000)
-    add($1 ",hwm", $7 * 1.024 / 1000); if ($8 != "-") add($1 ",qps", $8)
-    neg = $9; for (i = 10; i <= NF; i++) neg = neg " " $i
+    add($1 ",hwm", $7 * 1.024 / 1000); if ($8 != "-") add($1 ",qps", $8); add($1 ",others", $9)
+    neg = $10; for (i = 11; i <= NF; i++) neg = neg " " $i
     if (neg != "ok") bad[$1] = neg
   }
   END {
-    print "| server | start→first answer (s) | RSS MB | PSS MB | peak RSS MB | UDP q/s, saturated | NXDOMAIN, NODATA | rounds |"
-    print "|---|---|---|---|---|---|---|---|"
+    print "| server | start→first answer (s) | RSS MB | PSS MB | peak RSS MB | UDP q/s, saturated | NXDOMAIN, NODATA | rounds | core 0 busy with others during start (s) |"
+    print "|---|---|---|---|---|---|---|---|---|"
     n = split(servers, list, " ")
     for (i = 1; i <= n; i++) {
       s = list[i]
-      if (!ok[s]) { printf "| %s | no answer within %s s | — | — | — | — | — | %d failed |\n", s, timeout, fails[s]; continue }
+      if (!ok[s]) { printf "| %s | no answer within %s s | — | — | — | — | — | %d failed | — |\n", s, timeout, fails[s]; continue }
       q = "—"
       if ((s ",qps") in lo) { a = commas(lo[s ",qps"]); b = commas(hi[s ",qps"]); q = a == b ? a : a "–" b }
-      printf "| %s | %s | %s | %s | %s | %s | %s | %d%s |\n", s, range(lo[s ",t"], hi[s ",t"], "%.2f"),
+      printf "| %s | %s | %s | %s | %s | %s | %s | %d%s | %s |\n", s, range(lo[s ",t"], hi[s ",t"], "%.2f"),
         range(lo[s ",rss"], hi[s ",rss"], "%.0f"), range(lo[s ",pss"], hi[s ",pss"], "%.0f"),
         range(lo[s ",hwm"], hi[s ",hwm"], "%.0f"), q, (s in bad) ? bad[s] : "correct", ok[s],
-        fails[s] ? " (" fails[s] " failed)" : ""
+        fails[s] ? " (" fails[s] " failed)" : "", range(lo[s ",others"], hi[s ",others"], "%.2f")
     }
   }' "$results"
