@@ -237,8 +237,16 @@ for round in $(seq "$rounds"); do
     t0="${EPOCHREALTIME//[.,]/}000" # ns since the epoch, without a fork
     launch "$s"
     if ! first=$(probe --name "$last_name" --type A --expect "$last_addr" --wait "$timeout" --since-ns "$t0" --pid "$pid"); then
-      echo "round $round: $s: no correct answer: $first (log: $out/$s.log)" >&2
-      echo "$s $round fail" >> "$results"
+      why="no correct answer within $timeout s"
+      if ! running "$pid"; then
+        status=0
+        wait "$pid" || status=$?
+        read -r _ secs _ <<< "$first"
+        why="exited after $secs s with status $status$( [ "$status" -gt 128 ] && echo " (signal $((status - 128)))")"
+        pid=""
+      fi
+      echo "round $round: $s: $why; probe: $first (log: $out/$s.log)" >&2
+      echo "$s $round fail $why" >> "$results"
       failed[$s]=1
       stop_server
       continue
@@ -264,7 +272,7 @@ for round in $(seq "$rounds"); do
 done
 
 echo
-awk -v servers="${servers[*]}" -v timeout="$timeout" '
+awk -v servers="${servers[*]}" '
   function range(lo, hi, fmt,   a, b) { a = sprintf(fmt, lo); b = sprintf(fmt, hi); return a == b ? a : a "–" b }
   function commas(x,   s, r) {
     s = sprintf("%.0f", x); r = ""
@@ -272,7 +280,7 @@ awk -v servers="${servers[*]}" -v timeout="$timeout" '
     return s r
   }
   function add(k, v) { if (!((k) in lo) || v < lo[k]) lo[k] = v; if (!((k) in hi) || v > hi[k]) hi[k] = v }
-  $3 == "fail" { fails[$1]++; next }
+  $3 == "fail" { fails[$1]++; why[$1] = substr($0, index($0, " fail ") + 6); next }
   {
     ok[$1]++; add($1 ",t", $4); add($1 ",rss", $5 * 1.024 / 1000); add($1 ",pss", $6 * 1.024 / 1000)
     add($1 ",hwm", $7 * 1.024 / 1000); if ($8 != "-") add($1 ",qps", $8); add($1 ",others", $9)
@@ -285,7 +293,7 @@ awk -v servers="${servers[*]}" -v timeout="$timeout" '
     n = split(servers, list, " ")
     for (i = 1; i <= n; i++) {
       s = list[i]
-      if (!ok[s]) { printf "| %s | no answer within %s s | — | — | — | — | — | %d failed | — |\n", s, timeout, fails[s]; continue }
+      if (!ok[s]) { printf "| %s | — (%s) | — | — | — | — | — | %d failed | — |\n", s, why[s], fails[s]; continue }
       q = "—"
       if ((s ",qps") in lo) { a = commas(lo[s ",qps"]); b = commas(hi[s ",qps"]); q = a == b ? a : a "–" b }
       printf "| %s | %s | %s | %s | %s | %s | %s | %d%s | %s |\n", s, range(lo[s ",t"], hi[s ",t"], "%.2f"),
