@@ -21,7 +21,8 @@
 # A server that fails to answer in time is not started again in later rounds. Prints one markdown table; the
 # raw figures go to target/bench/bigzone/results.txt, the servers' logs beside them.
 # Environment: BIGZONE_RECORDS (1000000), BIGZONE_TIMEOUT (120), BIGZONE_LOAD_SECS (3),
-#              BIGZONE_SERVERS ("lyncdns nsd knot bind"), CARGO_TARGET_DIR (target).
+#              BIGZONE_SERVERS ("lyncdns nsd knot bind"), BIGZONE_LYNCDNS (a lyncdns binary to measure instead
+#              of building this tree's), CARGO_TARGET_DIR (target).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 rounds="${1:-3}"
@@ -42,7 +43,13 @@ if [ "${#need[@]}" -gt 0 ]; then
   apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${need[@]}"
 fi
 PATH="$PATH:/usr/sbin"
-cargo build --release -q -p lyncdns -p lyncdns-bench
+if [ -n "${BIGZONE_LYNCDNS:-}" ]; then
+  lyncdns="$(realpath "$BIGZONE_LYNCDNS")"
+  cargo build --release -q -p lyncdns-bench
+else
+  lyncdns="$bin/lyncdns"
+  cargo build --release -q -p lyncdns -p lyncdns-bench
+fi
 
 zone="$out/contoso.com.zone"
 "$bin/bigzone" --records "$records" --out "$zone" --queries "$out/queries.txt" > "$out/probes.txt"
@@ -213,7 +220,7 @@ CONF
 launch() {
   local log="$out/$1.log"
   case $1 in
-    lyncdns) taskset -c 0 "$bin/lyncdns" serve bench/deployment.toml --dns "127.0.0.1:$port" --workers 1 \
+    lyncdns) taskset -c 0 "$lyncdns" serve bench/deployment.toml --dns "127.0.0.1:$port" --workers 1 \
                --zone "inside=$zone" --log warn > "$log" 2>&1 & pid=$! ;;
     nsd) taskset -c 0 nsd -d -c "$out/nsd/nsd.conf" > "$log" 2>&1 & pid=$! ;;
     knot) taskset -c 0 knotd -c "$out/knot/knot.conf" > "$log" 2>&1 & pid=$! ;;
