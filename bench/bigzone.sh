@@ -16,8 +16,9 @@
 #   NXDOMAIN / NODATA   one query each, checked (AA, rcode, no answer, SOA in the authority section)
 #   UDP q/s             loadgen saturating the server for BIGZONE_LOAD_SECS s (3; 0 skips it) with the
 #                       generated query mix (~10 % NXDOMAIN, ~5 % NODATA)
-#   core 0 busy with others  core 0's busy time (/proc/stat) during the start minus the server's own CPU time:
-#                       what other processes (or the hypervisor) took from the server; near 0 on a quiet machine
+#   busy with others    core 0's busy time (/proc/stat) during the start minus the server's own CPU time, and
+#                       core 1's during the load run minus loadgen's: what other processes (or the hypervisor)
+#                       took from the server and from the client; both near 0 on a quiet machine
 # A server that fails to answer in time is not started again in later rounds. Prints one markdown table; the
 # raw figures go to target/bench/bigzone/results.txt, the servers' logs beside them.
 # Environment: BIGZONE_RECORDS (1000000), BIGZONE_TIMEOUT (120), BIGZONE_LOAD_SECS (3),
@@ -114,8 +115,18 @@ tree_ticks() {
   echo "$sum"
 }
 
-# Busy ticks of core 0 (user, nice, system, irq, softirq, steal), whoever used them.
-core0_ticks() { awk '$1 == "cpu0" { print $2 + $3 + $4 + $7 + $8 + $9 }' /proc/stat; }
+# Busy ticks of core $1 (user, nice, system, steal; not interrupts, which land on whichever core), whoever used them.
+core_ticks() { awk -v c="cpu$1" '$1 == c { print $2 + $3 + $4 + $9 }' /proc/stat; }
+# CPU ticks of this shell's finished children (cutime + cstime).
+children_ticks() {
+  local line
+  local -a f
+  read -r line < "/proc/$$/stat"
+  read -r -a f <<< "${line##*) }"
+  echo $((f[13] + f[14]))
+}
+# Seconds from a tick count, negative counts (sampling jitter) as 0.
+secs_of() { awk -v b="$1" -v hz="$hz" 'BEGIN { printf "%.2f", (b < 0 ? 0 : b) / hz }'; }
 hz=$(getconf CLK_TCK)
 
 # True while $1 exists and is not a zombie.
@@ -240,7 +251,7 @@ for round in $(seq "$rounds"); do
       continue
     fi
     [ "$s" = lyncdns ] || configure "$s"
-    c0=$(core0_ticks)
+    c0=$(core_ticks 0)
     t0="${EPOCHREALTIME//[.,]/}000" # ns since the epoch, without a fork
     launch "$s"
     if ! first=$(probe --name "$last_name" --type A --expect "$last_addr" --wait "$timeout" --since-ns "$t0" --pid "$pid"); then
@@ -260,21 +271,23 @@ for round in $(seq "$rounds"); do
     fi
     read -r _ secs _ <<< "$first"
     # Core 0 time not used by the server while it started: other processes (or the hypervisor) in its way.
-    others=$(awk -v b="$(( $(core0_ticks) - c0 - $(tree_ticks "$pid") ))" -v hz="$hz" 'BEGIN { printf "%.2f", (b < 0 ? 0 : b) / hz }')
+    others0=$(secs_of $(( $(core_ticks 0) - c0 - $(tree_ticks "$pid") )))
     sleep 1
     read -r rss pss hwm nprocs <<< "$(tree_mem "$pid")"
     neg=ok
     r=$(probe --name "$nx_name" --type A --nxdomain) || neg="NXDOMAIN: ${r#fail * * }"
     r=$(probe --name "$nodata_name" --type "$nodata_type" --nodata) || neg="NODATA: ${r#fail * * }"
-    qps=-
+    qps=- others1=-
     if [ "$load_secs" != 0 ]; then
+      c1=$(core_ticks 1) k1=$(children_ticks)
       r=$(taskset -c 1 "$bin/loadgen" --server "127.0.0.1:$port" --queries "$out/queries.txt" --duration "$load_secs" \
             --inflight 256 --batch 32)
+      others1=$(secs_of $(( $(core_ticks 1) - c1 - ($(children_ticks) - k1) )))
       qps=$(sed -n 's/.*"qps":\([0-9.]*\).*/\1/p' <<< "$r")
     fi
     stop_server
-    echo "round $round: $s: first answer ${secs} s (core 0 busy with others ${others} s), RSS ${rss} kB, PSS ${pss} kB, peak ${hwm} kB ($nprocs processes), negative answers $neg, ${qps} q/s" >&2
-    echo "$s $round ok $secs $rss $pss $hwm $qps $others $neg" >> "$results"
+    echo "round $round: $s: first answer ${secs} s (others on core 0: ${others0} s), RSS ${rss} kB, PSS ${pss} kB, peak ${hwm} kB ($nprocs processes), negative answers $neg, ${qps} q/s (others on core 1: ${others1} s)" >&2
+    echo "$s $round ok $secs $rss $pss $hwm $qps $others0 $others1 $neg" >> "$results"
   done
 done
 
@@ -290,12 +303,13 @@ awk -v servers="${servers[*]}" '
   $3 == "fail" { fails[$1]++; why[$1] = substr($0, index($0, " fail ") + 6); next }
   {
     ok[$1]++; add($1 ",t", $4); add($1 ",rss", $5 * 1.024 / 1000); add($1 ",pss", $6 * 1.024 / 1000)
-    add($1 ",hwm", $7 * 1.024 / 1000); if ($8 != "-") add($1 ",qps", $8); add($1 ",others", $9)
-    neg = $10; for (i = 11; i <= NF; i++) neg = neg " " $i
+    add($1 ",hwm", $7 * 1.024 / 1000); if ($8 != "-") add($1 ",qps", $8); add($1 ",o0", $9)
+    if ($10 != "-") add($1 ",o1", $10)
+    neg = $11; for (i = 12; i <= NF; i++) neg = neg " " $i
     if (neg != "ok") bad[$1] = neg
   }
   END {
-    print "| server | start→first answer (s) | RSS MB | PSS MB | peak RSS MB | UDP q/s, saturated | NXDOMAIN, NODATA | rounds | core 0 busy with others during start (s) |"
+    print "| server | start→first answer (s) | RSS MB | PSS MB | peak RSS MB | UDP q/s, saturated | NXDOMAIN, NODATA | rounds | busy with others (s): core 0 at start / core 1 under load |"
     print "|---|---|---|---|---|---|---|---|---|"
     n = split(servers, list, " ")
     for (i = 1; i <= n; i++) {
@@ -306,6 +320,7 @@ awk -v servers="${servers[*]}" '
       printf "| %s | %s | %s | %s | %s | %s | %s | %d%s | %s |\n", s, range(lo[s ",t"], hi[s ",t"], "%.2f"),
         range(lo[s ",rss"], hi[s ",rss"], "%.0f"), range(lo[s ",pss"], hi[s ",pss"], "%.0f"),
         range(lo[s ",hwm"], hi[s ",hwm"], "%.0f"), q, (s in bad) ? bad[s] : "correct", ok[s],
-        fails[s] ? " (" fails[s] " failed)" : "", range(lo[s ",others"], hi[s ",others"], "%.2f")
+        fails[s] ? " (" fails[s] " failed)" : "", range(lo[s ",o0"], hi[s ",o0"], "%.2f") " / " \
+        (((s ",o1") in lo) ? range(lo[s ",o1"], hi[s ",o1"], "%.2f") : "—")
     }
   }' "$results"
