@@ -123,7 +123,7 @@ CONF
       mkdir -p "$out/bind"
       cat > "$out/bind/named.conf" <<CONF
 options { directory "$PWD/$out/bind"; listen-on port $port { 127.0.0.1; }; listen-on-v6 { none; }; pid-file none;
-  session-keyfile "$PWD/$out/bind/session.key"; recursion no; dnssec-validation no; minimal-responses yes; };
+  session-keyfile "$PWD/$out/bind/session.key"; recursion no; dnssec-validation no; minimal-responses yes; notify no; };
 zone "contoso.com" { type primary; file "$PWD/$zone"; };
 CONF
       taskset -c 0 named -g -n 1 -c "$out/bind/named.conf" >/dev/null 2>&1 & pid=$! ;;
