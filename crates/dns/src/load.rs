@@ -108,5 +108,8 @@ pub fn snapshot_of_plan(
         ms = started.elapsed().as_millis() as u64,
         "answers prepared"
     );
+    for v in &snapshot.views {
+        tracing::debug!(view = %v.name, records = v.records, names = v.names(), mb = v.heap_size() / 1_000_000, "view compiled");
+    }
     Ok(snapshot)
 }
