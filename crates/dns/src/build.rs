@@ -80,8 +80,8 @@ pub struct Entry {
     pub zone: u32,
     /// True for a zone cut (a delegation): names below it get its referral.
     pub cut: bool,
-    /// Number of types with data.
-    ntypes: u16,
+    /// Number of types with data (at most 255, so that an entry takes 20 octets).
+    ntypes: u8,
     /// The type, when there is exactly one.
     t1: u16,
     /// With one type, its prepared answer; with more, where its `(type, answer)` pairs start in `types`.
@@ -277,6 +277,16 @@ pub enum BuildError {
         rtype: String,
         /// Its size.
         len: usize,
+    },
+    /// More types at one name than an entry holds.
+    #[error("view {view}: {name} has {types} types of data; a name may have at most 255")]
+    TooManyTypes {
+        /// The view.
+        view: String,
+        /// The name.
+        name: String,
+        /// How many it has.
+        types: usize,
     },
     /// The view's data passes the 4 GiB the compact layout addresses.
     #[error("view {view}: more than 4 GiB of names or answers")]
@@ -1143,13 +1153,18 @@ impl<'v> Out<'v> {
             // NODATA: the zone's prepared answer, whose SOA owner is written in full, fits any question name.
             zones[zi as usize].nodata
         };
-        let (ntypes, t1, at) = match prepared.as_slice() {
+        let (ntypes, t1, at): (u8, u16, u32) = match prepared.as_slice() {
             [] => (0, 0, 0),
             [(t, a)] => (1, *t, *a),
             many => {
+                let n = u8::try_from(many.len()).map_err(|_| BuildError::TooManyTypes {
+                    view: self.view.to_owned(),
+                    name: name::to_text(ix.name(owner)),
+                    types: many.len(),
+                })?;
                 let at = self.types.len() as u32;
                 self.types.extend_from_slice(many);
-                (many.len().min(u16::MAX as usize) as u16, 0, at)
+                (n, 0, at)
             }
         };
         self.scratch_types = types;
