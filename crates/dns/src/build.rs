@@ -998,52 +998,48 @@ impl<'v> Out<'v> {
 
     /// Appends the encoder's body with its header; returns where it starts.
     fn finish(&mut self, c: Counts, name: &[u8], qtype: Option<u16>) -> Result<u32, BuildError> {
-        let body = &self.enc.buf;
-        if body.len() + 12 + 259 > 65535 {
-            return Err(BuildError::TooLarge {
+        let at = write_answer(&mut self.answers, &c, &self.enc.buf)
+            .ok_or_else(|| self.too_large(self.enc.buf.len(), name, qtype))?;
+        Ok(self.segment << SEGMENT_BITS | at)
+    }
+
+    /// The error for a body that does not fit (a DNS message, or the segment).
+    fn too_large(&self, len: usize, name: &[u8], qtype: Option<u16>) -> BuildError {
+        if len + 12 + 259 > 65535 {
+            BuildError::TooLarge {
                 view: self.view.to_owned(),
                 name: name::to_text(name),
                 rtype: qtype.map(rtype::name).unwrap_or_else(|| "(other)".into()),
-                len: body.len(),
-            });
-        }
-        let at = self.answers.len();
-        if at + HEADER + ROTATE + body.len() > SEGMENT_MASK as usize || self.segment > 3 {
-            return Err(BuildError::Huge {
-                view: self.view.to_owned(),
-            });
-        }
-        let flags = c.aa as u8 | (c.rotate.is_some() as u8) << 1;
-        let mut head = [0u8; HEADER + ROTATE];
-        head[0] = c.rcode;
-        head[1] = flags;
-        let r = c.rotate.unwrap_or(Rotate {
-            offset: 0,
-            len: 0,
-            count: 0,
-        });
-        let fields = [
-            c.an,
-            c.ns,
-            c.ar,
-            body.len() as u16,
-            c.cut as u16,
-            r.offset as u16,
-            r.len,
-            r.count,
-        ];
-        for (k, v) in fields.iter().enumerate() {
-            head[2 + 2 * k..4 + 2 * k].copy_from_slice(&v.to_le_bytes());
-        }
-        let head_len = if c.rotate.is_some() {
-            HEADER + ROTATE
+                len,
+            }
         } else {
-            HEADER
+            BuildError::Huge {
+                view: self.view.to_owned(),
+            }
+        }
+    }
+
+    /// The answer of a name's only record, of a plain type: what [`Out::plain`] writes for a one-record set,
+    /// written straight into the segment (most names of a large zone).
+    fn single(&mut self, r: RrRef<'_>, name: &[u8]) -> Result<u32, BuildError> {
+        let mut body = [0u8; 12 + 256];
+        let len = 12 + r.rdata.len();
+        let ty = r.rtype.to_be_bytes();
+        let l = r.ttl.to_be_bytes();
+        let d = (r.rdata.len() as u16).to_be_bytes();
+        body[..12].copy_from_slice(&[
+            0xc0, 0x0c, ty[0], ty[1], 0, 1, l[0], l[1], l[2], l[3], d[0], d[1],
+        ]);
+        body[12..len].copy_from_slice(r.rdata);
+        let c = Counts {
+            aa: true,
+            an: 1,
+            cut: len,
+            ..Counts::default()
         };
-        self.answers.reserve(head_len + body.len());
-        self.answers.extend_from_slice(&head[..head_len]);
-        self.answers.extend_from_slice(body);
-        Ok(self.segment << SEGMENT_BITS | at as u32)
+        let at = write_answer(&mut self.answers, &c, &body[..len])
+            .ok_or_else(|| self.too_large(len, name, Some(r.rtype)))?;
+        Ok(self.segment << SEGMENT_BITS | at)
     }
 
     /// The negative answer of a zone: its SOA in the authority section with the negative TTL (RFC 2308 §3).
@@ -1121,6 +1117,24 @@ impl<'v> Out<'v> {
         zones: &[ZoneInfo],
         synth: bool,
     ) -> Result<Entry, BuildError> {
+        // Most names: one record of a plain type.
+        if let [only] = ix.group(owner)
+            && !self.general_only
+        {
+            let r = ix.store.get(*only as usize);
+            if plain_type(r.rtype) && r.rdata.len() <= 256 {
+                let at = self.single(r, r.owner)?;
+                return Ok(Entry {
+                    name: name_at,
+                    zone: zi,
+                    cut: false,
+                    ntypes: 1,
+                    t1: r.rtype,
+                    types: at,
+                    otherwise: zones[zi as usize].nodata,
+                });
+            }
+        }
         self.finds.clear();
         let mut types = std::mem::take(&mut self.scratch_types);
         ix.types(owner, &mut types);
@@ -1363,6 +1377,45 @@ impl<'v> Out<'v> {
     }
 }
 
+/// Appends an answer (header and body) to a segment; its offset, or `None` if the body does not fit a DNS message
+/// or the segment.
+fn write_answer(answers: &mut Vec<u8>, c: &Counts, body: &[u8]) -> Option<u32> {
+    let at = answers.len();
+    if body.len() + 12 + 259 > 65535 || at + HEADER + ROTATE + body.len() > SEGMENT_MASK as usize {
+        return None;
+    }
+    let mut head = [0u8; HEADER + ROTATE];
+    head[0] = c.rcode;
+    head[1] = c.aa as u8 | (c.rotate.is_some() as u8) << 1;
+    let r = c.rotate.unwrap_or(Rotate {
+        offset: 0,
+        len: 0,
+        count: 0,
+    });
+    let fields = [
+        c.an,
+        c.ns,
+        c.ar,
+        body.len() as u16,
+        c.cut as u16,
+        r.offset as u16,
+        r.len,
+        r.count,
+    ];
+    for (k, v) in fields.iter().enumerate() {
+        head[2 + 2 * k..4 + 2 * k].copy_from_slice(&v.to_le_bytes());
+    }
+    let head_len = if c.rotate.is_some() {
+        HEADER + ROTATE
+    } else {
+        HEADER
+    };
+    answers.reserve(head_len + body.len());
+    answers.extend_from_slice(&head[..head_len]);
+    answers.extend_from_slice(body);
+    Some(at as u32)
+}
+
 /// Types whose RDATA holds no compressible name and whose answers carry no additional data.
 fn plain_type(t: u16) -> bool {
     !matches!(
@@ -1493,7 +1546,8 @@ mod tests {
     fn plain_answers_equal_the_general_encoders() {
         let text = "$ORIGIN example.test.\n$TTL 300\n@ SOA ns h 1 2 3 4 5\n@ NS ns\nns A 192.0.2.53\n\
             a A 192.0.2.1\nb A 192.0.2.1\nb A 192.0.2.2\nb A 192.0.2.3\nb 60 AAAA 2001:db8::1\nb TXT \"x\" \"yz\"\n\
-            t TXT \"one\"\nt TXT \"three\"\n*.w A 192.0.2.9\n*.w CAA 0 issue \"ca.test\"\nc CNAME b\n_s._tcp SRV 0 0 1 b\n";
+            t TXT \"one\"\nt TXT \"three\"\n*.w A 192.0.2.9\n*.w CAA 0 issue \"ca.test\"\nc CNAME b\n_s._tcp SRV 0 0 1 b\n\
+            u TXT \"solo\"\nv 7 AAAA 2001:db8::5\n*.x A 192.0.2.7\n";
         let zone = crate::zonefile::parse_text(text, "t.zone").unwrap();
         let view = |general_only| {
             compile_view(
