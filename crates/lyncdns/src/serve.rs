@@ -215,11 +215,13 @@ async fn wait_and_reload(
                 };
                 match loaded {
                     Ok((deployment, snapshot)) => {
-                        tracing::info!(views = %summary(&snapshot), "reloaded");
+                        // Logged once the new data serves: whoever reads "reloaded" gets the new answers.
+                        let views = summary(&snapshot);
                         server.reload(snapshot);
                         if let Some(web) = web {
                             web.reload(&deployment);
                         }
+                        tracing::info!(views = %views, "reloaded");
                     }
                     Err(e) => {
                         server.reload_failed();
