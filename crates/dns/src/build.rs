@@ -1024,12 +1024,7 @@ impl<'v> Out<'v> {
     fn single(&mut self, r: RrRef<'_>, name: &[u8]) -> Result<u32, BuildError> {
         let mut body = [0u8; 12 + 256];
         let len = 12 + r.rdata.len();
-        let ty = r.rtype.to_be_bytes();
-        let l = r.ttl.to_be_bytes();
-        let d = (r.rdata.len() as u16).to_be_bytes();
-        body[..12].copy_from_slice(&[
-            0xc0, 0x0c, ty[0], ty[1], 0, 1, l[0], l[1], l[2], l[3], d[0], d[1],
-        ]);
+        body[..12].copy_from_slice(&record_head(r.rtype, r.ttl, r.rdata.len()));
         body[12..len].copy_from_slice(r.rdata);
         let c = Counts {
             aa: true,
@@ -1323,12 +1318,7 @@ impl<'v> Out<'v> {
         for r in ix.rrset_of(Some(owner), t) {
             let ttl = *ttl.get_or_insert(r.ttl);
             let before = buf.len();
-            let ty = t.to_be_bytes();
-            let l = ttl.to_be_bytes();
-            let d = (r.rdata.len() as u16).to_be_bytes();
-            buf.extend_from_slice(&[
-                0xc0, 0x0c, ty[0], ty[1], 0, 1, l[0], l[1], l[2], l[3], d[0], d[1],
-            ]);
+            buf.extend_from_slice(&record_head(t, ttl, r.rdata.len()));
             buf.extend_from_slice(r.rdata);
             let len = buf.len() - before;
             if c.an == 0 {
@@ -1414,6 +1404,17 @@ fn write_answer(answers: &mut Vec<u8>, c: &Counts, body: &[u8]) -> Option<u32> {
     answers.extend_from_slice(&head[..head_len]);
     answers.extend_from_slice(body);
     Some(at as u32)
+}
+
+/// The fixed part of a record owned by the question name: the pointer to it (`0xC00C`), type, class IN, TTL and
+/// RDATA length.
+fn record_head(t: u16, ttl: u32, rdlen: usize) -> [u8; 12] {
+    let ty = t.to_be_bytes();
+    let l = ttl.to_be_bytes();
+    let d = (rdlen as u16).to_be_bytes();
+    [
+        0xc0, 0x0c, ty[0], ty[1], 0, 1, l[0], l[1], l[2], l[3], d[0], d[1],
+    ]
 }
 
 /// Types whose RDATA holds no compressible name and whose answers carry no additional data.
