@@ -344,7 +344,7 @@ pub fn check_domain(domain: &str, resolver: &mut dyn Resolver, nonce: u64) -> Do
             });
         }
         report.found.insert(
-            format!("{name} {}", lyncdns_dns::record::rtype::name(*t)),
+            format!("{name} {}", lyncdns_dnsserver::record::rtype::name(*t)),
             data,
         );
     }

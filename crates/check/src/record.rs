@@ -2,8 +2,8 @@
 
 use std::net::IpAddr;
 
-use lyncdns_dns::name;
-use lyncdns_dns::record::{RData, Rr, rtype};
+use lyncdns_dnsserver::name;
+use lyncdns_dnsserver::record::{RData, Rr, rtype};
 use lyncdns_model::Location;
 use serde::Serialize;
 
@@ -130,17 +130,17 @@ impl Dataset {
 /// Reads zone files (syntax only; the rules report the rest).
 pub fn from_files(
     paths: &[std::path::PathBuf],
-) -> Result<Vec<Rec>, lyncdns_dns::zonefile::ZoneFileError> {
+) -> Result<Vec<Rec>, lyncdns_dnsserver::zonefile::ZoneFileError> {
     let mut out = Vec::new();
     for path in paths {
         let shown = path.display().to_string();
         let text = std::fs::read_to_string(path).map_err(|source| {
-            lyncdns_dns::zonefile::ZoneFileError::Read {
+            lyncdns_dnsserver::zonefile::ZoneFileError::Read {
                 path: shown.clone(),
                 source,
             }
         })?;
-        for (rr, line) in lyncdns_dns::zonefile::scan(&text, &shown)? {
+        for (rr, line) in lyncdns_dnsserver::zonefile::scan(&text, &shown)? {
             out.push(Rec::from_rr(
                 &rr,
                 Origin {

@@ -2,7 +2,7 @@
 //!
 //! - [`machine`]: each client's discovery order as a pure state machine (requests out, replies in).
 //! - [`lookup`]: DNS lookups as recorded steps, and the [`lookup::Resolver`] trait.
-//! - [`resolver`]: a live resolver (server, source address, TCP retry) and an in-memory one (a [`lyncdns_dns`]
+//! - [`resolver`]: a live resolver (server, source address, TCP retry) and an in-memory one (a [`lyncdns_dnsserver`]
 //!   snapshot, for tests and the lab).
 //! - [`docs`]: reading Autodiscover documents.
 //! - [`probe`]: TCP/TLS connects and HTTP(S) requests.

@@ -167,7 +167,7 @@ pub mod qtype {
 
 /// The mnemonic of a type.
 pub fn type_name(t: u16) -> String {
-    lyncdns_dns::record::rtype::name(t)
+    lyncdns_dnsserver::record::rtype::name(t)
 }
 
 /// A query with EDNS (UDP size 1232) and RD set, so it works against recursive resolvers too.

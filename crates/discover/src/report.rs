@@ -61,7 +61,7 @@ pub fn step_lines(d: &Discovery) -> Vec<(String, String, Option<String>)> {
         .map(|s| {
             let asked = match &s.request {
                 Request::Lookup { name, qtype } => {
-                    format!("{} {name}", lyncdns_dns::record::rtype::name(*qtype))
+                    format!("{} {name}", lyncdns_dnsserver::record::rtype::name(*qtype))
                 }
                 Request::Connect {
                     host, port, tls, ..

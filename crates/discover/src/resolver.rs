@@ -6,8 +6,8 @@ use std::io::{Read, Write};
 use std::net::{IpAddr, SocketAddr, TcpStream, UdpSocket};
 use std::time::{Duration, Instant};
 
-use lyncdns_dns::answer::{Picker, Transport, answer};
-use lyncdns_dns::build::Snapshot;
+use lyncdns_dnsserver::answer::{Picker, Transport, answer};
+use lyncdns_dnsserver::build::Snapshot;
 
 use crate::lookup::{Lookup, Resolver, decode, query, type_name};
 

@@ -11,7 +11,7 @@ use lyncdns_discover::machine::{
 };
 use lyncdns_discover::resolver::InMemory;
 use lyncdns_discover::run::{Credentials, Discovery, Net, run};
-use lyncdns_dns::build::Snapshot;
+use lyncdns_dnsserver::build::Snapshot;
 use lyncdns_model::Deployment;
 
 const INSIDE: &str = "127.0.0.1";
@@ -43,7 +43,7 @@ fn snapshot(d: &Deployment, scenario: Option<&str>) -> Snapshot {
             .apply(&mut plan, &ctx)
             .unwrap();
     }
-    lyncdns_dns::load::snapshot_of_plan(d, &plan, std::path::Path::new("."), &[]).unwrap()
+    lyncdns_dnsserver::load::snapshot_of_plan(d, &plan, std::path::Path::new("."), &[]).unwrap()
 }
 
 /// The Autodiscover service, in process: requests go straight to `Service::handle` as from `from`.
@@ -158,7 +158,7 @@ fn asked(d: &Discovery) -> Vec<String> {
         .iter()
         .map(|s| match &s.request {
             Request::Lookup { name, qtype } => {
-                format!("{} {name}", lyncdns_dns::record::rtype::name(*qtype))
+                format!("{} {name}", lyncdns_dnsserver::record::rtype::name(*qtype))
             }
             Request::Fetch(f) => format!("{} {}", f.method, f.url),
             Request::Connect { host, port, .. } => format!("connect {host}:{port}"),
@@ -665,19 +665,19 @@ fn online_users_are_redirected_to_office_365_s28_s37() {
 
 #[test]
 fn srv_records_are_taken_by_priority_then_weight_rfc2782() {
-    let zone = lyncdns_dns::zonefile::parse_text(
+    let zone = lyncdns_dnsserver::zonefile::parse_text(
         "$ORIGIN example.test.\n$TTL 60\n@ IN SOA ns h 1 1 1 1 1\n@ IN NS ns\nns A 192.0.2.1\n_sip._tls SRV 10 0 443 b\n_sip._tls SRV 0 10 443 a\n_sip._tls SRV 0 50 443 c\na A 192.0.2.10\nb A 192.0.2.11\n",
         "t.zone",
     )
     .unwrap();
-    let views = vec![lyncdns_dns::build::ViewInput {
+    let views = vec![lyncdns_dnsserver::build::ViewInput {
         name: "all".into(),
         clients: vec!["0.0.0.0/0".parse().unwrap()],
         zones: vec![zone],
     }];
     let snap = Snapshot::build(
         views,
-        &lyncdns_dns::build::Options {
+        &lyncdns_dnsserver::build::Options {
             max_udp: 1232,
             rotation: lyncdns_model::Rotation::None,
             ecs_trusted: vec![],

@@ -17,7 +17,7 @@ use lyncdns_discover::machine::{Client, Machine, Options};
 use lyncdns_discover::probe::LiveNet;
 use lyncdns_discover::resolver::Live;
 use lyncdns_discover::run::{Credentials, Discovery, run};
-use lyncdns_dns::server::{Config, Server};
+use lyncdns_dnsserver::server::{Config, Server};
 use lyncdns_model::{Deployment, Home, Location};
 use lyncdns_plan::scenario::{Context as ScenarioContext, SCENARIOS};
 
@@ -206,7 +206,7 @@ pub fn run_cmd(args: &LabArgs) -> anyhow::Result<()> {
         None => None,
     };
     let snapshot =
-        lyncdns_dns::load::snapshot_of_plan(&deployment, &plan, std::path::Path::new("."), &[])?;
+        lyncdns_dnsserver::load::snapshot_of_plan(&deployment, &plan, std::path::Path::new("."), &[])?;
     let temp_ca;
     let ca_dir = match &args.lab_ca {
         Some(dir) => dir.clone(),

@@ -8,8 +8,8 @@ use std::time::Duration;
 use anyhow::{Context, bail};
 use clap::{Args, ValueEnum};
 use lyncdns_autodiscover::http::{Web, WebConfig};
-use lyncdns_dns::build::Snapshot;
-use lyncdns_dns::server::{Config, Server};
+use lyncdns_dnsserver::build::Snapshot;
+use lyncdns_dnsserver::server::{Config, Server};
 use lyncdns_model::{Deployment, Rotation};
 
 /// Arguments of `lyncdns serve`.
@@ -94,7 +94,7 @@ impl Source {
             .as_deref()
             .and_then(Path::parent)
             .unwrap_or(Path::new("."));
-        let snapshot = lyncdns_dns::load::snapshot(&deployment, base, &self.zones)?;
+        let snapshot = lyncdns_dnsserver::load::snapshot(&deployment, base, &self.zones)?;
         Ok((deployment, snapshot))
     }
 }

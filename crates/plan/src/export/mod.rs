@@ -99,7 +99,7 @@ pub fn render(plan: &Plan, format: Format) -> Rendered {
             files.extend(zone_files(plan));
             Rendered { files }
         }
-        Format::Powershell => one("lyncdns-dns.ps1", powershell::script(plan)),
+        Format::Powershell => one("lyncdns-dnsserver.ps1", powershell::script(plan)),
     }
 }
 

@@ -7,7 +7,7 @@
 use domain::base::ToName;
 use domain::rdata::ZoneRecordData;
 use domain::zonefile::inplace::{Entry, Zonefile};
-use lyncdns_dns::zonefile::scan;
+use lyncdns_dnsserver::zonefile::scan;
 use proptest::prelude::*;
 
 /// `(owner, type, ttl, rdata)` with lowercase names where we keep them lowercase.
@@ -243,7 +243,7 @@ proptest! {
         // A free-standing `@` in RDATA: see `target`.
         prop_assume!(!text.lines().any(|l| l.split_whitespace().skip(1).any(|w| w == "@")));
         let got = ours(&text);
-        let _ = lyncdns_dns::zonefile::parse_text(&text, "gen.zone");
+        let _ = lyncdns_dnsserver::zonefile::parse_text(&text, "gen.zone");
         if let (Some(g), Some(e)) = (got, reference(&text)) {
             prop_assert_eq!(g, e, "file:\n{}", text);
         }

@@ -5,7 +5,7 @@ mod support;
 
 use std::net::IpAddr;
 
-use lyncdns_dns::answer::Transport;
+use lyncdns_dnsserver::answer::Transport;
 use proptest::prelude::*;
 use support::*;
 
@@ -85,7 +85,7 @@ proptest! {
     fn answers_come_only_from_the_selected_view(example in 0usize..4, pick in any::<prop::sample::Index>(), qtype in prop::sample::select(vec![1u16, 28, 33, 5, 6, 2, 255]), from in any_addr()) {
         let text = examples()[example].clone() + "\n[serve]\nrotation = \"none\"\n";
         let d = lyncdns_model::load(&text, "example.toml").unwrap();
-        let s = lyncdns_dns::load::snapshot(&d, std::path::Path::new("."), &[]).unwrap();
+        let s = lyncdns_dnsserver::load::snapshot(&d, std::path::Path::new("."), &[]).unwrap();
         let plan = lyncdns_plan::plan(&d);
         let names: Vec<String> = plan.views.iter().flat_map(|v| v.records().map(|(_, r)| r.owner.clone())).collect();
         let name = &names[pick.index(names.len())];

@@ -9,8 +9,8 @@ use domain::base::Message;
 use domain::base::iana::Rtype;
 use domain::base::name::ParsedName;
 use domain::rdata::AllRecordData;
-use lyncdns_dns::answer::{Picker, Transport, answer};
-use lyncdns_dns::build::Snapshot;
+use lyncdns_dnsserver::answer::{Picker, Transport, answer};
+use lyncdns_dnsserver::build::Snapshot;
 
 /// EDNS of a query: (UDP size, version, DO, options as (code, data)).
 pub type Edns = (u16, u8, bool, Vec<(u16, Vec<u8>)>);
@@ -179,7 +179,7 @@ pub fn decode(bytes: &[u8]) -> R {
 /// The snapshot of deployment text.
 pub fn snapshot(text: &str) -> Snapshot {
     let d = lyncdns_model::load(text, "test.toml").unwrap_or_else(|e| panic!("{e}"));
-    lyncdns_dns::load::snapshot(&d, std::path::Path::new("."), &[]).unwrap()
+    lyncdns_dnsserver::load::snapshot(&d, std::path::Path::new("."), &[]).unwrap()
 }
 
 /// The embedded example's snapshot.

@@ -1,14 +1,14 @@
 //! Micro-benchmarks of loading a large zone: reading a master file of 100,000 Lync-like records (A, AAAA, CNAME,
 //! SRV, DNS-load-balanced names, mixed through the file) from memory, and compiling it into a snapshot. The
 //! million-record figures against NSD, Knot and BIND come from `bench/bigzone.sh`; this one catches regressions
-//! in CI (`cargo bench -p lyncdns-dns --bench load -- --quick`). Results are recorded in `docs/benchmarks.md`.
+//! in CI (`cargo bench -p lyncdns-dnsserver --bench load -- --quick`). Results are recorded in `docs/benchmarks.md`.
 
 use std::fmt::Write;
 use std::hint::black_box;
 
 use criterion::{Criterion, criterion_group, criterion_main};
-use lyncdns_dns::build::{Options, Snapshot, ViewInput};
-use lyncdns_dns::zonefile::parse_text;
+use lyncdns_dnsserver::build::{Options, Snapshot, ViewInput};
+use lyncdns_dnsserver::zonefile::parse_text;
 use lyncdns_model::Rotation;
 
 /// A deterministic zone in the shape of `bench/src/bin/bigzone.rs`'s, smaller.

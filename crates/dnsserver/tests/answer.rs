@@ -3,9 +3,9 @@
 
 mod support;
 
-use lyncdns_dns::answer::Transport;
-use lyncdns_dns::build::{Options, Snapshot, ViewInput};
-use lyncdns_dns::zonefile::parse_text;
+use lyncdns_dnsserver::answer::Transport;
+use lyncdns_dnsserver::build::{Options, Snapshot, ViewInput};
+use lyncdns_dnsserver::zonefile::parse_text;
 use lyncdns_model::Rotation;
 use support::*;
 
@@ -416,10 +416,10 @@ fn delegations_get_referrals_rfc1034_4_3_2() {
 
 fn first_addresses(s: &Snapshot, n: usize) -> Vec<Vec<String>> {
     let mut out = Vec::new();
-    let mut picker = lyncdns_dns::answer::Picker::new(99);
+    let mut picker = lyncdns_dnsserver::answer::Picker::new(99);
     let mut buf = vec![0u8; 65535];
     for _ in 0..n {
-        let o = lyncdns_dns::answer::answer(
+        let o = lyncdns_dnsserver::answer::answer(
             s,
             &Q::new("pool.example.test", A).bytes(),
             "192.0.2.1".parse().unwrap(),

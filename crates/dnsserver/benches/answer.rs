@@ -1,5 +1,5 @@
 //! Micro-benchmarks of the pure answer path (hit, NXDOMAIN, NODATA, SRV with additional data, a CNAME chain) and
-//! of view selection with many views and prefixes. Run: `cargo bench -p lyncdns-dns` (CI runs `-- --quick`).
+//! of view selection with many views and prefixes. Run: `cargo bench -p lyncdns-dnsserver` (CI runs `-- --quick`).
 //! Results are recorded in `docs/benchmarks.md`.
 
 use std::hint::black_box;
@@ -7,9 +7,9 @@ use std::net::IpAddr;
 
 use criterion::{Criterion, criterion_group, criterion_main};
 use ipnet::IpNet;
-use lyncdns_dns::answer::{Picker, Transport, answer};
-use lyncdns_dns::build::Snapshot;
-use lyncdns_dns::view::ViewMatcher;
+use lyncdns_dnsserver::answer::{Picker, Transport, answer};
+use lyncdns_dnsserver::build::Snapshot;
+use lyncdns_dnsserver::view::ViewMatcher;
 
 fn query(name: &str, qtype: u16, edns: bool) -> Vec<u8> {
     let mut b = vec![0x12, 0x34, 0x01, 0x00, 0, 1, 0, 0, 0, 0, 0, edns as u8];
@@ -28,7 +28,7 @@ fn snapshot() -> Snapshot {
     let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
         .join("../../examples/enterprise-director.toml");
     let d = lyncdns_model::load(&std::fs::read_to_string(path).unwrap(), "bench").unwrap();
-    lyncdns_dns::load::snapshot(&d, std::path::Path::new("."), &[]).unwrap()
+    lyncdns_dnsserver::load::snapshot(&d, std::path::Path::new("."), &[]).unwrap()
 }
 
 fn answer_path(c: &mut Criterion) {
