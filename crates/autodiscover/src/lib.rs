@@ -7,7 +7,7 @@
 //! - [`tls`]: PEM files or the lab CA.
 //! - [`http`]: the hyper/rustls shell.
 //!
-//! `AccessLocation` comes from the same view matcher as DNS ([`lyncdns_dnsserver::view::ViewMatcher`]), so a client is
+//! `AccessLocation` comes from the same view matcher as DNS ([`lyncdns_dnsdata::view::ViewMatcher`]), so a client is
 //! "inside" for Autodiscover exactly when it gets the internal DNS view.
 
 pub mod auth;

@@ -8,7 +8,7 @@ use std::net::IpAddr;
 use std::sync::Arc;
 use std::time::{Duration, SystemTime};
 
-use lyncdns_dnsserver::view::ViewMatcher;
+use lyncdns_dnsdata::view::ViewMatcher;
 use lyncdns_model::{Deployment, Fqdn, Home, Location, Pool, Product};
 use lyncdns_plan::rules::srv_target_allowed;
 

@@ -5,13 +5,15 @@
 use std::collections::BTreeMap;
 use std::net::IpAddr;
 
-use lyncdns_discover::lookup::{Data as LData, Lookup, Resolver, qtype};
+use lyncdns_dnsdata::rdata::RecordData;
+use lyncdns_dnsdata::resolve::{Lookup, Resolver};
+use lyncdns_dnsdata::types::Rtype;
 use lyncdns_model::{Deployment, Location};
-use lyncdns_plan::{Plan, RecordData};
+use lyncdns_plan::Plan;
 use serde::Serialize;
 
-use crate::record::{Data, Dataset, Origin, Rec};
-use crate::rules::{self, Finding, same_data};
+use crate::record::{Dataset, Origin, Rec};
+use crate::rules::{self, Finding};
 
 /// How one planned record looks live.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -75,49 +77,11 @@ impl Report {
     }
 }
 
-fn data_text(d: &LData) -> String {
+/// Live data as the report shows it: an address, `CNAME target`, `priority weight port target`.
+fn data_text(d: &RecordData) -> String {
     match d {
-        LData::Address { address } => address.to_string(),
-        LData::Cname { target } => format!("CNAME {target}"),
-        LData::Srv {
-            priority,
-            weight,
-            port,
-            target,
-        } => format!("{priority} {weight} {port} {target}"),
-        LData::Other { text } => text.clone(),
-    }
-}
-
-fn to_data(d: &LData) -> Data {
-    match d {
-        LData::Address { address } => Data::Address { address: *address },
-        LData::Cname { target } => Data::Cname {
-            target: target.trim_end_matches('.').to_ascii_lowercase(),
-        },
-        LData::Srv {
-            priority,
-            weight,
-            port,
-            target,
-        } => Data::Srv {
-            priority: *priority,
-            weight: *weight,
-            port: *port,
-            target: target.trim_end_matches('.').to_ascii_lowercase(),
-        },
-        LData::Other { text } => Data::Other {
-            rtype: text.split(' ').next().unwrap_or("").to_owned(),
-        },
-    }
-}
-
-fn type_number(t: &str) -> u16 {
-    match t {
-        "A" => qtype::A,
-        "AAAA" => qtype::AAAA,
-        "SRV" => qtype::SRV,
-        _ => 5,
+        RecordData::Cname { target } => format!("CNAME {target}"),
+        other => other.to_string().trim_end_matches('.').to_owned(),
     }
 }
 
@@ -137,14 +101,14 @@ pub fn check_deployment(
             &mut *external
         };
         // Planned data grouped by (owner, type), in plan order.
-        let mut groups: BTreeMap<(String, &'static str), Vec<&lyncdns_plan::PlannedRecord>> =
+        let mut groups: BTreeMap<(String, Rtype), Vec<&lyncdns_plan::PlannedRecord>> =
             BTreeMap::new();
         for (_, r) in view.records() {
             if matches!(r.data, RecordData::Soa { .. } | RecordData::Ns { .. }) {
                 continue;
             }
             groups
-                .entry((r.owner.clone(), r.data.type_name()))
+                .entry((r.owner.clone(), r.data.rtype()))
                 .or_default()
                 .push(r);
         }
@@ -153,31 +117,28 @@ pub fn check_deployment(
             records: Vec::new(),
         };
         for ((owner, rtype), planned) in groups {
-            let l: Lookup = resolver.lookup(&owner, type_number(rtype));
-            let own: Vec<&LData> = l
-                .answers
+            let l: Lookup = resolver.lookup(&owner, rtype);
+            let own: Vec<&RecordData> = l
+                .answers()
                 .iter()
-                .filter(|a| a.name.trim_end_matches('.').eq_ignore_ascii_case(&owner))
+                .filter(|a| a.owner == owner)
                 .map(|a| &a.data)
                 .collect();
-            for a in &l.answers {
-                live.records.push(Rec {
-                    owner: a.name.trim_end_matches('.').to_ascii_lowercase(),
-                    data: to_data(&a.data),
-                    origin: Origin {
+            for a in l.answers() {
+                live.records.push(Rec::new(
+                    a.clone(),
+                    Origin {
                         file: format!("dns {}", resolver.describe()),
                         line: 0,
                     },
-                });
+                ));
             }
             for p in &planned {
-                let found = own.iter().any(|x| same_data(&to_data(x), &p.data));
+                let found = own.contains(&&p.data);
                 let status = if found {
                     Status::Ok
                 } else if own.is_empty() {
-                    Status::Missing {
-                        rcode: l.rcode.clone(),
-                    }
+                    Status::Missing { rcode: l.status() }
                 } else {
                     Status::Wrong {
                         found: own.iter().map(|x| data_text(x)).collect(),
@@ -187,21 +148,21 @@ pub fn check_deployment(
                     view: view.name.clone(),
                     feature: p.feature.to_string(),
                     owner: owner.clone(),
-                    rtype: rtype.to_owned(),
+                    rtype: rtype.to_string(),
                     expected: p.data.to_string(),
                     status,
                 });
             }
             for x in &own {
-                if !planned.iter().any(|p| same_data(&to_data(x), &p.data))
-                    && planned.iter().any(|p| p.data.type_name() == rtype)
+                if !planned.iter().any(|p| p.data == **x)
+                    && planned.iter().any(|p| p.data.rtype() == rtype)
                     && own.len() > planned.len()
                 {
                     records.push(Checked {
                         view: view.name.clone(),
                         feature: planned[0].feature.to_string(),
                         owner: owner.clone(),
-                        rtype: rtype.to_owned(),
+                        rtype: rtype.to_string(),
                         expected: "(not planned)".into(),
                         status: Status::Extra {
                             found: data_text(x),
@@ -226,16 +187,14 @@ pub fn check_deployment(
             .filter(|v| v.location == Location::Internal)
         {
             for (_, r) in view.records() {
-                let ip: Option<IpAddr> = match r.data {
-                    RecordData::A { address } => Some(address.into()),
-                    RecordData::Aaaa { address } => Some(address.into()),
-                    _ => None,
-                };
-                let Some(ip) = ip.filter(|ip| lyncdns_model::addr::non_public_kind(*ip).is_some())
+                let Some(ip) = r
+                    .data
+                    .address()
+                    .filter(|ip| lyncdns_model::addr::non_public_kind(*ip).is_some())
                 else {
                     continue;
                 };
-                let l = external.lookup(&r.owner, type_number(r.data.type_name()));
+                let l = external.lookup(&r.owner, r.data.rtype());
                 let leaked: Vec<String> = l
                     .addresses()
                     .iter()
@@ -247,7 +206,7 @@ pub fn check_deployment(
                         view: view.name.clone(),
                         feature: r.feature.to_string(),
                         owner: r.owner.clone(),
-                        rtype: r.data.type_name().to_owned(),
+                        rtype: r.data.rtype().to_string(),
                         expected: format!("{ip} inside only"),
                         status: Status::WrongView { found: leaked },
                     });
@@ -280,17 +239,17 @@ pub struct DomainReport {
 }
 
 /// The names a Lync deployment uses (`lync-discovery.md` §1), per type.
-const PROBES: &[(&str, u16)] = &[
-    ("_sip._tls", qtype::SRV),
-    ("_sipfederationtls._tcp", qtype::SRV),
-    ("_xmpp-server._tcp", qtype::SRV),
-    ("_sipinternaltls._tcp", qtype::SRV),
-    ("lyncdiscover", qtype::A),
-    ("lyncdiscoverinternal", qtype::A),
-    ("sip", qtype::A),
-    ("sipexternal", qtype::A),
-    ("meet", qtype::A),
-    ("dialin", qtype::A),
+const PROBES: &[(&str, Rtype)] = &[
+    ("_sip._tls", Rtype::SRV),
+    ("_sipfederationtls._tcp", Rtype::SRV),
+    ("_xmpp-server._tcp", Rtype::SRV),
+    ("_sipinternaltls._tcp", Rtype::SRV),
+    ("lyncdiscover", Rtype::A),
+    ("lyncdiscoverinternal", Rtype::A),
+    ("sip", Rtype::A),
+    ("sipexternal", Rtype::A),
+    ("meet", Rtype::A),
+    ("dialin", Rtype::A),
 ];
 
 /// Probes `domain`'s Lync names through `resolver`, detecting a wildcard first.
@@ -307,13 +266,9 @@ pub fn check_domain(domain: &str, resolver: &mut dyn Resolver, nonce: u64) -> Do
         error: None,
     };
     // A random label: if it resolves, the zone has a wildcard (§4 #12; lyncsmash's method).
-    let probe = resolver.lookup(&format!("lyncdns-{nonce:x}.{domain}"), qtype::A);
-    if probe.rcode == "TIMEOUT" || probe.rcode == "ERROR" {
-        report.error = Some(format!(
-            "{}: {}",
-            probe.rcode,
-            probe.error.unwrap_or_default()
-        ));
+    let probe = resolver.lookup(&format!("lyncdns-{nonce:x}.{domain}"), Rtype::A);
+    if let Some(error) = probe.error() {
+        report.error = Some(format!("{}: {error}", probe.status()));
         return report;
     }
     report.wildcard = probe.addresses();
@@ -325,28 +280,24 @@ pub fn check_domain(domain: &str, resolver: &mut dyn Resolver, nonce: u64) -> Do
         let name = format!("{label}.{domain}");
         let l = resolver.lookup(&name, *t);
         let mut data: Vec<String> = Vec::new();
-        for a in &l.answers {
+        for a in l.answers() {
             // An address equal to the wildcard's is the wildcard answering, not a record.
-            if let LData::Address { address } = a.data
+            if let Some(address) = a.data.address()
                 && report.wildcard.contains(&address)
-                && a.name.trim_end_matches('.').eq_ignore_ascii_case(&name)
+                && a.owner == name
             {
                 continue;
             }
             data.push(data_text(&a.data));
-            live.records.push(Rec {
-                owner: a.name.trim_end_matches('.').to_ascii_lowercase(),
-                data: to_data(&a.data),
-                origin: Origin {
+            live.records.push(Rec::new(
+                a.clone(),
+                Origin {
                     file: "dns".into(),
                     line: 0,
                 },
-            });
+            ));
         }
-        report.found.insert(
-            format!("{name} {}", lyncdns_dnsserver::record::rtype::name(*t)),
-            data,
-        );
+        report.found.insert(format!("{name} {t}"), data);
     }
     let has = |label: &str| {
         report

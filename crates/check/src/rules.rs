@@ -8,7 +8,8 @@ use std::net::IpAddr;
 use lyncdns_model::{Deployment, Location};
 use serde::Serialize;
 
-use crate::record::{Data, Dataset, Origin};
+use crate::record::{Dataset, Origin};
+use lyncdns_dnsdata::rdata::RecordData;
 
 /// How bad a finding is.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize)]
@@ -289,7 +290,7 @@ pub fn lint(ds: &Dataset, ctx: &Context<'_>) -> Vec<Finding> {
     };
 
     for r in &ds.records {
-        if let Data::Srv { port, target, .. } = &r.data {
+        if let RecordData::Srv { port, target, .. } = &r.data {
             if let Some(fixed) = srv_owner_fix(&r.owner) {
                 out.push(finding(
                     "LD001",
@@ -371,7 +372,7 @@ pub fn lint(ds: &Dataset, ctx: &Context<'_>) -> Vec<Finding> {
                 }
             }
         }
-        if let Data::Address { address } = &r.data {
+        if let Some(address) = &r.data.address() {
             if external && let Some(kind) = lyncdns_model::addr::non_public_kind(*address) {
                 out.push(finding(
                     "LD007",
@@ -392,11 +393,11 @@ pub fn lint(ds: &Dataset, ctx: &Context<'_>) -> Vec<Finding> {
                 out.push(finding("LD006", format!("`{}` resolves to {address}, the reverse proxy's address; SIP must go to the Access Edge", r.owner), None, Some(&r.origin)));
             }
         }
-        if let Data::Cname { target } = &r.data {
+        if let RecordData::Cname { target } = &r.data {
             if ds
                 .records
                 .iter()
-                .any(|o| o.owner == r.owner && !matches!(o.data, Data::Cname { .. }))
+                .any(|o| o.owner == r.owner && !matches!(o.data, RecordData::Cname { .. }))
             {
                 out.push(finding(
                     "LD013",
@@ -464,7 +465,7 @@ pub fn lint(ds: &Dataset, ctx: &Context<'_>) -> Vec<Finding> {
                 .iter()
                 .find_map(|r| {
                     if r.owner == name {
-                        if let Data::Cname { target } = &r.data {
+                        if let RecordData::Cname { target } = &r.data {
                             Some(target.clone())
                         } else {
                             None
@@ -529,17 +530,15 @@ pub fn lint(ds: &Dataset, ctx: &Context<'_>) -> Vec<Finding> {
     // Missing planned records.
     if let Some(view) = ctx.plan_view {
         for (_, p) in view.records() {
-            if matches!(
-                p.data,
-                lyncdns_plan::RecordData::Soa { .. } | lyncdns_plan::RecordData::Ns { .. }
-            ) || p.need != lyncdns_plan::Need::Required
+            if matches!(p.data, RecordData::Soa { .. } | RecordData::Ns { .. })
+                || p.need != lyncdns_plan::Need::Required
             {
                 continue;
             }
             let found = ds
                 .records
                 .iter()
-                .any(|r| r.owner == p.owner && same_data(&r.data, &p.data));
+                .any(|r| r.owner == p.owner && r.data == p.data);
             if !found {
                 out.push(finding(
                     "LD010",
@@ -547,7 +546,7 @@ pub fn lint(ds: &Dataset, ctx: &Context<'_>) -> Vec<Finding> {
                         "view {}: missing `{} {} {}` ({}: {})",
                         view.name,
                         p.owner,
-                        p.data.type_name(),
+                        p.data.rtype(),
                         p.data,
                         p.feature,
                         p.why
@@ -556,7 +555,7 @@ pub fn lint(ds: &Dataset, ctx: &Context<'_>) -> Vec<Finding> {
                         "add `{} {} {} {}`",
                         p.owner,
                         p.ttl,
-                        p.data.type_name(),
+                        p.data.rtype(),
                         p.data
                     )),
                     None,
@@ -575,34 +574,9 @@ pub fn lint(ds: &Dataset, ctx: &Context<'_>) -> Vec<Finding> {
 /// Whether the dataset holds a zone (an SOA) at or above `name`.
 fn zone_holds(ds: &Dataset, name: &str) -> bool {
     ds.records.iter().any(|r| {
-        matches!(&r.data, Data::Other { rtype } if rtype == "SOA")
+        matches!(&r.data, RecordData::Soa { .. })
             && (name == r.owner || name.ends_with(&format!(".{}", r.owner)))
     })
-}
-
-/// Whether live or file data equals planned data.
-pub fn same_data(found: &Data, planned: &lyncdns_plan::RecordData) -> bool {
-    use lyncdns_plan::RecordData as P;
-    match (found, planned) {
-        (Data::Address { address }, P::A { address: a }) => *address == IpAddr::V4(*a),
-        (Data::Address { address }, P::Aaaa { address: a }) => *address == IpAddr::V6(*a),
-        (Data::Cname { target }, P::Cname { target: t }) => target.trim_end_matches('.') == t,
-        (
-            Data::Srv {
-                priority,
-                weight,
-                port,
-                target,
-            },
-            P::Srv {
-                priority: p,
-                weight: w,
-                port: o,
-                target: t,
-            },
-        ) => priority == p && weight == w && port == o && target.trim_end_matches('.') == t,
-        _ => false,
-    }
 }
 
 #[cfg(test)]

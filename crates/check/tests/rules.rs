@@ -9,12 +9,12 @@ const HEAD: &str = "$ORIGIN contoso.com.\n$TTL 3600\n@ IN SOA ns1 h 1 3600 900 1
 
 fn ds(body: &str, location: Option<Location>) -> Dataset {
     let text = format!("{HEAD}{body}");
-    let records = lyncdns_dnsserver::zonefile::scan(&text, "t.zone")
+    let records = lyncdns_dnsdata::zonefile::scan(&text, "t.zone")
         .unwrap()
         .into_iter()
         .map(|(rr, line)| {
-            Rec::from_rr(
-                &rr,
+            Rec::new(
+                rr,
                 Origin {
                     file: "t.zone".into(),
                     line,
@@ -185,12 +185,12 @@ fn ld010_missing_planned_record() {
         .filter(|l| !l.starts_with("lyncdiscover "))
         .map(|l| format!("{l}\n"))
         .collect();
-    let records = lyncdns_dnsserver::zonefile::scan(&text, "x.zone")
+    let records = lyncdns_dnsdata::zonefile::scan(&text, "x.zone")
         .unwrap()
         .into_iter()
         .map(|(rr, line)| {
-            Rec::from_rr(
-                &rr,
+            Rec::new(
+                rr,
                 Origin {
                     file: "x.zone".into(),
                     line,
@@ -293,9 +293,9 @@ fn the_plans_of_every_example_lint_clean() {
             let mut records = Vec::new();
             for z in &view.zones {
                 let text = lyncdns_plan::export::zone_file(&plan, view, z);
-                for (rr, line) in lyncdns_dnsserver::zonefile::scan(&text, &z.origin).unwrap() {
-                    records.push(Rec::from_rr(
-                        &rr,
+                for (rr, line) in lyncdns_dnsdata::zonefile::scan(&text, &z.origin).unwrap() {
+                    records.push(Rec::new(
+                        rr,
                         Origin {
                             file: z.origin.clone(),
                             line,

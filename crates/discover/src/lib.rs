@@ -1,16 +1,14 @@
 //! `lyncdns discover`: what each Lync / Skype for Business client looks up, what it gets, and where it signs in.
 //!
 //! - [`machine`]: each client's discovery order as a pure state machine (requests out, replies in).
-//! - [`lookup`]: DNS lookups as recorded steps, and the [`lookup::Resolver`] trait.
-//! - [`resolver`]: a live resolver (server, source address, TCP retry) and an in-memory one (a [`lyncdns_dnsserver`]
-//!   snapshot, for tests and the lab).
+//! - [`resolver`]: the live resolver (server, source address, TCP retry) behind `lyncdns-dnsdata`'s
+//!   `Resolver` trait.
 //! - [`docs`]: reading Autodiscover documents.
 //! - [`probe`]: TCP/TLS connects and HTTP(S) requests.
 //! - [`run`]: the driver that runs a machine and records its steps.
 //! - [`report`]: text, JSON and HTML reports.
 
 pub mod docs;
-pub mod lookup;
 pub mod machine;
 pub mod probe;
 pub mod report;

@@ -25,7 +25,8 @@ use std::net::IpAddr;
 
 use serde::Serialize;
 
-use crate::lookup::{Lookup, qtype};
+use lyncdns_dnsdata::resolve::Lookup;
+use lyncdns_dnsdata::types::Rtype;
 
 /// A client type.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
@@ -161,7 +162,7 @@ pub enum Request {
         /// Name.
         name: String,
         /// Type number.
-        qtype: u16,
+        qtype: Rtype,
     },
     /// A TCP connect (and TLS handshake with SNI `host` when `tls`), trying each address in order.
     Connect {
@@ -444,7 +445,7 @@ impl Machine {
             self.wait = Wait::Ntp;
             return Request::Lookup {
                 name: format!("_ntp._udp.{}", self.domain),
-                qtype: qtype::SRV,
+                qtype: Rtype::SRV,
             };
         }
         self.next_method()
@@ -490,7 +491,7 @@ impl Machine {
                 self.wait = Wait::AdAddress { host: host.clone() };
                 Request::Lookup {
                     name: host,
-                    qtype: qtype::A,
+                    qtype: Rtype::A,
                 }
             }
             Method::Srv { name, tls } => {
@@ -500,7 +501,7 @@ impl Machine {
                 };
                 Request::Lookup {
                     name,
-                    qtype: qtype::SRV,
+                    qtype: Rtype::SRV,
                 }
             }
             Method::Host { name, ports } => {
@@ -511,7 +512,7 @@ impl Machine {
                 };
                 Request::Lookup {
                     name,
-                    qtype: qtype::A,
+                    qtype: Rtype::A,
                 }
             }
         }
@@ -569,7 +570,7 @@ impl Machine {
                     }
                     None => format!(
                         "no _ntp._udp record ({}): the phone falls back to its default time server",
-                        l.rcode
+                        l.status()
                     ),
                 });
                 self.next_method()
@@ -577,7 +578,7 @@ impl Machine {
             (Wait::AdAddress { host }, Reply::Lookup(l)) => {
                 let addrs = l.addresses();
                 if addrs.is_empty() {
-                    return self.fail_method(format!("{host} does not resolve ({})", l.rcode));
+                    return self.fail_method(format!("{host} does not resolve ({})", l.status()));
                 }
                 if !self.options.probe {
                     let shown: Vec<String> = addrs.iter().map(|a| a.to_string()).collect();
@@ -793,7 +794,7 @@ impl Machine {
                 };
                 Request::Lookup {
                     name: fqdn,
-                    qtype: qtype::A,
+                    qtype: Rtype::A,
                 }
             }
             (Wait::AdSipAddress { via, fqdn, port }, Reply::Lookup(l)) => {
@@ -801,7 +802,7 @@ impl Machine {
                 if addrs.is_empty() {
                     return self.fail_method(format!(
                         "the SIP server {fqdn} from Autodiscover does not resolve ({})",
-                        l.rcode
+                        l.status()
                     ));
                 }
                 self.connect_or_done(via, fqdn, port, addrs, false, VecDeque::new())
@@ -809,7 +810,7 @@ impl Machine {
             (Wait::SrvRecords { name, tls }, Reply::Lookup(l)) => {
                 let mut records = l.srv();
                 if records.is_empty() {
-                    return self.fail_method(format!("no {name} SRV record ({})", l.rcode));
+                    return self.fail_method(format!("no {name} SRV record ({})", l.status()));
                 }
                 // RFC 2782: lowest priority first; among equals, higher weight first, then received order.
                 records.sort_by(|a, b| a.0.cmp(&b.0).then(b.1.cmp(&a.1)));
@@ -837,7 +838,7 @@ impl Machine {
                 if addrs.is_empty() {
                     self.note = Some(format!(
                         "SRV target {target} has no address ({}); next target",
-                        l.rcode
+                        l.status()
                     ));
                     return self.next_srv_target(label, targets);
                 }
@@ -846,7 +847,7 @@ impl Machine {
             (Wait::HostAddress { label, name, ports }, Reply::Lookup(l)) => {
                 let addrs = l.addresses();
                 if addrs.is_empty() {
-                    return self.fail_method(format!("{name} does not resolve ({})", l.rcode));
+                    return self.fail_method(format!("{name} does not resolve ({})", l.status()));
                 }
                 let port = ports[0];
                 // `sip.<domain>` is tried on 5061, then on 443 (S20).
@@ -984,7 +985,7 @@ impl Machine {
             };
             return Request::Lookup {
                 name: target,
-                qtype: qtype::A,
+                qtype: Rtype::A,
             };
         }
         self.fail_method("no usable SRV target".into())

@@ -3,24 +3,29 @@
 
 use std::fmt::Write;
 
-use crate::lookup::{Data, Lookup};
 use crate::machine::{Reply, Request};
 use crate::run::Discovery;
+use lyncdns_dnsdata::rdata::RecordData;
+use lyncdns_dnsdata::resolve::Lookup;
 
 fn lookup_text(l: &Lookup) -> String {
     let mut parts: Vec<String> = l
-        .answers
+        .answers()
         .iter()
         .map(|a| match &a.data {
-            Data::Address { address } => format!("{address}"),
-            Data::Cname { target } => format!("CNAME {target}"),
-            Data::Srv {
+            RecordData::A { address } => format!("{address}"),
+            RecordData::Aaaa { address } => format!("{address}"),
+            RecordData::Srv {
                 priority,
                 weight,
                 port,
                 target,
             } => format!("SRV {priority} {weight} {port} {target}"),
-            Data::Other { text } => text.clone(),
+            other => format!(
+                "{} {}",
+                other.rtype(),
+                other.to_string().trim_end_matches('.')
+            ),
         })
         .collect();
     if parts.is_empty() {
@@ -28,7 +33,7 @@ fn lookup_text(l: &Lookup) -> String {
     }
     let flags = format!(
         "{}{}",
-        if l.aa { " aa" } else { "" },
+        if l.aa() { " aa" } else { "" },
         if l.tcp_retry {
             ", retried over TCP"
         } else {
@@ -36,18 +41,14 @@ fn lookup_text(l: &Lookup) -> String {
         }
     );
     let ttl = l
-        .answers
+        .answers()
         .first()
         .map(|a| format!(", ttl {}", a.ttl))
         .unwrap_or_default();
-    let err = l
-        .error
-        .as_ref()
-        .map(|e| format!(" ({e})"))
-        .unwrap_or_default();
+    let err = l.error().map(|e| format!(" ({e})")).unwrap_or_default();
     format!(
         "{}{flags}: {}{ttl}{err} [{:.1} ms, {}]",
-        l.rcode,
+        l.status(),
         parts.join(", "),
         l.elapsed_ms,
         l.server
@@ -61,7 +62,7 @@ pub fn step_lines(d: &Discovery) -> Vec<(String, String, Option<String>)> {
         .map(|s| {
             let asked = match &s.request {
                 Request::Lookup { name, qtype } => {
-                    format!("{} {name}", lyncdns_dnsserver::record::rtype::name(*qtype))
+                    format!("{qtype} {name}")
                 }
                 Request::Connect {
                     host, port, tls, ..

@@ -1,70 +1,15 @@
-//! The two resolvers behind [`Resolver`]: [`Live`] asks a DNS server over the network (from a chosen source
-//! address, UDP with a TCP retry on truncation, timeouts and retries), [`InMemory`] asks a compiled
-//! [`Snapshot`] directly through the server's own answer path, for deterministic scenario tests.
+//! [`Live`], the [`Resolver`] that asks a DNS server over the network: from a chosen source address, UDP with
+//! a TCP retry on truncation (RFC 7766 §5), timeouts and retries, each question ending in a typed [`Outcome`].
+//! (The deterministic resolver of the scenario tests, over a compiled snapshot, is the server crate's
+//! `in_memory::InMemory`.)
 
-use std::io::{Read, Write};
+use std::io::{self, ErrorKind, Read, Write};
 use std::net::{IpAddr, SocketAddr, TcpStream, UdpSocket};
 use std::time::{Duration, Instant};
 
-use lyncdns_dnsserver::answer::{Picker, Transport, answer};
-use lyncdns_dnsserver::build::Snapshot;
-
-use crate::lookup::{Lookup, Resolver, decode, query, type_name};
-
-/// Asks a compiled snapshot as a client at `from` would.
-pub struct InMemory<'a> {
-    snapshot: &'a Snapshot,
-    from: IpAddr,
-    picker: Picker,
-    out: Vec<u8>,
-}
-
-impl<'a> InMemory<'a> {
-    /// A resolver answering from `snapshot` for a client at `from`.
-    pub fn new(snapshot: &'a Snapshot, from: IpAddr) -> Self {
-        InMemory {
-            snapshot,
-            from,
-            picker: Picker::new(1),
-            out: vec![0u8; 65535],
-        }
-    }
-}
-
-impl Resolver for InMemory<'_> {
-    fn lookup(&mut self, name: &str, qtype: u16) -> Lookup {
-        let q = query(0x4242, name, qtype);
-        let server = self.describe();
-        let Some(o) = answer(
-            self.snapshot,
-            &q,
-            self.from,
-            Transport::Tcp,
-            &mut self.picker,
-            &mut self.out,
-        ) else {
-            return Lookup::failed(name, qtype, &server, "ERROR", "no answer".into(), 0.0);
-        };
-        match decode(&self.out[..o.len]) {
-            Ok(d) => Lookup {
-                name: name.to_owned(),
-                qtype: type_name(qtype),
-                server,
-                rcode: d.rcode,
-                aa: d.aa,
-                tcp_retry: false,
-                answers: d.answers,
-                elapsed_ms: 0.0,
-                error: None,
-            },
-            Err(e) => Lookup::failed(name, qtype, &server, "ERROR", e, 0.0),
-        }
-    }
-
-    fn describe(&self) -> String {
-        format!("in-memory view for {}", self.from)
-    }
-}
+use lyncdns_dnsdata::message::{decode, query};
+use lyncdns_dnsdata::resolve::{Lookup, Outcome, Resolver};
+use lyncdns_dnsdata::types::Rtype;
 
 /// Asks a DNS server over the network.
 pub struct Live {
@@ -129,6 +74,58 @@ impl Live {
         }
     }
 
+    /// Asks over UDP (with retries after a timeout), and again over TCP when the answer is truncated; also says
+    /// whether TCP was used.
+    fn exchange(&mut self, name: &str, qtype: Rtype) -> (Outcome, bool) {
+        let mut last = Outcome::Timeout {
+            detail: "no attempt".into(),
+        };
+        for _ in 0..=self.retries {
+            self.next_id = self.next_id.wrapping_add(1);
+            let id = self.next_id;
+            let q = match query(id, name, qtype) {
+                Ok(q) => q,
+                Err(e) => {
+                    let detail = e.to_string();
+                    return (Outcome::Invalid { detail }, false);
+                }
+            };
+            let bytes = match self.udp(&q, id) {
+                Ok(b) => b,
+                Err(e) => {
+                    last = failure("UDP", &e);
+                    // A refused or unreachable server will not answer a retry either.
+                    if matches!(last, Outcome::Timeout { .. }) {
+                        continue;
+                    }
+                    return (last, false);
+                }
+            };
+            let response = match decode(&bytes) {
+                Ok(r) => r,
+                Err(e) => {
+                    let detail = e.to_string();
+                    return (Outcome::Malformed { detail }, false);
+                }
+            };
+            if !response.tc {
+                return (Outcome::of(response), false);
+            }
+            // Truncated: the same question over TCP (RFC 7766 §5).
+            let outcome = match self.tcp(&q) {
+                Err(e) => failure("TCP", &e),
+                Ok(b) => match decode(&b) {
+                    Ok(r) => Outcome::of(r),
+                    Err(e) => Outcome::Malformed {
+                        detail: e.to_string(),
+                    },
+                },
+            };
+            return (outcome, true);
+        }
+        (last, false)
+    }
+
     fn tcp(&self, q: &[u8]) -> std::io::Result<Vec<u8>> {
         let socket = socket2::Socket::new(
             socket2::Domain::for_address(self.server),
@@ -152,61 +149,27 @@ impl Live {
     }
 }
 
+/// The outcome of a failed exchange: a timeout, or a server that cannot be reached.
+fn failure(transport: &str, e: &io::Error) -> Outcome {
+    let detail = format!("{transport}: {e}");
+    match e.kind() {
+        ErrorKind::TimedOut | ErrorKind::WouldBlock => Outcome::Timeout { detail },
+        _ => Outcome::Unreachable { detail },
+    }
+}
+
 impl Resolver for Live {
-    fn lookup(&mut self, name: &str, qtype: u16) -> Lookup {
+    fn lookup(&mut self, name: &str, qtype: Rtype) -> Lookup {
         let started = Instant::now();
-        let server = self.describe();
-        let ms = |s: Instant| s.elapsed().as_secs_f64() * 1000.0;
-        let mut last_error = String::new();
-        for _ in 0..=self.retries {
-            self.next_id = self.next_id.wrapping_add(1);
-            let id = self.next_id;
-            let q = query(id, name, qtype);
-            let bytes = match self.udp(&q, id) {
-                Ok(b) => b,
-                Err(e) => {
-                    last_error = format!("UDP: {e}");
-                    continue;
-                }
-            };
-            let decoded = match decode(&bytes) {
-                Ok(d) => d,
-                Err(e) => return Lookup::failed(name, qtype, &server, "ERROR", e, ms(started)),
-            };
-            if !decoded.tc {
-                return Lookup {
-                    name: name.to_owned(),
-                    qtype: type_name(qtype),
-                    server,
-                    rcode: decoded.rcode,
-                    aa: decoded.aa,
-                    tcp_retry: false,
-                    answers: decoded.answers,
-                    elapsed_ms: ms(started),
-                    error: None,
-                };
-            }
-            // Truncated: the same question over TCP (RFC 7766 §5).
-            return match self
-                .tcp(&q)
-                .map_err(|e| format!("TCP: {e}"))
-                .and_then(|b| decode(&b))
-            {
-                Ok(d) => Lookup {
-                    name: name.to_owned(),
-                    qtype: type_name(qtype),
-                    server,
-                    rcode: d.rcode,
-                    aa: d.aa,
-                    tcp_retry: true,
-                    answers: d.answers,
-                    elapsed_ms: ms(started),
-                    error: None,
-                },
-                Err(e) => Lookup::failed(name, qtype, &server, "ERROR", e, ms(started)),
-            };
+        let (outcome, tcp_retry) = self.exchange(name, qtype);
+        Lookup {
+            name: name.to_owned(),
+            qtype,
+            server: self.describe(),
+            tcp_retry,
+            elapsed_ms: started.elapsed().as_secs_f64() * 1000.0,
+            outcome,
         }
-        Lookup::failed(name, qtype, &server, "TIMEOUT", last_error, ms(started))
     }
 
     fn describe(&self) -> String {

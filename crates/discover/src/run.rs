@@ -4,8 +4,9 @@ use std::net::IpAddr;
 
 use serde::Serialize;
 
-use crate::lookup::{Resolver, qtype};
 use crate::machine::{Client, Fetch, Machine, Reply, Request, Verdict, host_of};
+use lyncdns_dnsdata::resolve::Resolver;
+use lyncdns_dnsdata::types::Rtype;
 
 /// Network probes: TCP/TLS connects and HTTP(S) requests.
 pub trait Net {
@@ -132,13 +133,13 @@ pub fn run(
                 }
                 if addrs.is_empty() {
                     // Resolve the URL's host as the client would, and show that lookup as its own step.
-                    let l = resolver.lookup(&host, qtype::A);
+                    let l = resolver.lookup(&host, Rtype::A);
                     addrs = l.addresses();
                     let note = addrs.is_empty().then(|| format!("{host} does not resolve"));
                     steps.push(Step {
                         request: Request::Lookup {
                             name: host.clone(),
-                            qtype: qtype::A,
+                            qtype: Rtype::A,
                         },
                         reply: Reply::Lookup(l),
                         note,

@@ -9,9 +9,9 @@ use lyncdns_autodiscover::service::{Req, Service};
 use lyncdns_discover::machine::{
     Client, Fetch, HttpOrder, Machine, Options, Reply, Request, Response,
 };
-use lyncdns_discover::resolver::InMemory;
 use lyncdns_discover::run::{Credentials, Discovery, Net, run};
 use lyncdns_dnsserver::build::Snapshot;
+use lyncdns_dnsserver::in_memory::InMemory;
 use lyncdns_model::Deployment;
 
 const INSIDE: &str = "127.0.0.1";
@@ -158,7 +158,7 @@ fn asked(d: &Discovery) -> Vec<String> {
         .iter()
         .map(|s| match &s.request {
             Request::Lookup { name, qtype } => {
-                format!("{} {name}", lyncdns_dnsserver::record::rtype::name(*qtype))
+                format!("{qtype} {name}")
             }
             Request::Fetch(f) => format!("{} {}", f.method, f.url),
             Request::Connect { host, port, .. } => format!("connect {host}:{port}"),
@@ -665,7 +665,7 @@ fn online_users_are_redirected_to_office_365_s28_s37() {
 
 #[test]
 fn srv_records_are_taken_by_priority_then_weight_rfc2782() {
-    let zone = lyncdns_dnsserver::zonefile::parse_text(
+    let zone = lyncdns_dnsdata::zonefile::parse_text(
         "$ORIGIN example.test.\n$TTL 60\n@ IN SOA ns h 1 1 1 1 1\n@ IN NS ns\nns A 192.0.2.1\n_sip._tls SRV 10 0 443 b\n_sip._tls SRV 0 10 443 a\n_sip._tls SRV 0 50 443 c\na A 192.0.2.10\nb A 192.0.2.11\n",
         "t.zone",
     )

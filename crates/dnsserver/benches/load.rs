@@ -7,8 +7,8 @@ use std::fmt::Write;
 use std::hint::black_box;
 
 use criterion::{Criterion, criterion_group, criterion_main};
+use lyncdns_dnsdata::zonefile::parse_text;
 use lyncdns_dnsserver::build::{Options, Snapshot, ViewInput};
-use lyncdns_dnsserver::zonefile::parse_text;
 use lyncdns_model::Rotation;
 
 /// A deterministic zone in the shape of `bench/src/bin/bigzone.rs`'s, smaller.

@@ -24,39 +24,7 @@ use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
 use lyncdns_model::Rotation;
 
 use crate::build::{Prepared, Snapshot};
-use crate::record::rtype;
-
-/// Response codes.
-pub mod rcode {
-    /// No error.
-    pub const NOERROR: u16 = 0;
-    /// Format error.
-    pub const FORMERR: u16 = 1;
-    /// Server failure.
-    pub const SERVFAIL: u16 = 2;
-    /// Name does not exist.
-    pub const NXDOMAIN: u16 = 3;
-    /// Not implemented.
-    pub const NOTIMP: u16 = 4;
-    /// Refused.
-    pub const REFUSED: u16 = 5;
-    /// Bad EDNS version (extended, RFC 6891).
-    pub const BADVERS: u16 = 16;
-
-    /// The mnemonic, for logs and metrics.
-    pub fn name(rc: u16) -> &'static str {
-        match rc {
-            NOERROR => "NOERROR",
-            FORMERR => "FORMERR",
-            SERVFAIL => "SERVFAIL",
-            NXDOMAIN => "NXDOMAIN",
-            NOTIMP => "NOTIMP",
-            REFUSED => "REFUSED",
-            BADVERS => "BADVERS",
-            _ => "OTHER",
-        }
-    }
-}
+use lyncdns_dnsdata::types::{Class, Rcode, Rtype};
 
 /// The transport a query came over.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -75,9 +43,9 @@ pub struct Outcome {
     /// The view that answered, if one matched.
     pub view: Option<u16>,
     /// The (extended) response code.
-    pub rcode: u16,
+    pub rcode: Rcode,
     /// The question type (0 if there was no question).
-    pub qtype: u16,
+    pub qtype: Rtype,
     /// Whether TC was set.
     pub truncated: bool,
 }
@@ -129,8 +97,8 @@ struct Query<'q> {
     /// The question name, lowercased.
     key: [u8; 255],
     key_len: usize,
-    qtype: u16,
-    qclass: u16,
+    qtype: Rtype,
+    qclass: Class,
     edns: Option<Edns>,
 }
 
@@ -142,9 +110,9 @@ enum Bad<'q> {
     Rcode {
         id: [u8; 2],
         copy_flags: u8,
-        rcode: u16,
+        rcode: Rcode,
         question: Option<&'q [u8]>,
-        qtype: u16,
+        qtype: Rtype,
     },
 }
 
@@ -176,7 +144,7 @@ fn parse(q: &[u8]) -> Result<Query<'_>, Bad<'_>> {
     let formerr = |question, qtype| Bad::Rcode {
         id,
         copy_flags: copy,
-        rcode: rcode::FORMERR,
+        rcode: Rcode::FORMERR,
         question,
         qtype,
     };
@@ -184,9 +152,9 @@ fn parse(q: &[u8]) -> Result<Query<'_>, Bad<'_>> {
         return Err(Bad::Rcode {
             id,
             copy_flags: copy,
-            rcode: rcode::NOTIMP,
+            rcode: Rcode::NOTIMP,
             question: None,
-            qtype: 0,
+            qtype: Rtype(0),
         });
     }
     let qdcount = u16_at(q, 4).unwrap_or(0);
@@ -196,22 +164,22 @@ fn parse(q: &[u8]) -> Result<Query<'_>, Bad<'_>> {
         u16_at(q, 10).unwrap_or(0),
     ];
     if qdcount != 1 {
-        return Err(formerr(None, 0));
+        return Err(formerr(None, Rtype(0)));
     }
     let mut key = [0u8; 255];
     let mut at = 12;
     let mut key_len = 0;
     loop {
         let Some(&len) = q.get(at) else {
-            return Err(formerr(None, 0));
+            return Err(formerr(None, Rtype(0)));
         };
         // A question name is never compressed: there is nothing before it to point at.
         if len & 0xc0 != 0 {
-            return Err(formerr(None, 0));
+            return Err(formerr(None, Rtype(0)));
         }
         let len = len as usize;
         if key_len + len + 1 > 255 || at + 1 + len > q.len() {
-            return Err(formerr(None, 0));
+            return Err(formerr(None, Rtype(0)));
         }
         key[key_len] = len as u8;
         for (k, b) in key[key_len + 1..key_len + 1 + len]
@@ -227,8 +195,9 @@ fn parse(q: &[u8]) -> Result<Query<'_>, Bad<'_>> {
         }
     }
     let (Some(qtype), Some(qclass)) = (u16_at(q, at), u16_at(q, at + 2)) else {
-        return Err(formerr(None, 0));
+        return Err(formerr(None, Rtype(0)));
     };
+    let (qtype, qclass) = (Rtype(qtype), Class(qclass));
     let question = &q[12..at + 4];
     at += 4;
     // Answer and authority sections of a query are normally empty; skip whatever is there.
@@ -260,7 +229,7 @@ fn parse(q: &[u8]) -> Result<Query<'_>, Bad<'_>> {
         if at > q.len() {
             return Err(formerr(Some(question), qtype));
         }
-        if t != rtype::OPT {
+        if t != Rtype::OPT.0 {
             continue;
         }
         if edns.is_some() || end != start + 1 {
@@ -358,7 +327,7 @@ pub fn answer(
             out,
             q.id,
             q.copy_flags,
-            rcode::BADVERS,
+            Rcode::BADVERS,
             Some(q.question),
             q.qtype,
             edns_reply,
@@ -385,7 +354,7 @@ pub fn answer(
             out,
             q.id,
             q.copy_flags,
-            rcode::REFUSED,
+            Rcode::REFUSED,
             Some(q.question),
             q.qtype,
             edns_reply,
@@ -394,29 +363,29 @@ pub fn answer(
     };
     let view = &snap.views[view_idx];
     let key = &q.key[..q.key_len];
-    if q.qclass != 1 || q.qtype == rtype::AXFR || q.qtype == rtype::IXFR {
+    if q.qclass != Class::IN || q.qtype == Rtype::AXFR || q.qtype == Rtype::IXFR {
         return Some(short_in(
             out,
             &q,
-            rcode::REFUSED,
+            Rcode::REFUSED,
             edns_reply,
             ecs_used,
             Some(view_idx),
         ));
     }
     let prepared_idx = match view.lookup(key) {
-        Some(entry) if !entry.cut && q.qtype == rtype::ANY => Some(view.any),
+        Some(entry) if !entry.cut && q.qtype == Rtype::ANY => Some(view.any),
         Some(entry) => Some(view.for_type(entry, q.qtype)),
         None => {
             // The closest encloser: a wildcard below it synthesizes; a zone cut refers; else NXDOMAIN.
             let mut found = None;
             let mut name = key;
-            while let Some(parent) = crate::name::parent(name) {
+            while let Some(parent) = lyncdns_dnsdata::name::parent(name) {
                 if let Some(entry) = view.lookup(parent) {
                     found = Some(if entry.cut {
                         entry.otherwise
                     } else if let Some(w) = view.wildcard(parent) {
-                        if q.qtype == rtype::ANY {
+                        if q.qtype == Rtype::ANY {
                             view.any
                         } else {
                             view.for_type(w, q.qtype)
@@ -435,7 +404,7 @@ pub fn answer(
         return Some(short_in(
             out,
             &q,
-            rcode::REFUSED,
+            Rcode::REFUSED,
             edns_reply,
             ecs_used,
             Some(view_idx),
@@ -461,12 +430,12 @@ fn header(
     copy_flags: u8,
     aa: bool,
     tc: bool,
-    rcode: u16,
+    rcode: Rcode,
     counts: [u16; 4],
 ) {
     out[0..2].copy_from_slice(&id);
     out[2] = 0x80 | (aa as u8) << 2 | (tc as u8) << 1 | (copy_flags & 0x01);
-    out[3] = (copy_flags & 0x10) | (rcode & 0x0f) as u8;
+    out[3] = (copy_flags & 0x10) | (rcode.0 & 0x0f) as u8;
     for (i, c) in counts.iter().enumerate() {
         out[4 + 2 * i..6 + 2 * i].copy_from_slice(&c.to_be_bytes());
     }
@@ -477,7 +446,7 @@ fn opt(
     out: &mut [u8],
     at: usize,
     edns: (Edns, u16),
-    rcode: u16,
+    rcode: Rcode,
     ecs: Option<(u16, u8, IpAddr)>,
 ) -> usize {
     let (e, our_size) = edns;
@@ -486,9 +455,9 @@ fn opt(
         .unwrap_or(0);
     let rec = &mut out[at..at + 11 + if ecs_len > 0 { 4 + ecs_len } else { 0 }];
     rec[0] = 0;
-    rec[1..3].copy_from_slice(&rtype::OPT.to_be_bytes());
+    rec[1..3].copy_from_slice(&Rtype::OPT.to_be_bytes());
     rec[3..5].copy_from_slice(&our_size.to_be_bytes());
-    rec[5] = (rcode >> 4) as u8;
+    rec[5] = (rcode.0 >> 4) as u8;
     rec[6] = 0; // version 0
     rec[7] = if e.dnssec_ok { 0x80 } else { 0 };
     rec[8] = 0;
@@ -514,9 +483,9 @@ fn short(
     out: &mut [u8],
     id: [u8; 2],
     copy_flags: u8,
-    rcode: u16,
+    rcode: Rcode,
     question: Option<&[u8]>,
-    qtype: u16,
+    qtype: Rtype,
     edns: Option<(Edns, u16)>,
     ecs: Option<(u16, u8, IpAddr)>,
 ) -> Outcome {
@@ -550,7 +519,7 @@ fn short(
 fn short_in(
     out: &mut [u8],
     q: &Query<'_>,
-    rcode: u16,
+    rcode: Rcode,
     edns: Option<(Edns, u16)>,
     ecs: Option<(u16, u8, IpAddr)>,
     view: Option<usize>,
@@ -599,7 +568,7 @@ fn write(
         (0, 0, true)
     };
     let (an, ns) = if tc { (0, 0) } else { (p.an, p.ns) };
-    let rcode = p.rcode as u16;
+    let rcode = Rcode(u16::from(p.rcode));
     header(
         out,
         q.id,

@@ -20,10 +20,11 @@ use ipnet::IpNet;
 use lyncdns_model::Rotation;
 use rustc_hash::FxHasher;
 
-use crate::name;
 use crate::names::{NameTable, hash as hash_name};
-use crate::record::{Part, Records, RrRef, Zone, rtype};
-use crate::view::ViewMatcher;
+use lyncdns_dnsdata::name;
+use lyncdns_dnsdata::record::{Part, Records, RrRef, Source, Zone};
+use lyncdns_dnsdata::types::Rtype;
+use lyncdns_dnsdata::view::ViewMatcher;
 
 /// Hash map with the fast, non-cryptographic hasher used on the answer path. Keys come from our own zone data,
 /// and lookups of attacker-chosen names cost one hash each, so hash flooding cannot build long chains.
@@ -83,7 +84,7 @@ pub struct Entry {
     /// Number of types with data (at most 255, so that an entry takes 20 octets).
     ntypes: u8,
     /// The type, when there is exactly one.
-    t1: u16,
+    t1: Rtype,
     /// With one type, its prepared answer; with more, where its `(type, answer)` pairs start in `types`.
     types: u32,
     /// The prepared answer for any other type (NODATA, a CNAME chain, or a referral).
@@ -96,7 +97,7 @@ pub struct ZoneInfo {
     /// Apex, lowercase wire.
     pub apex: Vec<u8>,
     /// Where it came from.
-    pub source: String,
+    pub source: Source,
     /// Prepared NXDOMAIN (SOA in authority, RFC 2308).
     pub nxdomain: u32,
     /// Prepared NODATA.
@@ -115,7 +116,7 @@ pub struct ViewData {
     /// Owner names (the records' arena).
     arena: Vec<u8>,
     /// `(qtype, answer)` pairs of names with more than one type.
-    types: Vec<(u16, u32)>,
+    types: Vec<(Rtype, u32)>,
     /// Wildcard answers, keyed by the wildcard's parent (the closest encloser that synthesizes them).
     wildcards: FxMap<Box<[u8]>, Entry>,
     /// Prepared answers, each a header and a body, in segments (one per thread that wrote them): an answer's
@@ -155,7 +156,7 @@ impl ViewData {
 
     /// The prepared answer of `entry` for `qtype`.
     #[inline]
-    pub fn for_type(&self, entry: &Entry, qtype: u16) -> u32 {
+    pub fn for_type(&self, entry: &Entry, qtype: Rtype) -> u32 {
         match entry.ntypes {
             0 => entry.otherwise,
             1 if entry.t1 == qtype => entry.types,
@@ -242,9 +243,9 @@ pub enum BuildError {
         /// The apex.
         apex: String,
         /// Source of the first.
-        first: String,
+        first: Source,
         /// Source of the second.
-        second: String,
+        second: Source,
     },
     /// A zone without an SOA at its apex.
     #[error("view {view}: zone {apex} has no SOA record at its apex")]
@@ -386,7 +387,7 @@ impl Owner {
 /// What the index needs of a zone.
 struct ZoneMeta {
     apex: Vec<u8>,
-    source: String,
+    source: Source,
 }
 
 impl<'a> Index<'a> {
@@ -411,12 +412,12 @@ impl<'a> Index<'a> {
     }
 
     /// The RRset of `n` and `t`.
-    fn rrset(&self, n: &[u8], t: u16) -> impl Iterator<Item = RrRef<'a>> + '_ {
+    fn rrset(&self, n: &[u8], t: Rtype) -> impl Iterator<Item = RrRef<'a>> + '_ {
         self.rrset_of(self.find(n), t)
     }
 
     /// The RRset of the owner numbered `o` and `t`.
-    fn rrset_of(&self, o: Option<u32>, t: u16) -> impl Iterator<Item = RrRef<'a>> + '_ {
+    fn rrset_of(&self, o: Option<u32>, t: Rtype) -> impl Iterator<Item = RrRef<'a>> + '_ {
         let group = o.map(|o| self.group(o)).unwrap_or(&[]);
         let store = self.store;
         group
@@ -426,7 +427,7 @@ impl<'a> Index<'a> {
     }
 
     /// The types of `owner`, in first-seen order.
-    fn types(&self, owner: u32, out: &mut Vec<u16>) {
+    fn types(&self, owner: u32, out: &mut Vec<Rtype>) {
         out.clear();
         for &i in self.group(owner) {
             let t = self.store.rtype(i as usize);
@@ -444,7 +445,7 @@ impl<'a> Index<'a> {
     fn soa(&self, zone: u32) -> RrRef<'a> {
         let apex = &self.zones[zone as usize].apex;
         // Checked before indexing: every zone has an SOA at its apex.
-        self.rrset(apex, rtype::SOA)
+        self.rrset(apex, Rtype::SOA)
             .next()
             .expect("every zone has an SOA at its apex")
     }
@@ -481,7 +482,7 @@ fn merge(
         if !z
             .records
             .iter()
-            .any(|r| r.rtype == rtype::SOA && r.owner == z.apex)
+            .any(|r| r.rtype == Rtype::SOA && r.owner == z.apex)
         {
             return Err(BuildError::NoSoa {
                 view: view.to_owned(),
@@ -621,7 +622,7 @@ fn compile_view(
     // Within an owner: RRsets together (types in first-seen order), duplicates removed, CNAME alone.
     let mut records = 0usize;
     let mut kept = 0usize;
-    let mut types: Vec<u16> = Vec::new();
+    let mut types: Vec<Rtype> = Vec::new();
     let mut new_starts = Vec::with_capacity(with_records + 1);
     new_starts.push(0u32);
     for o in 0..with_records {
@@ -635,11 +636,11 @@ fn compile_view(
                     types.push(t);
                 }
             }
-            if types.contains(&rtype::CNAME) && types.len() > 1 {
+            if types.contains(&Rtype::CNAME) && types.len() > 1 {
                 let ow = owners[o];
                 return Err(BuildError::CnameAndOther {
                     view: view_name,
-                    origin: metas[ow.zone() as usize].source.clone(),
+                    origin: metas[ow.zone() as usize].source.to_string(),
                     owner: name::to_text(&store.arena()[ow.range()]),
                 });
             }
@@ -741,7 +742,7 @@ fn compile_view(
                 && ix
                     .group(o as u32)
                     .iter()
-                    .any(|&i| store.rtype(i as usize) == rtype::NS)
+                    .any(|&i| store.rtype(i as usize) == Rtype::NS)
         })
         .collect();
     let any_cut = is_cut.contains(&true);
@@ -858,7 +859,7 @@ struct Names<'a, 'i> {
 /// The answers written by one thread, and its wildcards (its entries are written in place).
 struct Chunk {
     answers: Vec<u8>,
-    types: Vec<(u16, u32)>,
+    types: Vec<(Rtype, u32)>,
     wildcards: Vec<(Box<[u8]>, Entry)>,
 }
 
@@ -921,7 +922,7 @@ impl Names<'_, '_> {
                         zone: zi,
                         cut: true,
                         ntypes: 0,
-                        t1: 0,
+                        t1: Rtype(0),
                         types: 0,
                         otherwise: referral,
                     }
@@ -931,7 +932,7 @@ impl Names<'_, '_> {
                     zone: zi,
                     cut: false,
                     ntypes: 0,
-                    t1: 0,
+                    t1: Rtype(0),
                     types: 0,
                     otherwise: self.zones[zi as usize].nodata,
                 },
@@ -958,11 +959,11 @@ struct Out<'v> {
     /// The answer segment written.
     segment: u32,
     answers: Vec<u8>,
-    types: Vec<(u16, u32)>,
+    types: Vec<(Rtype, u32)>,
     enc: Enc,
     view: &'v str,
-    scratch_types: Vec<u16>,
-    scratch_prepared: Vec<(u16, u32)>,
+    scratch_types: Vec<Rtype>,
+    scratch_prepared: Vec<(Rtype, u32)>,
     /// Names looked up for the entry being prepared: ((address, length), owner).
     finds: Vec<((usize, usize), Option<u32>)>,
     /// Every answer through the general encoder (tests compare the fast path with it).
@@ -997,19 +998,19 @@ impl<'v> Out<'v> {
     }
 
     /// Appends the encoder's body with its header; returns where it starts.
-    fn finish(&mut self, c: Counts, name: &[u8], qtype: Option<u16>) -> Result<u32, BuildError> {
+    fn finish(&mut self, c: Counts, name: &[u8], qtype: Option<Rtype>) -> Result<u32, BuildError> {
         let at = write_answer(&mut self.answers, &c, &self.enc.buf)
             .ok_or_else(|| self.too_large(self.enc.buf.len(), name, qtype))?;
         Ok(self.segment << SEGMENT_BITS | at)
     }
 
     /// The error for a body that does not fit (a DNS message, or the segment).
-    fn too_large(&self, len: usize, name: &[u8], qtype: Option<u16>) -> BuildError {
+    fn too_large(&self, len: usize, name: &[u8], qtype: Option<Rtype>) -> BuildError {
         if len + 12 + 259 > 65535 {
             BuildError::TooLarge {
                 view: self.view.to_owned(),
                 name: name::to_text(name),
-                rtype: qtype.map(rtype::name).unwrap_or_else(|| "(other)".into()),
+                rtype: qtype.map_or_else(|| "(other)".into(), |t| t.to_string()),
                 len,
             }
         } else {
@@ -1049,7 +1050,7 @@ impl<'v> Out<'v> {
             cut: self.enc.buf.len(),
             ..Counts::default()
         };
-        self.finish(c, soa.owner, Some(rtype::SOA))
+        self.finish(c, soa.owner, Some(Rtype::SOA))
     }
 
     /// RFC 8482 §4.2: one synthesized HINFO record for the question name.
@@ -1057,7 +1058,7 @@ impl<'v> Out<'v> {
         self.enc.plain(None);
         let b = &mut self.enc.buf;
         b.extend_from_slice(&[0xc0, 0x0c]);
-        b.extend_from_slice(&rtype::HINFO.to_be_bytes());
+        b.extend_from_slice(&Rtype::HINFO.to_be_bytes());
         b.extend_from_slice(&1u16.to_be_bytes());
         b.extend_from_slice(&3600u32.to_be_bytes());
         let hinfo = b"\x07RFC8482\x00";
@@ -1069,7 +1070,7 @@ impl<'v> Out<'v> {
             cut: b.len(),
             ..Counts::default()
         };
-        self.finish(c, b"\0", Some(rtype::ANY))
+        self.finish(c, b"\0", Some(Rtype::ANY))
     }
 
     /// A referral to the delegation at `cut`: its NS records in the authority section and in-zone glue
@@ -1077,15 +1078,15 @@ impl<'v> Out<'v> {
     fn referral(&mut self, ix: &Index<'_>, cut: &[u8]) -> Result<u32, BuildError> {
         self.enc.plain(None);
         let mut ns = 0u16;
-        for r in ix.rrset(cut, rtype::NS) {
+        for r in ix.rrset(cut, Rtype::NS) {
             self.enc.rr(cut, r, r.ttl);
             ns += 1;
         }
         let cut_len = self.enc.buf.len();
         let mut ar = 0u16;
-        for r in ix.rrset(cut, rtype::NS) {
+        for r in ix.rrset(cut, Rtype::NS) {
             if let Some(target) = r.target() {
-                for t in [rtype::A, rtype::AAAA] {
+                for t in [Rtype::A, Rtype::AAAA] {
                     for g in ix.rrset(target, t) {
                         self.enc.rr(target, g, g.ttl);
                         ar += 1;
@@ -1099,7 +1100,7 @@ impl<'v> Out<'v> {
             cut: cut_len,
             ..Counts::default()
         };
-        self.finish(c, cut, Some(rtype::NS))
+        self.finish(c, cut, Some(Rtype::NS))
     }
 
     /// The prepared answers of one owner name. `synth` prepares them for wildcard synthesis.
@@ -1135,18 +1136,18 @@ impl<'v> Out<'v> {
         ix.types(owner, &mut types);
         let mut prepared = std::mem::take(&mut self.scratch_prepared);
         prepared.clear();
-        let otherwise = if types.contains(&rtype::CNAME) {
+        let otherwise = if types.contains(&Rtype::CNAME) {
             // The CNAME itself, the chain's answer for every type at its end, and the chain plus the end's
             // negative answer for every other type (RFC 1034 §4.3.2, RFC 6604).
             prepared.push((
-                rtype::CNAME,
-                self.chase(ix, owner, Some(rtype::CNAME), synth)?,
+                Rtype::CNAME,
+                self.chase(ix, owner, Some(Rtype::CNAME), synth)?,
             ));
             let mut end_types = Vec::new();
             if let Some(e) = self.chain_end(ix, owner) {
                 ix.types(e, &mut end_types);
             }
-            for t in end_types.into_iter().filter(|t| *t != rtype::CNAME) {
+            for t in end_types.into_iter().filter(|t| *t != Rtype::CNAME) {
                 prepared.push((t, self.chase(ix, owner, Some(t), synth)?));
             }
             self.chase(ix, owner, None, synth)?
@@ -1162,8 +1163,8 @@ impl<'v> Out<'v> {
             // NODATA: the zone's prepared answer, whose SOA owner is written in full, fits any question name.
             zones[zi as usize].nodata
         };
-        let (ntypes, t1, at): (u8, u16, u32) = match prepared.as_slice() {
-            [] => (0, 0, 0),
+        let (ntypes, t1, at): (u8, Rtype, u32) = match prepared.as_slice() {
+            [] => (0, Rtype(0), 0),
             [(t, a)] => (1, *t, *a),
             many => {
                 let n = u8::try_from(many.len()).map_err(|_| BuildError::TooManyTypes {
@@ -1173,7 +1174,7 @@ impl<'v> Out<'v> {
                 })?;
                 let at = self.types.len() as u32;
                 self.types.extend_from_slice(many);
-                (n, 0, at)
+                (n, Rtype(0), at)
             }
         };
         self.scratch_types = types;
@@ -1196,7 +1197,7 @@ impl<'v> Out<'v> {
         &mut self,
         ix: &Index<'_>,
         start_owner: u32,
-        qtype: Option<u16>,
+        qtype: Option<Rtype>,
         synth: bool,
     ) -> Result<u32, BuildError> {
         let start = ix.name(start_owner);
@@ -1236,7 +1237,7 @@ impl<'v> Out<'v> {
                             additional_for.push(r);
                         }
                     }
-                    let balanced = (t == rtype::A || t == rtype::AAAA) && n > 1;
+                    let balanced = (t == Rtype::A || t == Rtype::AAAA) && n > 1;
                     if balanced && equal && c.rotate.is_none() {
                         c.rotate = Some(Rotate {
                             offset: first_at as u32,
@@ -1247,9 +1248,9 @@ impl<'v> Out<'v> {
                     break;
                 }
             }
-            if qtype != Some(rtype::CNAME)
+            if qtype != Some(Rtype::CNAME)
                 && links < 8
-                && let Some(r) = ix.rrset_of(current_owner, rtype::CNAME).next()
+                && let Some(r) = ix.rrset_of(current_owner, Rtype::CNAME).next()
             {
                 self.enc.rr(current, r, r.ttl);
                 c.an += 1;
@@ -1290,7 +1291,7 @@ impl<'v> Out<'v> {
             {
                 done.push(target);
                 let o = self.find(ix, target);
-                for t in [rtype::A, rtype::AAAA] {
+                for t in [Rtype::A, Rtype::AAAA] {
                     for g in ix.rrset_of(o, t) {
                         self.enc.rr(target, g, g.ttl);
                         c.ar += 1;
@@ -1305,7 +1306,7 @@ impl<'v> Out<'v> {
     /// TXT and most other types): each record is the pointer to the question, the fixed fields and the data as
     /// stored, so it is written directly, without the general encoder. Octet for octet what [`Out::chase`]
     /// writes (checked by a unit test); most names of a large zone take this path.
-    fn plain(&mut self, ix: &Index<'_>, owner: u32, t: u16) -> Result<u32, BuildError> {
+    fn plain(&mut self, ix: &Index<'_>, owner: u32, t: Rtype) -> Result<u32, BuildError> {
         let buf = &mut self.enc.buf;
         buf.clear();
         let mut c = Counts {
@@ -1328,7 +1329,7 @@ impl<'v> Out<'v> {
             }
             c.an += 1;
         }
-        if (t == rtype::A || t == rtype::AAAA) && c.an > 1 && equal {
+        if (t == Rtype::A || t == Rtype::AAAA) && c.an > 1 && equal {
             c.rotate = Some(Rotate {
                 offset: 0,
                 len: len0 as u16,
@@ -1358,7 +1359,7 @@ impl<'v> Out<'v> {
     fn chain_end(&mut self, ix: &Index<'_>, start: u32) -> Option<u32> {
         let mut o = Some(start);
         for _ in 0..8 {
-            match ix.rrset_of(o, rtype::CNAME).next().and_then(|r| r.cname()) {
+            match ix.rrset_of(o, Rtype::CNAME).next().and_then(|r| r.cname()) {
                 Some(t) => o = self.find(ix, t),
                 None => break,
             }
@@ -1408,7 +1409,7 @@ fn write_answer(answers: &mut Vec<u8>, c: &Counts, body: &[u8]) -> Option<u32> {
 
 /// The fixed part of a record owned by the question name: the pointer to it (`0xC00C`), type, class IN, TTL and
 /// RDATA length.
-fn record_head(t: u16, ttl: u32, rdlen: usize) -> [u8; 12] {
+fn record_head(t: Rtype, ttl: u32, rdlen: usize) -> [u8; 12] {
     let ty = t.to_be_bytes();
     let l = ttl.to_be_bytes();
     let d = (rdlen as u16).to_be_bytes();
@@ -1418,10 +1419,10 @@ fn record_head(t: u16, ttl: u32, rdlen: usize) -> [u8; 12] {
 }
 
 /// Types whose RDATA holds no compressible name and whose answers carry no additional data.
-fn plain_type(t: u16) -> bool {
+fn plain_type(t: Rtype) -> bool {
     !matches!(
         t,
-        rtype::CNAME | rtype::NS | rtype::PTR | rtype::MX | rtype::SOA | rtype::SRV
+        Rtype::CNAME | Rtype::NS | Rtype::PTR | Rtype::MX | Rtype::SOA | Rtype::SRV
     )
 }
 
@@ -1549,7 +1550,7 @@ mod tests {
             a A 192.0.2.1\nb A 192.0.2.1\nb A 192.0.2.2\nb A 192.0.2.3\nb 60 AAAA 2001:db8::1\nb TXT \"x\" \"yz\"\n\
             t TXT \"one\"\nt TXT \"three\"\n*.w A 192.0.2.9\n*.w CAA 0 issue \"ca.test\"\nc CNAME b\n_s._tcp SRV 0 0 1 b\n\
             u TXT \"solo\"\nv 7 AAAA 2001:db8::5\n*.x A 192.0.2.7\n";
-        let zone = crate::zonefile::parse_text(text, "t.zone").unwrap();
+        let zone = lyncdns_dnsdata::zonefile::parse_text(text, "t.zone").unwrap();
         let view = |general_only| {
             compile_view(
                 ViewInput {

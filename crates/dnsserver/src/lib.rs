@@ -5,24 +5,22 @@
 //! ```text
 //! socket (server::udp, server::tcp) → answer::answer (parse, view, lookup, copy) → build::Snapshot (prepared answers)
 //!                                                                                     ↑ built by build::Snapshot::build
-//!                                                  record::Zone (from the plan, or zonefile::load) ─┘
+//!                                      dnsdata::record::Zone (from the plan, or dnsdata::zonefile::load) ─┘
 //! ```
 //!
-//! - [`name`], [`record`]: wire names and records.
+//! Names, records, zones, master files and the view matcher are the DNS vocabulary of `lyncdns-dnsdata`; this
+//! crate compiles them into answers and serves them.
+//!
 //! - [`names`]: the name table (names in an arena → entry numbers), with prefetching for bulk inserts.
-//! - [`zonefile`]: RFC 1035 master files: our one-pass reader, `domain`'s scanner for the rarer types.
-//! - [`view`]: client address → view, first match in order, through a prefix trie.
 //! - [`build`]: zones → a [`build::Snapshot`] of prepared answers per view, built whole before it is swapped in.
+//! - [`in_memory`]: a resolver over a snapshot, through [`answer`], for tests and scenario runs.
 //! - [`answer`]: the pure answer function: no allocation, no lock, no I/O.
 //! - [`server`]: the thin I/O shell: UDP workers with `SO_REUSEPORT` sockets and `recvmmsg`/`sendmmsg`, TCP on
 //!   tokio, metrics, reload.
 
 pub mod answer;
 pub mod build;
+pub mod in_memory;
 pub mod load;
-pub mod name;
 pub mod names;
-pub mod record;
 pub mod server;
-pub mod view;
-pub mod zonefile;

@@ -178,7 +178,7 @@ mod tests {
     #[test]
     fn finds_what_was_inserted_and_nothing_else_while_growing() {
         let names: Vec<Vec<u8>> = (0..5000)
-            .map(|i| crate::name::from_text(&format!("h{i}.example.test")).unwrap())
+            .map(|i| lyncdns_dnsdata::name::from_text(&format!("h{i}.example.test")).unwrap())
             .collect();
         let mut t = NameTable::with_capacity(10);
         for (i, n) in names.iter().enumerate() {
@@ -200,7 +200,7 @@ mod tests {
             let again = t.find_or_insert(hash(n), |id| names[id as usize] == *n, 99_999, |_| 0);
             assert_eq!(again, (i as u32, false));
         }
-        let other = crate::name::from_text("nope.example.test").unwrap();
+        let other = lyncdns_dnsdata::name::from_text("nope.example.test").unwrap();
         assert_eq!(t.find(hash(&other), |id| names[id as usize] == other), None);
     }
 }

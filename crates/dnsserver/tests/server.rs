@@ -9,9 +9,9 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 
+use lyncdns_dnsdata::zonefile::parse_text;
 use lyncdns_dnsserver::build::{Options, Snapshot, ViewInput};
 use lyncdns_dnsserver::server::{Config, Server};
-use lyncdns_dnsserver::zonefile::parse_text;
 use lyncdns_model::Rotation;
 use support::*;
 

@@ -345,8 +345,12 @@ struct PacedResolver {
     pacer: Arc<Pacer>,
 }
 
-impl lyncdns_discover::lookup::Resolver for PacedResolver {
-    fn lookup(&mut self, name: &str, qtype: u16) -> lyncdns_discover::lookup::Lookup {
+impl lyncdns_dnsdata::resolve::Resolver for PacedResolver {
+    fn lookup(
+        &mut self,
+        name: &str,
+        qtype: lyncdns_dnsdata::types::Rtype,
+    ) -> lyncdns_dnsdata::resolve::Lookup {
         self.pacer.wait(1);
         self.inner.lookup(name, qtype)
     }

@@ -18,9 +18,9 @@ pub mod scenario;
 pub mod zones;
 
 use std::fmt;
-use std::net::{Ipv4Addr, Ipv6Addr};
 
 use ipnet::IpNet;
+use lyncdns_dnsdata::rdata::RecordData;
 use lyncdns_model::{Deployment, Location};
 use serde::Serialize;
 
@@ -93,127 +93,6 @@ pub struct PlannedRecord {
     pub sources: Vec<&'static str>,
     /// Why, in one sentence.
     pub why: String,
-}
-
-/// Record type and data.
-#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize)]
-#[serde(tag = "type", rename_all = "UPPERCASE")]
-pub enum RecordData {
-    /// Start of authority.
-    Soa {
-        /// Primary name server.
-        mname: String,
-        /// Responsible mailbox, as a name.
-        rname: String,
-        /// Serial.
-        serial: u32,
-        /// Refresh interval.
-        refresh: u32,
-        /// Retry interval.
-        retry: u32,
-        /// Expiry.
-        expire: u32,
-        /// Negative-caching TTL (RFC 2308).
-        minimum: u32,
-    },
-    /// Name server.
-    Ns {
-        /// The server's name.
-        target: String,
-    },
-    /// IPv4 address.
-    A {
-        /// The address.
-        address: Ipv4Addr,
-    },
-    /// IPv6 address.
-    Aaaa {
-        /// The address.
-        address: Ipv6Addr,
-    },
-    /// Alias.
-    Cname {
-        /// The canonical name.
-        target: String,
-    },
-    /// Service location (RFC 2782).
-    Srv {
-        /// Lower is preferred.
-        priority: u16,
-        /// Share among equal priorities.
-        weight: u16,
-        /// Port.
-        port: u16,
-        /// Target host (never an alias, RFC 2782).
-        target: String,
-    },
-}
-
-impl RecordData {
-    /// The type mnemonic (`A`, `SRV`, …).
-    pub fn type_name(&self) -> &'static str {
-        match self {
-            RecordData::Soa { .. } => "SOA",
-            RecordData::Ns { .. } => "NS",
-            RecordData::A { .. } => "A",
-            RecordData::Aaaa { .. } => "AAAA",
-            RecordData::Cname { .. } => "CNAME",
-            RecordData::Srv { .. } => "SRV",
-        }
-    }
-
-    /// Sort rank within one owner: SOA, NS, A, AAAA, CNAME, SRV.
-    pub(crate) fn rank(&self) -> u8 {
-        match self {
-            RecordData::Soa { .. } => 0,
-            RecordData::Ns { .. } => 1,
-            RecordData::A { .. } => 2,
-            RecordData::Aaaa { .. } => 3,
-            RecordData::Cname { .. } => 4,
-            RecordData::Srv { .. } => 5,
-        }
-    }
-
-    /// The name this record points at (NS, CNAME, SRV targets).
-    pub fn target(&self) -> Option<&str> {
-        match self {
-            RecordData::Ns { target }
-            | RecordData::Cname { target }
-            | RecordData::Srv { target, .. } => Some(target),
-            _ => None,
-        }
-    }
-}
-
-impl fmt::Display for RecordData {
-    /// The data in master-file presentation, names absolute with a trailing dot.
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self {
-            RecordData::Soa {
-                mname,
-                rname,
-                serial,
-                refresh,
-                retry,
-                expire,
-                minimum,
-            } => {
-                write!(
-                    f,
-                    "{mname}. {rname}. {serial} {refresh} {retry} {expire} {minimum}"
-                )
-            }
-            RecordData::Ns { target } | RecordData::Cname { target } => write!(f, "{target}."),
-            RecordData::A { address } => write!(f, "{address}"),
-            RecordData::Aaaa { address } => write!(f, "{address}"),
-            RecordData::Srv {
-                priority,
-                weight,
-                port,
-                target,
-            } => write!(f, "{priority} {weight} {port} {target}."),
-        }
-    }
 }
 
 /// The feature a record serves.

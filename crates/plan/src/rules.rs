@@ -11,7 +11,8 @@ use lyncdns_model::{
     Deployment, Fqdn, InternalSrv, Location, LyncdiscoverInternalTarget, Pool, RecordStyle,
 };
 
-use crate::{Feature, Need, Note, RecordData};
+use crate::{Feature, Need, Note};
+use lyncdns_dnsdata::rdata::RecordData;
 
 /// Where a wanted record may go.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -1,7 +1,8 @@
 //! Documented misconfigurations (`lync-discovery.md` §4), applied to a correct plan so that `lyncdns lab` can
 //! show how each client reacts. Each scenario changes only DNS data, the way the mistake is made in practice.
 
-use crate::{Plan, RecordData, ZonePlan};
+use crate::{Plan, ZonePlan};
+use lyncdns_dnsdata::rdata::RecordData;
 
 /// A way to break a deployment's DNS.
 #[derive(Debug, Clone, Copy)]

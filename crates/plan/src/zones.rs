@@ -11,7 +11,8 @@ use lyncdns_model::fqdn::is_within;
 use lyncdns_model::{Deployment, View};
 
 use crate::rules::{Placement, Want, Wanted};
-use crate::{Feature, Need, PlannedRecord, RecordData, ViewPlan, ZoneKind, ZonePlan};
+use crate::{Feature, Need, PlannedRecord, ViewPlan, ZoneKind, ZonePlan};
+use lyncdns_dnsdata::rdata::RecordData;
 
 /// SOA timers (RFC 1912 §2.2 ranges): refresh 1 h, retry 15 min, expire 2 weeks.
 const REFRESH: u32 = 3600;
@@ -71,10 +72,10 @@ pub fn place(d: &Deployment, view: &View, wanted: &Wanted) -> ViewPlan {
         .map(|(origin, (kind, mut records))| {
             let mut head = apex(d, view, &origin, kind);
             records.sort_by(|a, b| {
-                (a.owner != origin, &a.owner, a.data.rank()).cmp(&(
+                (a.owner != origin, &a.owner, rank(&a.data)).cmp(&(
                     b.owner != origin,
                     &b.owner,
-                    b.data.rank(),
+                    rank(&b.data),
                 ))
             });
             head.append(&mut records);
@@ -168,6 +169,19 @@ fn apex(d: &Deployment, view: &View, origin: &str, kind: ZoneKind) -> Vec<Planne
         ));
     }
     out
+}
+
+/// Sort rank of a record within one owner: SOA, NS, A, AAAA, CNAME, SRV, then anything else.
+fn rank(data: &RecordData) -> u8 {
+    match data {
+        RecordData::Soa { .. } => 0,
+        RecordData::Ns { .. } => 1,
+        RecordData::A { .. } => 2,
+        RecordData::Aaaa { .. } => 3,
+        RecordData::Cname { .. } => 4,
+        RecordData::Srv { .. } => 5,
+        RecordData::Other { .. } => 6,
+    }
 }
 
 fn record(origin: &str, ttl: u32, data: RecordData, why: String, kind: ZoneKind) -> PlannedRecord {

@@ -4,8 +4,10 @@
 use std::collections::HashSet;
 use std::fmt::Write;
 
+use lyncdns_dnsdata::rdata::RecordData;
+use lyncdns_dnsdata::types::Rtype;
 use lyncdns_model::Location;
-use lyncdns_plan::{Plan, RecordData, ViewPlan};
+use lyncdns_plan::{Plan, ViewPlan};
 use proptest::prelude::*;
 
 /// The shape of a generated deployment.
@@ -208,7 +210,7 @@ fn toml(s: &Shape) -> String {
 
 fn has(view: &ViewPlan, owner: &str, ty: &str) -> bool {
     view.records()
-        .any(|(_, r)| r.owner == owner && r.data.type_name() == ty)
+        .any(|(_, r)| r.owner == owner && r.data.rtype().to_string() == ty)
 }
 
 fn addresses_of(view: &ViewPlan, owner: &str) -> bool {
@@ -220,7 +222,7 @@ fn addresses_of(view: &ViewPlan, owner: &str) -> bool {
 fn check(s: &Shape, plan: &Plan) -> Result<(), TestCaseError> {
     let domains: Vec<String> = (0..s.domains).map(|i| format!("dom{i}.test")).collect();
     for view in &plan.views {
-        let mut owners_by_type: HashSet<(&str, &str)> = HashSet::new();
+        let mut owners_by_type: HashSet<(&str, Rtype)> = HashSet::new();
         for zone in &view.zones {
             let soas = zone
                 .records
@@ -248,7 +250,7 @@ fn check(s: &Shape, plan: &Plan) -> Result<(), TestCaseError> {
                     "{} misplaced",
                     r.owner
                 );
-                owners_by_type.insert((r.owner.as_str(), r.data.type_name()));
+                owners_by_type.insert((r.owner.as_str(), r.data.rtype()));
             }
         }
         for (_, r) in view.records() {
@@ -256,7 +258,7 @@ fn check(s: &Shape, plan: &Plan) -> Result<(), TestCaseError> {
             if let RecordData::Cname { .. } = r.data {
                 let others = owners_by_type
                     .iter()
-                    .filter(|(o, t)| *o == r.owner && *t != "CNAME")
+                    .filter(|(o, t)| *o == r.owner && *t != Rtype::CNAME)
                     .count();
                 prop_assert_eq!(others, 0, "{} has a CNAME and other data", r.owner);
             }

@@ -6,35 +6,35 @@
 use std::fmt::Write;
 use std::sync::atomic::{AtomicI64, AtomicU64, Ordering::Relaxed};
 
-use crate::answer::{Outcome, rcode};
-use crate::record::rtype;
+use crate::answer::Outcome;
+use lyncdns_dnsdata::types::{Rcode, Rtype};
 
 /// Views counted by index; queries answered by a view beyond this are counted under the last slot.
 pub const MAX_VIEWS: usize = 64;
 /// The slot for queries no view answered (REFUSED before view selection, FORMERR, …).
 const NO_VIEW: usize = MAX_VIEWS;
-const QTYPES: [u16; 11] = [
-    rtype::A,
-    rtype::AAAA,
-    rtype::SRV,
-    rtype::CNAME,
-    rtype::SOA,
-    rtype::NS,
-    rtype::TXT,
-    rtype::MX,
-    rtype::PTR,
-    rtype::ANY,
-    rtype::HINFO,
+const QTYPES: [Rtype; 11] = [
+    Rtype::A,
+    Rtype::AAAA,
+    Rtype::SRV,
+    Rtype::CNAME,
+    Rtype::SOA,
+    Rtype::NS,
+    Rtype::TXT,
+    Rtype::MX,
+    Rtype::PTR,
+    Rtype::ANY,
+    Rtype::HINFO,
 ];
 const N_QTYPES: usize = QTYPES.len() + 1;
-const RCODES: [u16; 7] = [
-    rcode::NOERROR,
-    rcode::FORMERR,
-    rcode::SERVFAIL,
-    rcode::NXDOMAIN,
-    rcode::NOTIMP,
-    rcode::REFUSED,
-    rcode::BADVERS,
+const RCODES: [Rcode; 7] = [
+    Rcode::NOERROR,
+    Rcode::FORMERR,
+    Rcode::SERVFAIL,
+    Rcode::NXDOMAIN,
+    Rcode::NOTIMP,
+    Rcode::REFUSED,
+    Rcode::BADVERS,
 ];
 const N_RCODES: usize = RCODES.len() + 1;
 /// Upper bounds of the latency histogram, in microseconds.
@@ -70,11 +70,11 @@ impl Default for Stats {
     }
 }
 
-fn qtype_slot(t: u16) -> usize {
+fn qtype_slot(t: Rtype) -> usize {
     QTYPES.iter().position(|q| *q == t).unwrap_or(QTYPES.len())
 }
 
-fn rcode_slot(r: u16) -> usize {
+fn rcode_slot(r: Rcode) -> usize {
     RCODES.iter().position(|q| *q == r).unwrap_or(RCODES.len())
 }
 
@@ -136,13 +136,13 @@ pub fn render(blocks: &[&Stats], global: &Global, views: &[String]) -> String {
         for view in 0..=MAX_VIEWS {
             for (qi, qname) in QTYPES
                 .iter()
-                .map(|t| rtype::name(*t))
+                .map(|t| t.to_string())
                 .chain(["OTHER".to_owned()])
                 .enumerate()
             {
                 for (ri, rname) in RCODES
                     .iter()
-                    .map(|r| rcode::name(*r))
+                    .map(|r| r.mnemonic().unwrap_or("OTHER"))
                     .chain(["OTHER"])
                     .enumerate()
                 {

@@ -87,7 +87,7 @@ pub fn question_name(query: &[u8]) -> String {
         wire.extend_from_slice(label);
         at += 1 + len as usize;
         if len == 0 {
-            return crate::name::to_text(&wire);
+            return lyncdns_dnsdata::name::to_text(&wire);
         }
     }
     "?".into()

@@ -119,7 +119,7 @@ async fn connection(
                 .and_then(|v| snap.views.get(v as usize))
                 .map(|v| v.name.as_str())
                 .unwrap_or("-");
-            tracing::info!(target: "lyncdns::query", src = %peer.ip(), proto = "tcp", view, qname = %super::question_name(&query[..len]), qtype = %crate::record::rtype::name(o.qtype), rcode = crate::answer::rcode::name(o.rcode), len = o.len);
+            tracing::info!(target: "lyncdns::query", src = %peer.ip(), proto = "tcp", view, qname = %super::question_name(&query[..len]), qtype = %o.qtype, rcode = o.rcode.mnemonic().unwrap_or("OTHER"), len = o.len);
         }
     }
 }

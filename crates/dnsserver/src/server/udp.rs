@@ -63,7 +63,7 @@ fn log_query(shared: &Shared, src: IpAddr, query: &[u8], o: &crate::answer::Outc
             .and_then(|v| snap.views.get(v as usize))
             .map(|v| v.name.as_str())
             .unwrap_or("-");
-        tracing::info!(target: "lyncdns::query", %src, proto, view, qname = %super::question_name(query), qtype = %crate::record::rtype::name(o.qtype), rcode = crate::answer::rcode::name(o.rcode), len = o.len);
+        tracing::info!(target: "lyncdns::query", %src, proto, view, qname = %super::question_name(query), qtype = %o.qtype, rcode = o.rcode.mnemonic().unwrap_or("OTHER"), len = o.len);
     }
 }
 

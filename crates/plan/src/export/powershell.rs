@@ -7,7 +7,8 @@
 //! matches get its data and never another view's. Windows creates SOA and NS records itself; they are listed as
 //! comments. Pin-point zones are ordinary primary zones named after the one record they hold ([S2], [S3]).
 
-use crate::{Plan, RecordData, ViewPlan};
+use crate::{Plan, ViewPlan};
+use lyncdns_dnsdata::rdata::RecordData;
 
 /// The script.
 pub fn script(plan: &Plan) -> String {
@@ -124,7 +125,7 @@ fn records(out: &mut String, view: &ViewPlan, scope: Option<&str>) {
                     out.push_str(&format!(
                         "# {} {} {} (created by Windows)\n",
                         r.owner,
-                        r.data.type_name(),
+                        r.data.rtype(),
                         r.data
                     ));
                     continue;
@@ -146,6 +147,14 @@ fn records(out: &mut String, view: &ViewPlan, scope: Option<&str>) {
                 } => format!(
                     "Add-DnsServerResourceRecord -Srv {common} -DomainName '{target}.' -Priority {priority} -Weight {weight} -Port {port}"
                 ),
+                // The planner writes no other types; should one appear, say so rather than drop it.
+                RecordData::Other { rtype, .. } => {
+                    out.push_str(&format!(
+                        "# {} {rtype} {}: no cmdlet is generated for this type; add it by hand\n",
+                        r.owner, r.data
+                    ));
+                    continue;
+                }
             };
             out.push_str(&format!(
                 "{cmd}  # {}: {}\n",

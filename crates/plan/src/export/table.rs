@@ -62,7 +62,7 @@ pub fn table(plan: &Plan) -> String {
                 }
                 rows.push(vec![
                     r.owner.clone(),
-                    r.data.type_name().to_owned(),
+                    r.data.rtype().to_string(),
                     r.data.to_string(),
                     feature,
                     r.need.as_str().to_owned(),

@@ -30,7 +30,7 @@ pub fn zone_file(plan: &Plan, view: &ViewPlan, zone: &ZonePlan) -> String {
         out.push_str(&format!(
             "{owner:<width$} {ttl:>6} IN {ty:<5} {data} ; {features} ({need}): {why} [{sources}]\n",
             ttl = r.ttl,
-            ty = r.data.type_name(),
+            ty = r.data.rtype(),
             data = r.data,
             need = r.need.as_str(),
             why = r.why,

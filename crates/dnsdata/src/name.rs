@@ -73,6 +73,26 @@ pub fn labels(wire: &[u8]) -> impl Iterator<Item = &[u8]> {
     })
 }
 
+/// Splits a well-formed uncompressed wire name off the front of `data`: the name (root label included) and
+/// what follows it, or `None` when `data` does not start with one (a label runs past the end, a compression
+/// pointer, or a name longer than 255 octets).
+pub fn split_first(data: &[u8]) -> Option<(&[u8], &[u8])> {
+    let mut at = 0;
+    loop {
+        let len = *data.get(at)? as usize;
+        if len > 63 {
+            return None;
+        }
+        at += 1 + len;
+        if at > 255 || at > data.len() {
+            return None;
+        }
+        if len == 0 {
+            return Some(data.split_at(at));
+        }
+    }
+}
+
 /// The name without its first label, or `None` for the root.
 pub fn parent(wire: &[u8]) -> Option<&[u8]> {
     let len = *wire.first()? as usize;
@@ -142,5 +162,17 @@ mod tests {
         assert!(!is_within(&zone, &w));
         assert_eq!(parent(&w).map(to_text).as_deref(), Some("_tls.contoso.com"));
         assert_eq!(wildcard_of(&zone), from_text("*.contoso.com").unwrap());
+    }
+
+    #[test]
+    fn split_first_takes_one_whole_name() {
+        let mut data = from_text("a.example").unwrap();
+        data.extend_from_slice(&[9, 9]);
+        let (n, rest) = split_first(&data).unwrap();
+        assert_eq!(to_text(n), "a.example");
+        assert_eq!(rest, &[9, 9]);
+        assert_eq!(split_first(&[3, b'a', b'b']), None);
+        assert_eq!(split_first(&[0xc0, 12]), None);
+        assert_eq!(split_first(&[]), None);
     }
 }
