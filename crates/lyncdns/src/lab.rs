@@ -205,8 +205,12 @@ pub fn run_cmd(args: &LabArgs) -> anyhow::Result<()> {
         }
         None => None,
     };
-    let snapshot =
-        lyncdns_dnsserver::load::snapshot_of_plan(&deployment, &plan, std::path::Path::new("."), &[])?;
+    let snapshot = lyncdns_dnsserver::load::snapshot_of_plan(
+        &deployment,
+        &plan,
+        std::path::Path::new("."),
+        &[],
+    )?;
     let temp_ca;
     let ca_dir = match &args.lab_ca {
         Some(dir) => dir.clone(),
