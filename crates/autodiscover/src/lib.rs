@@ -27,8 +27,8 @@ pub fn web_names(d: &lyncdns_model::Deployment) -> Vec<String> {
         }
     };
     for (pool, _) in d.all_pools() {
-        add(pool.web.external_fqdn.get_ref().to_string());
-        add(pool.web.internal_fqdn.get_ref().to_string());
+        add(pool.web.external_fqdn.to_string());
+        add(pool.web.internal_fqdn.to_string());
     }
     for dom in d.sip_domains() {
         add(dom.prefixed("lyncdiscover").to_string());

@@ -108,8 +108,8 @@ pub struct Service {
 
 fn bases(p: &Pool) -> (String, String) {
     (
-        format!("https://{}", p.web.internal_fqdn.get_ref()),
-        format!("https://{}", p.web.external_fqdn.get_ref()),
+        format!("https://{}", p.web.internal_fqdn),
+        format!("https://{}", p.web.external_fqdn),
     )
 }
 
@@ -238,31 +238,31 @@ impl Service {
         let front = d.director.as_ref().unwrap_or_else(|| d.sign_in_pool());
         let pools = d
             .all_pools()
-            .map(|(p, _)| (p.fqdn.get_ref().clone(), bases(p)))
+            .map(|(p, _)| (p.fqdn.clone(), bases(p)))
             .collect();
         let users = d
             .users
             .iter()
             .map(|u| {
                 (
-                    u.sip.get_ref().to_ascii_lowercase(),
+                    u.sip.to_ascii_lowercase(),
                     Account {
-                        home: u.home.get_ref().clone(),
-                        hash: u.password_hash.get_ref().clone(),
+                        home: u.home.clone(),
+                        hash: u.password_hash.clone(),
                     },
                 )
             })
             .collect();
         Service {
-            matcher: ViewMatcher::new(d.views.iter().map(|v| v.clients.get_ref().as_slice())),
+            matcher: ViewMatcher::new(d.views.iter().map(|v| v.clients.as_slice())),
             locations: d.views.iter().map(|v| v.location).collect(),
-            primary: d.sip.primary_domain.get_ref().to_string(),
+            primary: d.sip.primary_domain.to_string(),
             domains: d.sip_domains().iter().map(|x| x.to_string()).collect(),
             online_domains: d.online_domains().iter().map(|x| x.to_string()).collect(),
             online_url: d.hybrid.as_ref().map(|h| h.autodiscover_url.clone()),
-            here: front.fqdn.get_ref().clone(),
+            here: front.fqdn.clone(),
             pools,
-            access: d.edge.as_ref().map(|e| e.access.fqdn.get_ref().clone()),
+            access: d.edge.as_ref().map(|e| e.access.fqdn.clone()),
             strict: d.options.strict_dns_naming,
             mcx: d.product != Product::Skype2019,
             users,

@@ -467,9 +467,7 @@ fn a_user_removed_after_sign_in_gets_404() {
     let s = Service::new(&d);
     let auth = bearer(&s, "alice@lyncdude.net");
     let mut without = d.clone();
-    without
-        .users
-        .retain(|u| u.sip.get_ref() != "alice@lyncdude.net");
+    without.users.retain(|u| u.sip != "alice@lyncdude.net");
     let s2 = s.reloaded(&without);
     let mut c = Call::get(
         "/Autodiscover/AutodiscoverService.svc/root/oauth/user",

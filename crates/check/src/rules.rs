@@ -278,7 +278,7 @@ pub fn lint(ds: &Dataset, ctx: &Context<'_>) -> Vec<Finding> {
 
     // Reverse-proxy addresses: the deployment's, else (outside) those of names only the reverse proxy publishes.
     let rp: BTreeSet<IpAddr> = match ctx.deployment.and_then(|d| d.reverse_proxy.as_ref()) {
-        Some(rp) => rp.addresses.get_ref().iter().copied().collect(),
+        Some(rp) => rp.addresses.iter().copied().collect(),
         None if !internal => domains
             .iter()
             .flat_map(|d| {
@@ -480,9 +480,8 @@ pub fn lint(ds: &Dataset, ctx: &Context<'_>) -> Vec<Finding> {
                 dep.all_pools()
                     .flat_map(|(p, _)| {
                         p.servers
-                            .get_ref()
                             .iter()
-                            .flat_map(|s| s.addresses.get_ref().clone())
+                            .flat_map(|s| s.addresses.clone())
                             .collect::<Vec<_>>()
                     })
                     .collect::<BTreeSet<IpAddr>>()

@@ -33,9 +33,9 @@ fn snapshot(d: &Deployment, scenario: Option<&str>) -> Snapshot {
             reverse_proxy: d
                 .reverse_proxy
                 .as_ref()
-                .map(|r| r.addresses.get_ref().clone())
+                .map(|r| r.addresses.clone())
                 .unwrap_or_default(),
-            registrar: d.registrar().fqdn.get_ref().to_string(),
+            registrar: d.registrar().fqdn.to_string(),
             domains: d.sip_domains().iter().map(|x| x.to_string()).collect(),
         };
         lyncdns_plan::scenario::find(name)

@@ -91,24 +91,24 @@ proptest! {
         let name = &names[pick.index(names.len())];
         let q = Q::new(name, qtype).edns(1232).bytes();
         // The view a plain first-match scan selects, and a canonical address inside it.
-        let expected = d.views.iter().position(|v| v.clients.get_ref().iter().any(|n| n.contains(&from)));
+        let expected = d.views.iter().position(|v| v.clients.iter().any(|n| n.contains(&from)));
         let got = ask_raw(&s, &q, &from.to_string(), Transport::Udp).unwrap();
         match expected {
             None => prop_assert_eq!(decode(&got).rcode, 5, "no view: REFUSED"),
             Some(v) => {
                 let view = &d.views[v];
-                let canonical = view.clients.get_ref().iter().find(|n| n.contains(&from)).unwrap().network();
+                let canonical = view.clients.iter().find(|n| n.contains(&from)).unwrap().network();
                 // Identical bytes to what any other client of the same view gets.
                 let reference = ask_raw(&s, &q, &canonical.to_string(), Transport::Udp).unwrap();
                 prop_assert_eq!(&got, &reference);
                 // And never an address that only another view publishes.
                 let r = decode(&got);
-                let view_plan = plan.view(view.name.get_ref()).unwrap();
+                let view_plan = plan.view(&view.name).unwrap();
                 for line in r.answer.iter().chain(&r.additional) {
                     let addr = line.rsplit(' ').next().unwrap();
                     if line.contains(" A ") || line.contains(" AAAA ") {
                         let known = view_plan.records().any(|(_, rec)| rec.data.to_string() == addr);
-                        prop_assert!(known, "{} answered to {} ({}) is not in view {}", line, from, view.name.get_ref(), view.name.get_ref());
+                        prop_assert!(known, "{} answered to {} ({}) is not in view {}", line, from, view.name, view.name);
                     }
                 }
                 if view.location == lyncdns_model::Location::External {

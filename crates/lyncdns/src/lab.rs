@@ -66,7 +66,7 @@ fn lab_password() -> String {
 /// Adds a `lab@<domain>` user for each SIP domain, homed on the sign-in pool.
 fn add_lab_users(d: &mut Deployment, password: &str) -> anyhow::Result<()> {
     let hash = lyncdns_autodiscover::auth::hash_password(password)?;
-    let home = d.sign_in_pool().fqdn.get_ref().clone();
+    let home = d.sign_in_pool().fqdn.clone();
     for domain in d
         .sip_domains()
         .iter()
@@ -74,11 +74,11 @@ fn add_lab_users(d: &mut Deployment, password: &str) -> anyhow::Result<()> {
         .collect::<Vec<_>>()
     {
         let sip = format!("lab@{domain}");
-        d.users.retain(|u| u.sip.get_ref() != &sip);
+        d.users.retain(|u| u.sip != sip);
         d.users.push(lyncdns_model::User {
-            sip: toml::Spanned::new(0..0, sip),
-            home: toml::Spanned::new(0..0, Home::Pool(home.clone())),
-            password_hash: toml::Spanned::new(0..0, hash.clone()),
+            sip,
+            home: Home::Pool(home.clone()),
+            password_hash: hash.clone(),
         });
     }
     Ok(())
@@ -169,7 +169,7 @@ pub fn run_cmd(args: &LabArgs) -> anyhow::Result<()> {
         let got = deployment
             .views
             .iter()
-            .find(|v| v.clients.get_ref().iter().any(|n| n.contains(&ip)))
+            .find(|v| v.clients.iter().any(|n| n.contains(&ip)))
             .map(|v| v.location);
         if got != Some(want) {
             bail!(
@@ -190,9 +190,9 @@ pub fn run_cmd(args: &LabArgs) -> anyhow::Result<()> {
                 reverse_proxy: deployment
                     .reverse_proxy
                     .as_ref()
-                    .map(|r| r.addresses.get_ref().clone())
+                    .map(|r| r.addresses.clone())
                     .unwrap_or_default(),
-                registrar: deployment.registrar().fqdn.get_ref().to_string(),
+                registrar: deployment.registrar().fqdn.to_string(),
                 domains: deployment
                     .sip_domains()
                     .iter()
@@ -256,7 +256,7 @@ pub fn run_cmd(args: &LabArgs) -> anyhow::Result<()> {
     let reverse_proxy: Vec<IpAddr> = deployment
         .reverse_proxy
         .as_ref()
-        .map(|r| r.addresses.get_ref().clone())
+        .map(|r| r.addresses.clone())
         .unwrap_or_default();
 
     let mut discoveries: Vec<(String, &str, Discovery)> = Vec::new();
@@ -312,18 +312,18 @@ pub fn run_cmd(args: &LabArgs) -> anyhow::Result<()> {
             "  dig @{} -p {} -b {INSIDE} lyncdiscoverinternal.{}",
             dns.ip(),
             dns.port(),
-            deployment.sip.primary_domain.get_ref()
+            deployment.sip.primary_domain
         );
         println!(
             "  dig @{} -p {} -b {OUTSIDE} _sip._tls.{} SRV",
             dns.ip(),
             dns.port(),
-            deployment.sip.primary_domain.get_ref()
+            deployment.sip.primary_domain
         );
         println!(
             "  curl --cacert {} --resolve lyncdiscover.{d}:{p}:127.0.0.1 https://lyncdiscover.{d}:{p}/",
             ca.display(),
-            d = deployment.sip.primary_domain.get_ref(),
+            d = deployment.sip.primary_domain,
             p = https.port()
         );
         println!("  lab users: lab@<each SIP domain>, password {password}");
@@ -350,7 +350,7 @@ fn print_matrix(
         "lyncdns lab — {}",
         d.name
             .clone()
-            .unwrap_or_else(|| d.sip.primary_domain.get_ref().to_string())
+            .unwrap_or_else(|| d.sip.primary_domain.to_string())
     );
     println!(
         "scenario: {}",

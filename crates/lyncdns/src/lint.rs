@@ -91,15 +91,10 @@ pub fn run_cmd(args: &LintArgs) -> anyhow::Result<bool> {
     let (location, plan_view) = match (&args.view, &deployment, &plan) {
         (None, _, _) => (None, None),
         (Some(v), Some(d), Some(p)) => {
-            let view = d
-                .views
-                .iter()
-                .find(|x| x.name.get_ref() == v)
-                .with_context(|| {
-                    let names: Vec<&str> =
-                        d.views.iter().map(|x| x.name.get_ref().as_str()).collect();
-                    format!("no view named `{v}` (views: {})", names.join(", "))
-                })?;
+            let view = d.views.iter().find(|x| x.name == *v).with_context(|| {
+                let names: Vec<&str> = d.views.iter().map(|x| x.name.as_str()).collect();
+                format!("no view named `{v}` (views: {})", names.join(", "))
+            })?;
             (Some(view.location), p.view(v))
         }
         (Some(v), _, _) => match v.as_str() {

@@ -1,71 +1,62 @@
-//! The deployment description's data types, exactly as the TOML file spells them.
+//! The checked deployment description: plain values (no spans), with the topology's rules already holding.
 //!
-//! Every table rejects unknown keys (`deny_unknown_fields`), so a misspelt key is an error and never silently
-//! ignored. Fields that a topology rule may complain about are [`Spanned`], so that the error can point at the
-//! line and column where the value was written. Defaults follow `lync-discovery.md`; each default's reason is on
-//! its field.
+//! These are the types every other crate reads. A [`Deployment`] comes only out of [`load`](crate::load) (or
+//! [`embedded`](crate::embedded)), which reads the file as written (the crate's private `raw` module, with its
+//! spans, defaults and `deny_unknown_fields`), checks the rules, then converts; each field's documentation says
+//! what the rules guarantee about it. Defaults follow `lync-discovery.md` and are already applied here.
+//!
+//! Types with nothing to point an error at (the enums, [`Ttls`], [`Serve`], [`Home`]) are also the file's own: they
+//! keep their serde attributes and defaults, and the raw description reads them as they are.
 
 use std::net::IpAddr;
 
 use ipnet::IpNet;
 use serde::{Deserialize, Serialize};
-use toml::Spanned;
 
 use crate::Fqdn;
 
-/// A whole deployment: SIP domains, DNS zones and views, server roles, features and options.
-#[derive(Debug, Clone, Deserialize)]
-#[serde(deny_unknown_fields)]
+/// A whole deployment, checked: SIP domains, DNS zones and views, server roles, features and options.
+///
+/// Built only by [`load`](crate::load) (it is `non_exhaustive`); its fields are public to read, and for the few
+/// changes the binary makes after loading (lab users, `--rotation`), which keep the rules.
+#[derive(Debug, Clone)]
+#[non_exhaustive]
 pub struct Deployment {
-    /// Format version of this file; only `1` exists.
-    pub version: Spanned<u32>,
+    /// Format version of the file; always `1`, the only one that exists.
+    pub version: u32,
     /// A human name for reports.
-    #[serde(default)]
     pub name: Option<String>,
     /// The server product; it decides which features exist (XMPP is gone in 2019, [S1]).
-    #[serde(default)]
     pub product: Product,
     /// The SIP domains.
     pub sip: Sip,
     /// DNS zones, serial and TTLs.
-    #[serde(default)]
     pub dns: Dns,
-    /// The DNS views, matched by client address in order (first match wins).
+    /// The DNS views, matched by client address in order (first match wins); at least one, names unique.
     pub views: Vec<View>,
-    /// Front End pools (Standard Edition servers are pools of one).
+    /// Front End pools (Standard Edition servers are pools of one); at least one.
     pub pools: Vec<Pool>,
     /// An optional Director pool, which authenticates and redirects but homes no users ([S40]).
-    #[serde(default)]
     pub director: Option<Pool>,
-    /// The Edge pool, for remote access and federation.
-    #[serde(default)]
+    /// The Edge pool, for remote access and federation; present if federation, push notifications or XMPP is on.
     pub edge: Option<Edge>,
-    /// The reverse proxy that publishes the external web services.
-    #[serde(default)]
+    /// The reverse proxy that publishes the external web services; present if mobility is on.
     pub reverse_proxy: Option<ReverseProxy>,
     /// Simple URLs (meet, dialin, admin).
-    #[serde(default)]
     pub simple_urls: SimpleUrls,
     /// Office Web Apps Server, if deployed.
-    #[serde(default)]
     pub office_web_apps: Option<OfficeWebApps>,
     /// Other internal servers that need A records (Mediation, Persistent Chat, SQL).
-    #[serde(default)]
     pub other_servers: Vec<OtherServer>,
     /// What is switched on.
-    #[serde(default)]
     pub features: Features,
     /// Hybrid / Skype for Business Online settings.
-    #[serde(default)]
     pub hybrid: Option<Hybrid>,
     /// Choices where the sources disagree or the admin must decide.
-    #[serde(default)]
     pub options: Options,
-    /// Lab users the Autodiscover service knows: their SIP address, home pool and password hash.
-    #[serde(default)]
+    /// Lab users the Autodiscover service knows: their SIP address, home pool and password hash; each once.
     pub users: Vec<User>,
     /// How `lyncdns serve` serves this deployment (listeners, workers, zone files, limits).
-    #[serde(default)]
     pub serve: Serve,
 }
 
@@ -86,48 +77,28 @@ pub enum Product {
 }
 
 /// The SIP domains users sign in with.
-#[derive(Debug, Clone, Deserialize)]
-#[serde(deny_unknown_fields)]
+#[derive(Debug, Clone)]
 pub struct Sip {
     /// The primary SIP domain.
-    pub primary_domain: Spanned<Fqdn>,
+    pub primary_domain: Fqdn,
     /// Additional SIP domains served by the same deployment.
-    #[serde(default)]
-    pub additional_domains: Vec<Spanned<Fqdn>>,
+    pub additional_domains: Vec<Fqdn>,
 }
 
 /// DNS zones, SOA values and TTLs.
-#[derive(Debug, Clone, Deserialize)]
-#[serde(deny_unknown_fields)]
+#[derive(Debug, Clone)]
 pub struct Dns {
-    /// Zones the internal DNS serves. A zone equal to a SIP domain makes a split-brain DNS; a SIP domain with no
-    /// internal zone above it gets pin-point zones ([S2], [S3]). Default: every on-premises SIP domain.
-    #[serde(default)]
-    pub internal_zones: Option<Vec<Spanned<Fqdn>>>,
-    /// Zones the external DNS serves. Default: every SIP domain, Online ones included.
-    #[serde(default)]
-    pub external_zones: Option<Vec<Spanned<Fqdn>>>,
+    /// Zones the internal DNS serves, each once. A zone equal to a SIP domain makes a split-brain DNS; a SIP
+    /// domain with no internal zone above it gets pin-point zones ([S2], [S3]). `None` if the file sets none:
+    /// [`Deployment::zones`] then gives the default, every on-premises SIP domain.
+    pub internal_zones: Option<Vec<Fqdn>>,
+    /// Zones the external DNS serves, each once. `None` if the file sets none: every SIP domain, Online ones
+    /// included.
+    pub external_zones: Option<Vec<Fqdn>>,
     /// SOA serial of every zone. Fixed rather than time-based, so that a plan is reproducible.
-    #[serde(default = "default_serial")]
     pub serial: u32,
     /// Time-to-live values.
-    #[serde(default)]
     pub ttl: Ttls,
-}
-
-impl Default for Dns {
-    fn default() -> Self {
-        Dns {
-            internal_zones: None,
-            external_zones: None,
-            serial: default_serial(),
-            ttl: Ttls::default(),
-        }
-    }
-}
-
-fn default_serial() -> u32 {
-    1
 }
 
 /// TTLs in seconds.
@@ -188,31 +159,28 @@ impl Location {
 }
 
 /// A DNS view: which clients it matches and what it serves.
-#[derive(Debug, Clone, Deserialize)]
-#[serde(deny_unknown_fields)]
+#[derive(Debug, Clone)]
 pub struct View {
-    /// Its name (letters, digits, `-`, `_`); also a directory name in exports.
-    pub name: Spanned<String>,
+    /// Its name: letters, digits, `-`, `_`, unique among the views; also a directory name in exports.
+    pub name: String,
     /// Whether its clients are inside or outside.
     pub location: Location,
-    /// Client prefixes it matches (IPv4 and IPv6). `0.0.0.0/0` and `::/0` make a catch-all.
-    pub clients: Spanned<Vec<IpNet>>,
-    /// The name servers named in its zones' NS records.
-    #[serde(default)]
+    /// Client prefixes it matches (IPv4 and IPv6), at least one, none with host bits set. `0.0.0.0/0` and `::/0`
+    /// make a catch-all.
+    pub clients: Vec<IpNet>,
+    /// The name servers named in its zones' NS records; at least one.
     pub nameservers: Vec<NameServer>,
     /// The SOA RNAME mailbox as a name (`hostmaster.contoso.com`). Default: `hostmaster.<zone>`.
-    #[serde(default)]
-    pub hostmaster: Option<Spanned<Fqdn>>,
+    pub hostmaster: Option<Fqdn>,
 }
 
 /// A name server of a view.
-#[derive(Debug, Clone, Deserialize)]
-#[serde(deny_unknown_fields)]
+#[derive(Debug, Clone)]
 pub struct NameServer {
     /// Its host name.
-    pub fqdn: Spanned<Fqdn>,
-    /// Its addresses; published as glue when its name lies in a zone of the view.
-    #[serde(default)]
+    pub fqdn: Fqdn,
+    /// Its addresses; published as glue when its name lies in a zone of the view (public ones only in an external
+    /// view, unless `options.allow_private_external`).
     pub addresses: Vec<IpAddr>,
 }
 
@@ -239,57 +207,51 @@ pub enum LoadBalancing {
 }
 
 /// A Front End or Director pool.
-#[derive(Debug, Clone, Deserialize)]
-#[serde(deny_unknown_fields)]
+#[derive(Debug, Clone)]
 pub struct Pool {
     /// The pool FQDN (for Standard Edition, the server's FQDN).
-    pub fqdn: Spanned<Fqdn>,
+    pub fqdn: Fqdn,
     /// Standard or Enterprise.
-    #[serde(default)]
     pub edition: Edition,
     /// DNS or hardware load balancing of SIP.
-    #[serde(default)]
     pub load_balancing: LoadBalancing,
-    /// The hardware load balancer's SIP VIP(s), when `load_balancing = "hardware"`.
-    #[serde(default)]
+    /// The hardware load balancer's SIP VIP(s); at least one when `load_balancing = "hardware"`.
     pub sip_vip: Vec<IpAddr>,
-    /// The servers.
-    pub servers: Spanned<Vec<Server>>,
+    /// The servers: at least one, exactly one for Standard Edition.
+    pub servers: Vec<Server>,
     /// The pool's web services.
     pub web: WebServices,
 }
 
 /// One server and its addresses.
-#[derive(Debug, Clone, Deserialize)]
-#[serde(deny_unknown_fields)]
+#[derive(Debug, Clone)]
 pub struct Server {
     /// Its FQDN.
-    pub fqdn: Spanned<Fqdn>,
-    /// Its IPv4 and IPv6 addresses.
-    pub addresses: Spanned<Vec<IpAddr>>,
+    pub fqdn: Fqdn,
+    /// Its IPv4 and IPv6 addresses; at least one.
+    pub addresses: Vec<IpAddr>,
 }
 
 /// A pool's internal and external web services.
-#[derive(Debug, Clone, Deserialize)]
-#[serde(deny_unknown_fields)]
+#[derive(Debug, Clone)]
 pub struct WebServices {
-    /// The internal web services FQDN; it must differ from the external one ([S9]).
-    pub internal_fqdn: Spanned<Fqdn>,
-    /// Its addresses: a hardware load balancer VIP for a pool of several servers, since web traffic cannot be
-    /// DNS-load-balanced ([S1], [S2]).
-    pub internal_addresses: Spanned<Vec<IpAddr>>,
+    /// The internal web services FQDN; it differs from the external one ([S9]), and is the pool FQDN only if that
+    /// is not DNS-load-balanced over several servers.
+    pub internal_fqdn: Fqdn,
+    /// Its addresses, at least one: a hardware load balancer VIP for a pool of several servers, since web traffic
+    /// cannot be DNS-load-balanced ([S1], [S2]).
+    pub internal_addresses: Vec<IpAddr>,
     /// The external web services FQDN, published through the reverse proxy.
-    pub external_fqdn: Spanned<Fqdn>,
+    pub external_fqdn: Fqdn,
 }
 
 /// The Edge pool.
-#[derive(Debug, Clone, Deserialize)]
-#[serde(deny_unknown_fields)]
+#[derive(Debug, Clone)]
 pub struct Edge {
     /// The Edge pool's internal FQDN.
-    pub internal_fqdn: Spanned<Fqdn>,
-    /// The Edge servers (internal side).
-    pub servers: Spanned<Vec<Server>>,
+    pub internal_fqdn: Fqdn,
+    /// The Edge servers (internal side); at least one.
+    pub servers: Vec<Server>,
     /// The Access Edge service: SIP from outside, federation; `sip.<domain>` points here ([S1], [S7]).
     pub access: ExternalService,
     /// The Web Conferencing Edge service.
@@ -299,49 +261,42 @@ pub struct Edge {
 }
 
 /// An external Edge service: its FQDN and public addresses (the same addresses for all three in single-IP mode).
-#[derive(Debug, Clone, Deserialize)]
-#[serde(deny_unknown_fields)]
+#[derive(Debug, Clone)]
 pub struct ExternalService {
     /// Its public FQDN.
-    pub fqdn: Spanned<Fqdn>,
-    /// Its public addresses, one per Edge server with DNS load balancing.
-    pub addresses: Spanned<Vec<IpAddr>>,
+    pub fqdn: Fqdn,
+    /// Its public addresses, one per Edge server with DNS load balancing; at least one, and public unless
+    /// `options.allow_private_external`.
+    pub addresses: Vec<IpAddr>,
 }
 
 /// The reverse proxy publishing the external web services.
-#[derive(Debug, Clone, Deserialize)]
-#[serde(deny_unknown_fields)]
+#[derive(Debug, Clone)]
 pub struct ReverseProxy {
-    /// Its public address(es).
-    pub addresses: Spanned<Vec<IpAddr>>,
+    /// Its public address(es); public unless `options.allow_private_external`.
+    pub addresses: Vec<IpAddr>,
 }
 
 /// Simple URLs ([S1]).
-#[derive(Debug, Clone, Default, Deserialize)]
-#[serde(deny_unknown_fields)]
+#[derive(Debug, Clone)]
 pub struct SimpleUrls {
     /// Meeting URL host names (one per SIP domain, or one shared).
-    #[serde(default)]
-    pub meet: Vec<Spanned<Fqdn>>,
+    pub meet: Vec<Fqdn>,
     /// The dial-in conferencing URL host name.
-    #[serde(default)]
-    pub dialin: Option<Spanned<Fqdn>>,
+    pub dialin: Option<Fqdn>,
     /// The administration URL host name (internal only).
-    #[serde(default)]
-    pub admin: Option<Spanned<Fqdn>>,
+    pub admin: Option<Fqdn>,
 }
 
 /// Office Web Apps Server.
-#[derive(Debug, Clone, Deserialize)]
-#[serde(deny_unknown_fields)]
+#[derive(Debug, Clone)]
 pub struct OfficeWebApps {
     /// Its internal FQDN.
-    pub internal_fqdn: Spanned<Fqdn>,
-    /// Its internal addresses (the OWAS pool VIP).
-    pub internal_addresses: Spanned<Vec<IpAddr>>,
+    pub internal_fqdn: Fqdn,
+    /// Its internal addresses (the OWAS pool VIP); at least one.
+    pub internal_addresses: Vec<IpAddr>,
     /// Its external FQDN when published through the reverse proxy.
-    #[serde(default)]
-    pub external_fqdn: Option<Spanned<Fqdn>>,
+    pub external_fqdn: Option<Fqdn>,
 }
 
 /// The role of an [`OtherServer`].
@@ -359,98 +314,56 @@ pub enum ServerRole {
 }
 
 /// Another internal server that needs A records ([S1]).
-#[derive(Debug, Clone, Deserialize)]
-#[serde(deny_unknown_fields)]
+#[derive(Debug, Clone)]
 pub struct OtherServer {
     /// Its role.
     pub role: ServerRole,
     /// Its FQDN.
-    pub fqdn: Spanned<Fqdn>,
-    /// Its addresses.
-    pub addresses: Spanned<Vec<IpAddr>>,
+    pub fqdn: Fqdn,
+    /// Its addresses; at least one.
+    pub addresses: Vec<IpAddr>,
 }
 
 /// Features that decide which records exist.
-#[derive(Debug, Clone, Deserialize)]
-#[serde(deny_unknown_fields)]
+#[derive(Debug, Clone)]
 pub struct Features {
     /// Mobile clients and the Windows Store app (Autodiscover through the reverse proxy).
-    #[serde(default = "yes")]
     pub mobility: bool,
     /// Federation and public IM connectivity.
-    #[serde(default = "yes")]
     pub federation: bool,
     /// Push notifications to iOS / Windows Phone clients (needs `_sipfederationtls._tcp`, [S1], [S7]).
-    #[serde(default)]
     pub push_notifications: bool,
-    /// XMPP federation (Lync 2013 and Skype for Business 2015 only).
-    #[serde(default = "no_spanned")]
-    pub xmpp: Spanned<bool>,
+    /// XMPP federation; never on for Skype for Business 2019, which has no XMPP gateway ([S1]).
+    pub xmpp: bool,
     /// Clients older than Lync 2013 that find their server by SRV and A records only.
-    #[serde(default = "yes")]
     pub legacy_clients: bool,
     /// Allow SIP over TCP (`_sipinternal._tcp`), looked up by clients only when TCP is allowed ([S3]).
-    #[serde(default)]
     pub sip_tcp: bool,
     /// Lync Phone Edition desk phones.
-    #[serde(default)]
     pub phones: Option<Phones>,
 }
 
-impl Default for Features {
-    fn default() -> Self {
-        Features {
-            mobility: true,
-            federation: true,
-            push_notifications: false,
-            xmpp: no_spanned(),
-            legacy_clients: true,
-            sip_tcp: false,
-            phones: None,
-        }
-    }
-}
-
-fn yes() -> bool {
-    true
-}
-
-fn no_spanned() -> Spanned<bool> {
-    Spanned::new(0..0, false)
-}
-
 /// Desk phone settings ([S1], [S21], [S22]).
-#[derive(Debug, Clone, Deserialize)]
-#[serde(deny_unknown_fields)]
+#[derive(Debug, Clone)]
 pub struct Phones {
     /// The NTP server named by `_ntp._udp.<domain>`.
-    pub ntp_server: Spanned<Fqdn>,
+    pub ntp_server: Fqdn,
     /// Its addresses, if it lies in a zone this deployment serves.
-    #[serde(default)]
     pub ntp_addresses: Vec<IpAddr>,
     /// Publish `ucupdates-r2.<domain>` for Device Update of phones that never signed in ([S1], [S38]).
-    #[serde(default = "yes")]
     pub device_update: bool,
 }
 
 /// Hybrid and Online settings ([S28], [S37]).
-#[derive(Debug, Clone, Deserialize)]
-#[serde(deny_unknown_fields)]
+#[derive(Debug, Clone)]
 pub struct Hybrid {
     /// SIP domains hosted entirely in Skype for Business Online.
-    #[serde(default)]
-    pub online_domains: Vec<Spanned<Fqdn>>,
+    pub online_domains: Vec<Fqdn>,
     /// On-premises domains shared with Online (split domain): DNS stays on-premises and Autodiscover redirects
     /// Online users.
-    #[serde(default)]
     pub shared_address_space: bool,
     /// The Online Autodiscover URL users homed Online are redirected to.
-    #[serde(default = "default_online_autodiscover")]
     pub autodiscover_url: String,
-}
-
-fn default_online_autodiscover() -> String {
-    "https://webdir.online.lync.com/Autodiscover/AutodiscoverService.svc/root".to_owned()
 }
 
 /// Whether `_sipinternaltls._tcp` is planned as required (see `lync-discovery.md` §1.4, DISAGREE).
@@ -490,47 +403,26 @@ pub enum RecordStyle {
 }
 
 /// Choices where the sources disagree or the admin must decide.
-#[derive(Debug, Clone, Deserialize)]
-#[serde(deny_unknown_fields)]
+#[derive(Debug, Clone)]
 pub struct Options {
     /// The pool that SIP domains' SRV and A records point at when there are several pools and no Director. The
-    /// registrar redirects users to their home pool ([S40]). Default: the first pool.
-    #[serde(default)]
-    pub sign_in_pool: Option<Spanned<Fqdn>>,
+    /// registrar redirects users to their home pool ([S40]). One of the Front End pools' FQDNs; `None`: the first
+    /// pool.
+    pub sign_in_pool: Option<Fqdn>,
     /// Whether `_sipinternaltls._tcp` is required.
-    #[serde(default)]
     pub internal_srv: InternalSrv,
     /// What `lyncdiscoverinternal` points at.
-    #[serde(default)]
     pub lyncdiscoverinternal_target: LyncdiscoverInternalTarget,
     /// Also answer `lyncdiscover.<domain>` in the internal view with the reverse proxy's public address, so that
     /// mobile clients on the LAN reach the externally certified service (the seed article's advice, [S1]).
-    #[serde(default)]
     pub internal_lyncdiscover: bool,
     /// Publish `lyncdiscover` / `lyncdiscoverinternal` as addresses or CNAMEs.
-    #[serde(default)]
     pub autodiscover_records: RecordStyle,
     /// Strict DNS naming: an SRV target must be a host directly in the SIP domain ([S2], [S10], [S23]). Set to
     /// false only where the `DisableStrictDNSNaming` policy is deployed to every client (phones ignore it).
-    #[serde(default = "yes")]
     pub strict_dns_naming: bool,
     /// Allow private, loopback or link-local addresses in external views (labs and test beds only).
-    #[serde(default)]
     pub allow_private_external: bool,
-}
-
-impl Default for Options {
-    fn default() -> Self {
-        Options {
-            sign_in_pool: None,
-            internal_srv: InternalSrv::default(),
-            lyncdiscoverinternal_target: LyncdiscoverInternalTarget::default(),
-            internal_lyncdiscover: false,
-            autodiscover_records: RecordStyle::default(),
-            strict_dns_naming: true,
-            allow_private_external: false,
-        }
-    }
 }
 
 /// Order of the addresses of a DNS-load-balanced name in successive answers.
@@ -629,26 +521,26 @@ impl<'de> Deserialize<'de> for Home {
 }
 
 /// A lab user of the Autodiscover service.
-#[derive(Debug, Clone, Deserialize)]
-#[serde(deny_unknown_fields)]
+#[derive(Debug, Clone)]
 pub struct User {
-    /// SIP address, `user@domain` (without `sip:`).
-    pub sip: Spanned<String>,
-    /// Home pool FQDN, or `online`.
-    pub home: Spanned<Home>,
+    /// SIP address, `user@domain` (without `sip:`), in one of the deployment's SIP domains.
+    pub sip: String,
+    /// A Front End pool of this deployment, or Online if the deployment has a `[hybrid]` table.
+    pub home: Home,
     /// Argon2id PHC string (`lyncdns hash-password` makes one); the password itself is never stored.
-    pub password_hash: Spanned<String>,
+    pub password_hash: String,
 }
 
 impl User {
     /// The domain of the SIP address.
     pub fn domain(&self) -> &str {
-        self.sip
-            .get_ref()
-            .rsplit_once('@')
-            .map(|(_, d)| d)
-            .unwrap_or("")
+        domain_of(&self.sip)
     }
+}
+
+/// The domain of a SIP address `user@domain` (empty without `@`); for the checked and the raw [`User`].
+pub(crate) fn domain_of(sip: &str) -> &str {
+    sip.rsplit_once('@').map(|(_, d)| d).unwrap_or("")
 }
 
 impl Default for Serve {

@@ -1,19 +1,22 @@
 //! The deployment description of a Lync / Skype for Business Server deployment.
 //!
 //! A deployment is a versioned TOML file (`version = 1`): SIP domains, DNS zones and views, pools, Director, Edge,
-//! reverse proxy, simple URLs, features and options. [`load`] reads it in two steps: the TOML reader checks syntax,
-//! types and unknown keys (every table is `deny_unknown_fields`), then [`validate`] checks the topology's own rules
-//! (`lync-discovery.md` §1.6). Either step's errors name the file, line, column and field. A [`Deployment`] that
-//! came out of [`load`] is valid, and every other crate relies on that.
+//! reverse proxy, simple URLs, features and options. [`load`] reads it in three steps: the TOML reader checks
+//! syntax, types and unknown keys into the file as written (every table is `deny_unknown_fields`, and the values a
+//! rule may point at keep their span), then the topology's own rules are checked (`lync-discovery.md` §1.6), then
+//! the spans are dropped. Either check's errors name the file, line, column and field. The result, a
+//! [`Deployment`] of plain values, is valid, and every other crate relies on that: only [`load`] makes one.
 //!
-//! Layout: [`fqdn`] (host names), [`deployment`] (the data types, as written), [`validate`] (topology rules),
-//! [`error`] (located errors), [`addr`] (address classes).
+//! Layout: [`fqdn`] (host names), [`deployment`] (the checked data types, public), `raw` (the file as written,
+//! with spans; private), `validate` (topology rules over the raw file; private), [`error`] (located errors),
+//! [`addr`] (address classes).
 
 pub mod addr;
 pub mod deployment;
 pub mod error;
 pub mod fqdn;
-pub mod validate;
+mod raw;
+mod validate;
 
 pub use deployment::*;
 pub use error::{LoadError, LoadErrors, Problem};
@@ -29,7 +32,7 @@ pub const EMBEDDED_ORIGIN: &str = "<embedded example>";
 
 /// Reads and checks a deployment description. `origin` names the file in errors.
 pub fn load(text: &str, origin: &str) -> Result<Deployment, LoadErrors> {
-    let deployment: Deployment = toml::from_str(text).map_err(|e| {
+    let deployment: raw::Deployment = toml::from_str(text).map_err(|e| {
         let (line, column) = e
             .span()
             .map(|s| line_column(text, s.start))
@@ -57,7 +60,7 @@ pub fn load(text: &str, origin: &str) -> Result<Deployment, LoadErrors> {
         }])
     })?;
     validate::validate(&deployment, text, origin)?;
-    Ok(deployment)
+    Ok(deployment.into_checked())
 }
 
 /// Reads the embedded example.
@@ -126,36 +129,30 @@ fn field_at(text: &str, offset: usize) -> String {
 impl Deployment {
     /// The on-premises SIP domains: the primary first, then the additional ones in file order.
     pub fn sip_domains(&self) -> Vec<&Fqdn> {
-        std::iter::once(self.sip.primary_domain.get_ref())
-            .chain(self.sip.additional_domains.iter().map(|d| d.get_ref()))
+        std::iter::once(&self.sip.primary_domain)
+            .chain(&self.sip.additional_domains)
             .collect()
     }
 
     /// SIP domains hosted in Skype for Business Online.
     pub fn online_domains(&self) -> Vec<&Fqdn> {
-        self.hybrid
-            .iter()
-            .flat_map(|h| h.online_domains.iter().map(|d| d.get_ref()))
-            .collect()
+        self.hybrid.iter().flat_map(|h| &h.online_domains).collect()
     }
 
-    /// The zones served to clients at `location` (the configured list, or the documented default).
+    /// The zones served to clients at `location` (the configured list, or the documented default). If a view is
+    /// at `location`, the roles' host names served there (pools, servers, web services, Edge, Office Web Apps,
+    /// other servers, meet and dial-in URLs) lie in one of them.
     pub fn zones(&self, location: Location) -> Vec<&Fqdn> {
         let configured = match location {
             Location::Internal => &self.dns.internal_zones,
             Location::External => &self.dns.external_zones,
         };
-        match configured {
-            Some(zones) => zones.iter().map(|z| z.get_ref()).collect(),
-            None => match location {
-                Location::Internal => self.sip_domains(),
-                Location::External => {
-                    let mut all = self.sip_domains();
-                    all.extend(self.online_domains());
-                    all
-                }
-            },
-        }
+        zones_or_default(
+            location,
+            configured.as_ref().map(|zones| zones.iter().collect()),
+            self.sip_domains(),
+            self.online_domains(),
+        )
     }
 
     /// The pool clients register with first: the Director if there is one, else `options.sign_in_pool`, else the
@@ -172,11 +169,7 @@ impl Deployment {
         self.options
             .sign_in_pool
             .as_ref()
-            .and_then(|want| {
-                self.pools
-                    .iter()
-                    .find(|p| p.fqdn.get_ref() == want.get_ref())
-            })
+            .and_then(|want| self.pools.iter().find(|p| &p.fqdn == want))
             .unwrap_or(&self.pools[0])
     }
 
@@ -195,6 +188,25 @@ impl Deployment {
     }
 }
 
+/// The zones at `location`: the `configured` list, else the documented default (every on-premises SIP domain
+/// inside; every SIP domain, Online ones included, outside). One policy for the checked and the raw deployment.
+fn zones_or_default<'a>(
+    location: Location,
+    configured: Option<Vec<&'a Fqdn>>,
+    sip_domains: Vec<&'a Fqdn>,
+    online_domains: Vec<&'a Fqdn>,
+) -> Vec<&'a Fqdn> {
+    match (configured, location) {
+        (Some(zones), _) => zones,
+        (None, Location::Internal) => sip_domains,
+        (None, Location::External) => {
+            let mut all = sip_domains;
+            all.extend(online_domains);
+            all
+        }
+    }
+}
+
 impl Pool {
     /// The addresses the pool FQDN resolves to: every server's (DNS load balancing) or the HLB's SIP VIP.
     pub fn sip_addresses(&self) -> Vec<IpAddr> {
@@ -202,9 +214,8 @@ impl Pool {
             LoadBalancing::Hardware => self.sip_vip.clone(),
             LoadBalancing::Dns => self
                 .servers
-                .get_ref()
                 .iter()
-                .flat_map(|s| s.addresses.get_ref().clone())
+                .flat_map(|s| s.addresses.iter().copied())
                 .collect(),
         }
     }
@@ -217,7 +228,7 @@ mod tests {
     #[test]
     fn embedded_example_loads() {
         let d = embedded();
-        assert_eq!(d.sip.primary_domain.get_ref().as_str(), "lyncdude.net");
+        assert_eq!(d.sip.primary_domain.as_str(), "lyncdude.net");
     }
 
     #[test]

@@ -1,5 +1,8 @@
 //! The topology's own rules, checked once after the TOML reader has accepted the file
 //! (`lync-discovery.md` §1.6 and the roles' needs). All problems are reported, not only the first.
+//!
+//! The rules read the file as written ([`crate::raw`]), whose spans locate each error; once they hold, `load`
+//! converts it to the checked [`crate::Deployment`].
 
 use std::collections::HashMap;
 use std::net::IpAddr;
@@ -8,13 +11,11 @@ use std::ops::Range;
 use toml::Spanned;
 
 use crate::addr::non_public_kind;
-use crate::{
-    Deployment, Edition, Fqdn, LoadBalancing, LoadError, LoadErrors, Location, Pool, Problem,
-    Product,
-};
+use crate::raw::{Deployment, Pool};
+use crate::{Edition, Fqdn, LoadBalancing, LoadError, LoadErrors, Location, Problem, Product};
 
 /// Checks every rule; `text` and `origin` locate the errors.
-pub fn validate(d: &Deployment, text: &str, origin: &str) -> Result<(), LoadErrors> {
+pub(crate) fn validate(d: &Deployment, text: &str, origin: &str) -> Result<(), LoadErrors> {
     let mut c = Checker {
         text,
         origin,

@@ -207,7 +207,7 @@ pub fn plan(deployment: &Deployment) -> Plan {
         name: deployment
             .name
             .clone()
-            .unwrap_or_else(|| deployment.sip.primary_domain.get_ref().to_string()),
+            .unwrap_or_else(|| deployment.sip.primary_domain.to_string()),
         views,
         certificates: certs::certificates(deployment),
         notes: wanted.notes,

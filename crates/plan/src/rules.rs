@@ -213,14 +213,14 @@ fn internal(d: &Deployment, notes: &mut Vec<Note>) -> Vec<Want> {
     };
     let strict = d.options.strict_dns_naming;
     let registrar = d.registrar();
-    let reg_fqdn = registrar.fqdn.get_ref();
+    let reg_fqdn = &registrar.fqdn;
     let reg_addrs = registrar.sip_addresses();
 
     // Pools and their servers.
     for (pool, role) in d.all_pools() {
-        let fqdn = pool.fqdn.get_ref().as_str();
+        let fqdn = pool.fqdn.as_str();
         let text = match pool.load_balancing {
-            lyncdns_model::LoadBalancing::Dns if pool.servers.get_ref().len() > 1 => {
+            lyncdns_model::LoadBalancing::Dns if pool.servers.len() > 1 => {
                 format!(
                     "{role} FQDN: one address per server (DNS load balancing; clients try each in turn)"
                 )
@@ -235,22 +235,22 @@ fn internal(d: &Deployment, notes: &mut Vec<Note>) -> Vec<Want> {
             &pool.sip_addresses(),
             why(Feature::Servers, Need::Required, &["S1"], text),
         );
-        for s in pool.servers.get_ref() {
-            if s.fqdn.get_ref() != pool.fqdn.get_ref() {
+        for s in &pool.servers {
+            if s.fqdn != pool.fqdn {
                 let text = format!("{role} server");
                 out.addresses(
-                    s.fqdn.get_ref().as_str(),
-                    s.addresses.get_ref(),
+                    s.fqdn.as_str(),
+                    &s.addresses,
                     why(Feature::Servers, Need::Required, &["S1"], text),
                 );
             }
         }
         let web = &pool.web;
-        if web.internal_fqdn.get_ref() != pool.fqdn.get_ref() {
+        if web.internal_fqdn != pool.fqdn {
             let text = "internal web services (address book, meetings, Autodiscover); a load balancer VIP, since web traffic cannot be DNS-load-balanced";
             out.addresses(
-                web.internal_fqdn.get_ref().as_str(),
-                web.internal_addresses.get_ref(),
+                web.internal_fqdn.as_str(),
+                &web.internal_addresses,
                 why(Feature::WebServices, Need::Required, &["S1", "S2"], text),
             );
         }
@@ -270,11 +270,7 @@ fn internal(d: &Deployment, notes: &mut Vec<Note>) -> Vec<Want> {
                 text,
             )
             .at(Placement::IfZoned);
-            out.addresses(
-                pool.web.external_fqdn.get_ref().as_str(),
-                rp.addresses.get_ref(),
-                w,
-            );
+            out.addresses(pool.web.external_fqdn.as_str(), &rp.addresses, w);
         }
     }
 
@@ -282,12 +278,11 @@ fn internal(d: &Deployment, notes: &mut Vec<Note>) -> Vec<Want> {
     if let Some(edge) = &d.edge {
         let all: Vec<IpAddr> = edge
             .servers
-            .get_ref()
             .iter()
-            .flat_map(|s| s.addresses.get_ref().clone())
+            .flat_map(|s| s.addresses.clone())
             .collect();
         out.addresses(
-            edge.internal_fqdn.get_ref().as_str(),
+            edge.internal_fqdn.as_str(),
             &all,
             why(
                 Feature::Edge,
@@ -296,11 +291,11 @@ fn internal(d: &Deployment, notes: &mut Vec<Note>) -> Vec<Want> {
                 "Edge pool internal FQDN (the next hop of the Front End pool)",
             ),
         );
-        for s in edge.servers.get_ref() {
-            if s.fqdn.get_ref() != edge.internal_fqdn.get_ref() {
+        for s in &edge.servers {
+            if s.fqdn != edge.internal_fqdn {
                 out.addresses(
-                    s.fqdn.get_ref().as_str(),
-                    s.addresses.get_ref(),
+                    s.fqdn.as_str(),
+                    &s.addresses,
                     why(
                         Feature::Edge,
                         Need::Required,
@@ -313,8 +308,8 @@ fn internal(d: &Deployment, notes: &mut Vec<Note>) -> Vec<Want> {
     }
     if let Some(owas) = &d.office_web_apps {
         out.addresses(
-            owas.internal_fqdn.get_ref().as_str(),
-            owas.internal_addresses.get_ref(),
+            owas.internal_fqdn.as_str(),
+            &owas.internal_addresses,
             why(
                 Feature::OfficeWebApps,
                 Need::Required,
@@ -331,8 +326,8 @@ fn internal(d: &Deployment, notes: &mut Vec<Note>) -> Vec<Want> {
             lyncdns_model::ServerRole::Other => "server",
         };
         out.addresses(
-            s.fqdn.get_ref().as_str(),
-            s.addresses.get_ref(),
+            s.fqdn.as_str(),
+            &s.addresses,
             why(Feature::Servers, Need::Required, &["S1"], role),
         );
     }
@@ -348,8 +343,8 @@ fn internal(d: &Deployment, notes: &mut Vec<Note>) -> Vec<Want> {
     for url in urls {
         let text = "simple URL: internal web services";
         out.addresses(
-            url.get_ref().as_str(),
-            front_web.web.internal_addresses.get_ref(),
+            url.as_str(),
+            &front_web.web.internal_addresses,
             why(Feature::SimpleUrls, Need::Required, &["S1"], text).at(Placement::IfZoned),
         );
     }
@@ -375,7 +370,7 @@ fn internal(d: &Deployment, notes: &mut Vec<Note>) -> Vec<Want> {
         let ldi = domain.prefixed("lyncdiscoverinternal");
         match d.options.lyncdiscoverinternal_target {
             LyncdiscoverInternalTarget::InternalWeb => {
-                let target = ad_pool.web.internal_fqdn.get_ref();
+                let target = &ad_pool.web.internal_fqdn;
                 let text = "internal Autodiscover, tried first by Lync 2013+ desktop, Store and mobile clients; points at the internal web services of the Director, else the Front End pool";
                 let w = why(Feature::Autodiscover, Need::Required, &["S1", "S5"], text)
                     .at(Placement::SipDomain);
@@ -384,7 +379,7 @@ fn internal(d: &Deployment, notes: &mut Vec<Note>) -> Vec<Want> {
                 {
                     out.cname(ldi.as_str(), target.as_str(), w);
                 } else {
-                    out.addresses(ldi.as_str(), ad_pool.web.internal_addresses.get_ref(), w);
+                    out.addresses(ldi.as_str(), &ad_pool.web.internal_addresses, w);
                 }
             }
             LyncdiscoverInternalTarget::ReverseProxy => {
@@ -392,7 +387,7 @@ fn internal(d: &Deployment, notes: &mut Vec<Note>) -> Vec<Want> {
                     let text = "internal Autodiscover pointed at the reverse proxy, so mobile devices resolving internally reach the externally certified service (option lyncdiscoverinternal_target)";
                     out.addresses(
                         ldi.as_str(),
-                        rp.addresses.get_ref(),
+                        &rp.addresses,
                         why(Feature::Autodiscover, Need::Required, &["S1"], text)
                             .at(Placement::SipDomain),
                     );
@@ -405,7 +400,7 @@ fn internal(d: &Deployment, notes: &mut Vec<Note>) -> Vec<Want> {
             let text = "external Autodiscover answered inside with the reverse proxy's public address, so mobile clients on the LAN reach the externally certified service (option internal_lyncdiscover)";
             out.addresses(
                 domain.prefixed("lyncdiscover").as_str(),
-                rp.addresses.get_ref(),
+                &rp.addresses,
                 why(Feature::Mobility, Need::Optional, &["S1"], text).at(Placement::SipDomain),
             );
         }
@@ -472,7 +467,7 @@ fn internal(d: &Deployment, notes: &mut Vec<Note>) -> Vec<Want> {
             );
         }
         if let Some(phones) = &d.features.phones {
-            let ntp = phones.ntp_server.get_ref();
+            let ntp = &phones.ntp_server;
             out.srv(
                 &format!("_ntp._udp.{dom}"),
                 (0, 0, 123),
@@ -488,7 +483,7 @@ fn internal(d: &Deployment, notes: &mut Vec<Note>) -> Vec<Want> {
             if phones.device_update {
                 out.addresses(
                     domain.prefixed("ucupdates-r2").as_str(),
-                    ad_pool.web.internal_addresses.get_ref(),
+                    &ad_pool.web.internal_addresses,
                     why(
                         Feature::Phones,
                         Need::Optional,
@@ -503,7 +498,7 @@ fn internal(d: &Deployment, notes: &mut Vec<Note>) -> Vec<Want> {
     if let Some(phones) = &d.features.phones {
         let text = "the NTP server named by _ntp._udp";
         out.addresses(
-            phones.ntp_server.get_ref().as_str(),
+            phones.ntp_server.as_str(),
             &phones.ntp_addresses,
             why(Feature::Phones, Need::Required, &["S1"], text).at(Placement::IfZoned),
         );
@@ -543,8 +538,8 @@ fn external(d: &Deployment, notes: &mut Vec<Note>) -> Vec<Want> {
     let f = &d.features;
 
     if let Some(edge) = &d.edge {
-        let access = edge.access.fqdn.get_ref();
-        let access_addrs = edge.access.addresses.get_ref();
+        let access = &edge.access.fqdn;
+        let access_addrs = &edge.access.addresses;
         out.addresses(
             access.as_str(),
             access_addrs,
@@ -556,8 +551,8 @@ fn external(d: &Deployment, notes: &mut Vec<Note>) -> Vec<Want> {
             ),
         );
         out.addresses(
-            edge.webconf.fqdn.get_ref().as_str(),
-            edge.webconf.addresses.get_ref(),
+            edge.webconf.fqdn.as_str(),
+            &edge.webconf.addresses,
             why(
                 Feature::Edge,
                 Need::Required,
@@ -566,8 +561,8 @@ fn external(d: &Deployment, notes: &mut Vec<Note>) -> Vec<Want> {
             ),
         );
         out.addresses(
-            edge.av.fqdn.get_ref().as_str(),
-            edge.av.addresses.get_ref(),
+            edge.av.fqdn.as_str(),
+            &edge.av.addresses,
             why(Feature::Edge, Need::Required, &["S1", "S8"], "A/V Edge"),
         );
         for domain in d.sip_domains() {
@@ -650,7 +645,7 @@ fn external(d: &Deployment, notes: &mut Vec<Note>) -> Vec<Want> {
                     );
                 }
             }
-            if *f.xmpp.get_ref() {
+            if f.xmpp {
                 let xmpp = domain.prefixed("xmpp");
                 out.srv(
                     &format!("_xmpp-server._tcp.{dom}"),
@@ -686,10 +681,10 @@ fn external(d: &Deployment, notes: &mut Vec<Note>) -> Vec<Want> {
     }
 
     if let Some(rp) = &d.reverse_proxy {
-        let rp_addrs = rp.addresses.get_ref();
+        let rp_addrs = &rp.addresses;
         for (pool, _) in d.all_pools() {
             out.addresses(
-                pool.web.external_fqdn.get_ref().as_str(),
+                pool.web.external_fqdn.as_str(),
                 rp_addrs,
                 why(
                     Feature::WebServices,
@@ -700,7 +695,7 @@ fn external(d: &Deployment, notes: &mut Vec<Note>) -> Vec<Want> {
             );
         }
         let ad_pool = autodiscover_pool(d);
-        let ad_ext = ad_pool.web.external_fqdn.get_ref();
+        let ad_ext = &ad_pool.web.external_fqdn;
         for domain in d.sip_domains() {
             let owner = domain.prefixed("lyncdiscover");
             let text = "external Autodiscover for desktop, Store and mobile clients, through the reverse proxy";
@@ -717,7 +712,7 @@ fn external(d: &Deployment, notes: &mut Vec<Note>) -> Vec<Want> {
         let urls = d.simple_urls.meet.iter().chain(d.simple_urls.dialin.iter());
         for url in urls {
             out.addresses(
-                url.get_ref().as_str(),
+                url.as_str(),
                 rp_addrs,
                 why(
                     Feature::SimpleUrls,
@@ -733,7 +728,7 @@ fn external(d: &Deployment, notes: &mut Vec<Note>) -> Vec<Want> {
             .and_then(|o| o.external_fqdn.as_ref())
         {
             out.addresses(
-                ext.get_ref().as_str(),
+                ext.as_str(),
                 rp_addrs,
                 why(
                     Feature::OfficeWebApps,

@@ -30,7 +30,7 @@ pub fn place(d: &Deployment, view: &View, wanted: &Wanted) -> ViewPlan {
 
     let glue = view.nameservers.iter().flat_map(|ns| {
         ns.addresses.iter().map(|ip| Want {
-            owner: ns.fqdn.get_ref().to_string(),
+            owner: ns.fqdn.to_string(),
             data: match ip {
                 IpAddr::V4(address) => RecordData::A { address: *address },
                 IpAddr::V6(address) => RecordData::Aaaa { address: *address },
@@ -87,9 +87,9 @@ pub fn place(d: &Deployment, view: &View, wanted: &Wanted) -> ViewPlan {
         })
         .collect();
     ViewPlan {
-        name: view.name.get_ref().clone(),
+        name: view.name.clone(),
         location: view.location,
-        clients: view.clients.get_ref().clone(),
+        clients: view.clients.clone(),
         zones,
     }
 }
@@ -129,12 +129,12 @@ fn apex(d: &Deployment, view: &View, origin: &str, kind: ZoneKind) -> Vec<Planne
     let mname = view
         .nameservers
         .first()
-        .map(|ns| ns.fqdn.get_ref().to_string())
+        .map(|ns| ns.fqdn.to_string())
         .unwrap_or_default();
     let rname = match (&view.hostmaster, kind) {
-        (Some(h), _) => h.get_ref().to_string(),
+        (Some(h), _) => h.to_string(),
         (None, ZoneKind::Domain) => format!("hostmaster.{origin}"),
-        (None, ZoneKind::PinPoint) => format!("hostmaster.{}", d.sip.primary_domain.get_ref()),
+        (None, ZoneKind::PinPoint) => format!("hostmaster.{}", d.sip.primary_domain),
     };
     let what = match kind {
         ZoneKind::Domain => "zone",
@@ -158,7 +158,7 @@ fn apex(d: &Deployment, view: &View, origin: &str, kind: ZoneKind) -> Vec<Planne
     )];
     for ns in &view.nameservers {
         let data = RecordData::Ns {
-            target: ns.fqdn.get_ref().to_string(),
+            target: ns.fqdn.to_string(),
         };
         out.push(record(
             origin,
