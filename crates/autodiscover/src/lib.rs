@@ -31,8 +31,9 @@ pub fn web_names(d: &lyncdns_model::Deployment) -> Vec<String> {
         add(pool.web.internal_fqdn.to_string());
     }
     for dom in d.sip_domains() {
-        add(dom.prefixed("lyncdiscover").to_string());
-        add(dom.prefixed("lyncdiscoverinternal").to_string());
+        for name in lyncdns_lync::naming::autodiscover_names(dom.as_str()) {
+            add(name);
+        }
     }
     names
 }

@@ -9,8 +9,8 @@ use std::sync::Arc;
 use std::time::{Duration, SystemTime};
 
 use lyncdns_dnsdata::view::ViewMatcher;
+use lyncdns_lync::naming::{LYNCDISCOVER, LYNCDISCOVERINTERNAL, srv_target_allowed};
 use lyncdns_model::{Deployment, Fqdn, Home, Location, Pool, Product};
-use lyncdns_plan::rules::srv_target_allowed;
 
 use crate::auth::{Tokens, verify_password};
 use crate::doc::{AccessLocation, Doc, Form, ROOT, SipAccess, TOKEN, XFRAME};
@@ -397,8 +397,9 @@ impl Service {
             .unwrap_or(host?);
         let host = host.to_ascii_lowercase();
         let rest = host
-            .strip_prefix("lyncdiscoverinternal.")
-            .or_else(|| host.strip_prefix("lyncdiscover."))?;
+            .strip_prefix(LYNCDISCOVERINTERNAL)
+            .or_else(|| host.strip_prefix(LYNCDISCOVER))?
+            .strip_prefix('.')?;
         self.domains
             .iter()
             .chain(&self.online_domains)

@@ -8,6 +8,8 @@ use std::net::IpAddr;
 use lyncdns_dnsdata::rdata::RecordData;
 use lyncdns_dnsdata::resolve::{Lookup, Resolver};
 use lyncdns_dnsdata::types::Rtype;
+use lyncdns_lync::naming::{LYNCDISCOVER, LYNCDISCOVERINTERNAL, SIP, SIPEXTERNAL};
+use lyncdns_lync::services::{SIP_TLS, SIPFEDERATIONTLS, SIPINTERNALTLS, XMPP_SERVER};
 use lyncdns_model::{Deployment, Location};
 use lyncdns_plan::Plan;
 use serde::Serialize;
@@ -238,19 +240,24 @@ pub struct DomainReport {
     pub error: Option<String>,
 }
 
-/// The names a Lync deployment uses (`lync-discovery.md` §1), per type.
-const PROBES: &[(&str, Rtype)] = &[
-    ("_sip._tls", Rtype::SRV),
-    ("_sipfederationtls._tcp", Rtype::SRV),
-    ("_xmpp-server._tcp", Rtype::SRV),
-    ("_sipinternaltls._tcp", Rtype::SRV),
-    ("lyncdiscover", Rtype::A),
-    ("lyncdiscoverinternal", Rtype::A),
-    ("sip", Rtype::A),
-    ("sipexternal", Rtype::A),
-    ("meet", Rtype::A),
-    ("dialin", Rtype::A),
-];
+/// The labels a Lync deployment uses below its SIP domain (`docs/sources.md`: [S1], [S2]), per type: the SRV
+/// services, the Autodiscover names, the A-record names, and the simple URLs' usual names.
+fn probes() -> Vec<(String, Rtype)> {
+    let srv = [SIP_TLS, SIPFEDERATIONTLS, XMPP_SERVER, SIPINTERNALTLS]
+        .iter()
+        .map(|s| (s.label(), Rtype::SRV));
+    let hosts = [
+        LYNCDISCOVER,
+        LYNCDISCOVERINTERNAL,
+        SIP,
+        SIPEXTERNAL,
+        "meet",
+        "dialin",
+    ]
+    .into_iter()
+    .map(|l| (l.to_owned(), Rtype::A));
+    srv.chain(hosts).collect()
+}
 
 /// Probes `domain`'s Lync names through `resolver`, detecting a wildcard first.
 pub fn check_domain(domain: &str, resolver: &mut dyn Resolver, nonce: u64) -> DomainReport {
@@ -276,9 +283,9 @@ pub fn check_domain(domain: &str, resolver: &mut dyn Resolver, nonce: u64) -> Do
         location: Some(Location::External),
         records: Vec::new(),
     };
-    for (label, t) in PROBES {
+    for (label, t) in probes() {
         let name = format!("{label}.{domain}");
-        let l = resolver.lookup(&name, *t);
+        let l = resolver.lookup(&name, t);
         let mut data: Vec<String> = Vec::new();
         for a in l.answers() {
             // An address equal to the wildcard's is the wildcard answering, not a record.
@@ -310,7 +317,7 @@ pub fn check_domain(domain: &str, resolver: &mut dyn Resolver, nonce: u64) -> Do
         .values()
         .flatten()
         .any(|v| v.contains("online.lync.com"));
-    let on_prem = has("_sip._tls")
+    let on_prem = has(&SIP_TLS.label())
         && !report
             .found
             .values()
@@ -321,25 +328,25 @@ pub fn check_domain(domain: &str, resolver: &mut dyn Resolver, nonce: u64) -> Do
         (true, true) => "hybrid",
         (true, false) => "on-premises",
         (false, true) => "online",
-        (false, false) if has("lyncdiscover") || has("sip") => "partial",
+        (false, false) if has(LYNCDISCOVER) || has(SIP) => "partial",
         _ => "none",
     }
     .into();
-    let mut want: Vec<(&str, Vec<&str>)> = Vec::new();
+    let mut want: Vec<(&str, Vec<String>)> = Vec::new();
     if report.kind != "none" {
-        want.push(("external sign-in", vec!["_sip._tls", "sip"]));
-        want.push(("autodiscover / mobility", vec!["lyncdiscover"]));
+        want.push(("external sign-in", vec![SIP_TLS.label(), SIP.into()]));
+        want.push(("autodiscover / mobility", vec![LYNCDISCOVER.into()]));
     }
-    if has("_sipfederationtls._tcp") || report.kind != "none" {
-        want.push(("federation", vec!["_sipfederationtls._tcp"]));
+    if has(&SIPFEDERATIONTLS.label()) || report.kind != "none" {
+        want.push(("federation", vec![SIPFEDERATIONTLS.label()]));
     }
-    if has("_xmpp-server._tcp") {
-        want.push(("xmpp", vec!["_xmpp-server._tcp"]));
+    if has(&XMPP_SERVER.label()) {
+        want.push(("xmpp", vec![XMPP_SERVER.label()]));
     }
     for (feature, labels) in want {
         report.features.push(feature.into());
         for l in labels {
-            if !has(l) {
+            if !has(&l) {
                 report.missing.push(format!("{l}.{domain} ({feature})"));
             }
         }

@@ -10,6 +10,8 @@ use serde::Serialize;
 
 use crate::record::{Dataset, Origin};
 use lyncdns_dnsdata::rdata::RecordData;
+use lyncdns_lync::naming::{LYNCDISCOVER, LYNCDISCOVERINTERNAL, srv_target_allowed};
+use lyncdns_lync::services::{SIP_TLS, SIPFEDERATIONTLS, SIPINTERNALTLS, owner_fix, parse_owner};
 
 /// How bad a finding is.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize)]
@@ -195,16 +197,6 @@ fn finding(
     }
 }
 
-/// Known Lync SRV services: (service label, protocol label, port, port severity).
-const SERVICES: &[(&str, &str, u16)] = &[
-    ("_sipinternaltls", "_tcp", 5061),
-    ("_sipinternal", "_tcp", 5060),
-    ("_sip", "_tls", 443),
-    ("_sipfederationtls", "_tcp", 5061),
-    ("_xmpp-server", "_tcp", 5269),
-    ("_ntp", "_udp", 123),
-];
-
 /// The SIP domains: the deployment's, else those the records name.
 fn sip_domains(ds: &Dataset, ctx: &Context<'_>) -> BTreeSet<String> {
     if let Some(d) = ctx.deployment {
@@ -217,52 +209,17 @@ fn sip_domains(ds: &Dataset, ctx: &Context<'_>) -> BTreeSet<String> {
     }
     let mut out = BTreeSet::new();
     for r in &ds.records {
-        for prefix in [
-            "_sipinternaltls._tcp.",
-            "_sip._tls.",
-            "_sipfederationtls._tcp.",
-            "lyncdiscover.",
-            "lyncdiscoverinternal.",
-        ] {
-            if let Some(d) = r.owner.strip_prefix(prefix) {
-                out.insert(d.to_owned());
-            }
+        let srv = parse_owner(&r.owner)
+            .filter(|(s, _)| [SIPINTERNALTLS, SIP_TLS, SIPFEDERATIONTLS].contains(s))
+            .map(|(_, d)| d);
+        let autodiscover = [LYNCDISCOVER, LYNCDISCOVERINTERNAL]
+            .iter()
+            .find_map(|l| r.owner.strip_prefix(l)?.strip_prefix('.'));
+        if let Some(d) = srv.or(autodiscover) {
+            out.insert(d.to_owned());
         }
     }
     out
-}
-
-/// The correct spelling of a misspelt Lync SRV owner, if it is one.
-pub fn srv_owner_fix(owner: &str) -> Option<String> {
-    let labels: Vec<&str> = owner.split('.').collect();
-    let well_formed = labels.len() >= 3
-        && labels[0].starts_with('_')
-        && ["_tcp", "_udp", "_tls"].contains(&labels[1]);
-    if well_formed {
-        return None;
-    }
-    let bare = owner.trim_start_matches('_');
-    // Longest service name first, so `_sipinternaltls` is not read as `_sip`.
-    let mut services: Vec<&(&str, &str, u16)> = SERVICES.iter().collect();
-    services.sort_by_key(|(s, _, _)| std::cmp::Reverse(s.len()));
-    for (service, proto, _) in services {
-        let name = service.trim_start_matches('_');
-        let Some(rest) = bare.strip_prefix(name) else {
-            continue;
-        };
-        // What follows the service name: separators and an optional protocol, then the domain.
-        let rest = rest.trim_start_matches(['_', '.']);
-        let p = proto.trim_start_matches('_');
-        let domain = rest
-            .strip_prefix(p)
-            .map(|r| r.trim_start_matches(['_', '.']))
-            .unwrap_or(rest);
-        if domain.is_empty() || !domain.contains('.') {
-            return None;
-        }
-        return Some(format!("{service}.{proto}.{domain}"));
-    }
-    None
 }
 
 /// Applies every rule to `ds`.
@@ -291,7 +248,7 @@ pub fn lint(ds: &Dataset, ctx: &Context<'_>) -> Vec<Finding> {
 
     for r in &ds.records {
         if let RecordData::Srv { port, target, .. } = &r.data {
-            if let Some(fixed) = srv_owner_fix(&r.owner) {
+            if let Some(fixed) = owner_fix(&r.owner) {
                 out.push(finding(
                     "LD001",
                     format!(
@@ -302,29 +259,23 @@ pub fn lint(ds: &Dataset, ctx: &Context<'_>) -> Vec<Finding> {
                     Some(&r.origin),
                 ));
             }
-            let service = SERVICES
-                .iter()
-                .find(|(s, p, _)| r.owner.starts_with(&format!("{s}.{p}.")));
-            if let Some((s, p, want)) = service {
-                if port != want {
+            if let Some((service, domain)) = parse_owner(&r.owner) {
+                let want = service.port;
+                if *port != want {
                     out.push(finding(
                         "LD005",
-                        format!("`{}` has port {port}; {s}.{p} uses {want}", r.owner),
+                        format!(
+                            "`{}` has port {port}; {} uses {want}",
+                            r.owner,
+                            service.label()
+                        ),
                         Some(format!("set the port to {want}")),
                         Some(&r.origin),
                     ));
                 }
-                let domain = &r.owner[s.len() + p.len() + 2..];
                 let online = target.ends_with(".online.lync.com");
-                let inside = if strict {
-                    target
-                        .split_once('.')
-                        .map(|(_, par)| par == domain)
-                        .unwrap_or(false)
-                } else {
-                    target.ends_with(&format!(".{domain}"))
-                };
-                if *s != "_ntp" && *s != "_xmpp-server" && !online && !inside {
+                let inside = srv_target_allowed(target, domain, strict);
+                if service.sip && !online && !inside {
                     let help =
                         format!("point it at a host directly in {domain}, e.g. `sip.{domain}`");
                     out.push(finding(
@@ -581,29 +532,6 @@ fn zone_holds(ds: &Dataset, name: &str) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn srv_typos_are_spelled_right() {
-        assert_eq!(
-            srv_owner_fix("_sipfederationtls_.tcp.lyncdude.net").as_deref(),
-            Some("_sipfederationtls._tcp.lyncdude.net")
-        );
-        assert_eq!(
-            srv_owner_fix("_sipfederationtls_tcp.contoso.com").as_deref(),
-            Some("_sipfederationtls._tcp.contoso.com")
-        );
-        assert_eq!(
-            srv_owner_fix("_sipinternal.contoso.com").as_deref(),
-            Some("_sipinternal._tcp.contoso.com")
-        );
-        assert_eq!(
-            srv_owner_fix("sipinternaltls._tcp.contoso.com").as_deref(),
-            Some("_sipinternaltls._tcp.contoso.com")
-        );
-        assert_eq!(srv_owner_fix("_sip._tls.contoso.com"), None);
-        assert_eq!(srv_owner_fix("_sipinternaltls._tcp.contoso.com"), None);
-        assert_eq!(srv_owner_fix("_xmpp-server._tcp.contoso.com"), None);
-    }
 
     #[test]
     fn every_rule_has_a_unique_code_a_source_and_a_fix() {

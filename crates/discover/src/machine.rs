@@ -27,6 +27,11 @@ use serde::Serialize;
 
 use lyncdns_dnsdata::resolve::Lookup;
 use lyncdns_dnsdata::types::Rtype;
+use lyncdns_lync::naming::{
+    LYNCDISCOVERINTERNAL, SIP, SIPEXTERNAL, SIPINTERNAL as SIPINTERNAL_HOST, autodiscover_names,
+    srv_target_allowed,
+};
+use lyncdns_lync::services::{SIP_TCP, SIP_TLS, SIPINTERNAL, SIPINTERNALTLS, SrvService};
 
 /// A client type.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
@@ -330,6 +335,8 @@ pub struct Machine {
     /// Reasons each method failed, for the final verdict.
     failures: Vec<String>,
     ntp_done: bool,
+    /// With [`HttpOrder::HttpsAllFirst`]: the internal host's HTTP URL, tried after the external host's HTTPS.
+    deferred_http: Option<(String, Vec<IpAddr>)>,
 }
 
 /// The domain part of a SIP URI (`sip:` optional), lowercased.
@@ -366,12 +373,9 @@ impl Machine {
         let d = &domain;
         let mut methods = VecDeque::new();
         if client.uses_autodiscover() {
-            methods.push_back(Method::Autodiscover {
-                host: format!("lyncdiscoverinternal.{d}"),
-            });
-            methods.push_back(Method::Autodiscover {
-                host: format!("lyncdiscover.{d}"),
-            });
+            for host in autodiscover_names(d) {
+                methods.push_back(Method::Autodiscover { host });
+            }
         }
         let srv_chain = match client {
             Client::Lync2010 | Client::Desktop => true,
@@ -379,33 +383,28 @@ impl Machine {
             Client::Store => false,
             Client::Phone => false,
         };
-        let srv = |label: &str, tls: bool| Method::Srv {
-            name: format!("{label}.{d}"),
-            tls,
+        let srv = |service: SrvService| Method::Srv {
+            name: service.owner(d),
+            tls: service.tls,
         };
         let host = |label: &str, ports: &[u16]| Method::Host {
             name: format!("{label}.{d}"),
             ports: ports.to_vec(),
         };
         if srv_chain {
-            methods.push_back(srv("_sipinternaltls._tcp", true));
+            methods.push_back(srv(SIPINTERNALTLS));
             if options.tcp_allowed {
-                methods.push_back(srv("_sipinternal._tcp", false));
+                methods.push_back(srv(SIPINTERNAL));
             }
-            methods.push_back(srv("_sip._tls", true));
-            methods.push_back(host("sipinternal", &[5061]));
-            methods.push_back(host("sip", &[5061, 443]));
-            methods.push_back(host("sipexternal", &[443]));
+            methods.push_back(srv(SIP_TLS));
+            methods.push_back(host(SIPINTERNAL_HOST, &[5061]));
+            methods.push_back(host(SIP, &[5061, 443]));
+            methods.push_back(host(SIPEXTERNAL, &[443]));
         }
         if client == Client::Phone {
             // Internal TLS, internal TCP, external TLS, external TCP (S21, S22); no A-record fallback.
-            for (label, tls) in [
-                ("_sipinternaltls._tcp", true),
-                ("_sipinternal._tcp", false),
-                ("_sip._tls", true),
-                ("_sip._tcp", false),
-            ] {
-                methods.push_back(srv(label, tls));
+            for service in [SIPINTERNALTLS, SIPINTERNAL, SIP_TLS, SIP_TCP] {
+                methods.push_back(srv(service));
             }
         }
         let uri = sip_uri
@@ -425,6 +424,7 @@ impl Machine {
             note: None,
             failures: Vec::new(),
             ntp_done: client != Client::Phone,
+            deferred_http: None,
         })
     }
 
@@ -578,7 +578,15 @@ impl Machine {
             (Wait::AdAddress { host }, Reply::Lookup(l)) => {
                 let addrs = l.addresses();
                 if addrs.is_empty() {
-                    return self.fail_method(format!("{host} does not resolve ({})", l.status()));
+                    let why = format!("{host} does not resolve ({})", l.status());
+                    // HTTPS to both hosts came first; the internal host's HTTP attempt is still due.
+                    if let Some(deferred) = self.deferred_http.take() {
+                        self.note = Some(format!("{why}; trying {} as deferred", deferred.0));
+                        self.failures.push(why);
+                        let internal = host_of(&deferred.0);
+                        return self.fetch_root(internal, VecDeque::from([deferred]), 0);
+                    }
+                    return self.fail_method(why);
                 }
                 if !self.options.probe {
                     let shown: Vec<String> = addrs.iter().map(|a| a.to_string()).collect();
@@ -594,11 +602,16 @@ impl Machine {
                     });
                 }
                 let mut urls = self.root_urls(&host, &addrs);
-                if self.options.http_order == HttpOrder::HttpsAllFirst
-                    && host.starts_with("lyncdiscoverinternal.")
-                {
-                    // HTTPS to both hosts before any HTTP: move the internal HTTP attempt behind the external host.
-                    urls.retain(|(u, _)| u.starts_with("https"));
+                if self.options.http_order == HttpOrder::HttpsAllFirst {
+                    if host.starts_with(&format!("{LYNCDISCOVERINTERNAL}.")) {
+                        // HTTPS to both hosts before any HTTP [S34]: the internal HTTP attempt waits until the
+                        // external host's HTTPS has been tried.
+                        self.deferred_http =
+                            urls.iter().find(|(u, _)| u.starts_with("http:")).cloned();
+                        urls.retain(|(u, _)| u.starts_with("https:"));
+                    } else if let Some(deferred) = self.deferred_http.take() {
+                        urls.insert(1.min(urls.len()), deferred);
+                    }
                 }
                 self.fetch_root(host, urls, 0)
             }
@@ -956,15 +969,7 @@ impl Machine {
     fn next_srv_target(&mut self, label: String, mut targets: VecDeque<(String, u16)>) -> Request {
         while let Some((target, port)) = targets.pop_front() {
             let mut prompt = false;
-            let strict_ok = if self.options.strict_dns_naming {
-                target
-                    .split_once('.')
-                    .map(|(_, p)| p == self.domain)
-                    .unwrap_or(false)
-            } else {
-                within(&target, &self.domain)
-            };
-            if !strict_ok {
+            if !srv_target_allowed(&target, &self.domain, self.options.strict_dns_naming) {
                 if self.client == Client::Phone {
                     self.note = Some(format!(
                         "{target} is outside {}: the phone refuses it (strict DNS naming, CU7+)",

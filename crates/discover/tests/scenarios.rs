@@ -522,12 +522,18 @@ fn cross_domain_srv_prompts_desktops_and_stops_phones_s2_s23_s24() {
     );
 }
 
-#[test]
-fn http_order_variants_s29_s13_s27() {
+/// The first `n` URLs a Store client fetches from `from` while HTTPS is down, with the given HTTP order.
+fn urls_tried(from: &str, order: HttpOrder, n: usize) -> Vec<String> {
+    steps_tried(from, order, n, Some("GET"))
+}
+
+/// The first `n` requests (those starting with `filter`, if given) of a Store client at `from` while HTTPS is
+/// down.
+fn steps_tried(from: &str, order: HttpOrder, n: usize, filter: Option<&str>) -> Vec<String> {
     let d = example("lyncdude.toml");
     let snap = snapshot(&d, None);
-    let from: IpAddr = OUTSIDE.parse().unwrap();
-    let urls = |order: HttpOrder| {
+    let from: IpAddr = from.parse().unwrap();
+    {
         let mut resolver = InMemory::new(&snap, from);
         // HTTPS is down: the client's order decides what it tries next.
         let mut net = ServiceNet {
@@ -558,10 +564,15 @@ fn http_order_variants_s29_s13_s27() {
         );
         asked(&r)
             .into_iter()
-            .filter(|a| a.starts_with("GET"))
-            .take(2)
+            .filter(|a| filter.is_none_or(|f| a.starts_with(f)))
+            .take(n)
             .collect::<Vec<_>>()
-    };
+    }
+}
+
+#[test]
+fn http_order_variants_s29_s13_s27() {
+    let urls = |order| urls_tried(OUTSIDE, order, 2);
     assert_eq!(
         urls(HttpOrder::HttpsFirst),
         [
@@ -576,6 +587,22 @@ fn http_order_variants_s29_s13_s27() {
     assert_eq!(
         urls(HttpOrder::HttpFirst)[0],
         "GET http://lyncdiscover.lyncdude.net/?sipuri=alice@lyncdude.net"
+    );
+}
+
+/// Regression (architecture issue): `https-all-first` dropped `http://lyncdiscoverinternal…` instead of moving it
+/// behind the external host's HTTPS. The order is HTTPS to both hosts, then HTTP to both [S34]; inside, where
+/// `lyncdiscover` does not resolve, the deferred internal HTTP attempt still comes.
+#[test]
+fn https_all_first_tries_https_on_both_hosts_then_http_on_both_s34() {
+    assert_eq!(
+        steps_tried(INSIDE, HttpOrder::HttpsAllFirst, 4, None),
+        [
+            "A lyncdiscoverinternal.lyncdude.net",
+            "GET https://lyncdiscoverinternal.lyncdude.net/?sipuri=alice@lyncdude.net",
+            "A lyncdiscover.lyncdude.net",
+            "GET http://lyncdiscoverinternal.lyncdude.net/?sipuri=alice@lyncdude.net",
+        ]
     );
 }
 

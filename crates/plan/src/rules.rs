@@ -13,6 +13,10 @@ use lyncdns_model::{
 
 use crate::{Feature, Need, Note};
 use lyncdns_dnsdata::rdata::RecordData;
+use lyncdns_lync::naming::{LYNCDISCOVER, LYNCDISCOVERINTERNAL, srv_target_allowed};
+use lyncdns_lync::services::{
+    NTP, SIP_TLS, SIPFEDERATIONTLS, SIPINTERNAL, SIPINTERNALTLS, XMPP_SERVER,
+};
 
 /// Where a wanted record may go.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -173,19 +177,6 @@ impl Out<'_> {
             ttl,
             &w,
         );
-    }
-}
-
-/// True if an SRV in `domain` may point at `target`: with strict DNS naming the target must be a host directly
-/// in the domain ([S2], [S3], [S10]); without it, anywhere below the domain.
-pub fn srv_target_allowed(target: &str, domain: &str, strict: bool) -> bool {
-    if strict {
-        target
-            .split_once('.')
-            .map(|(_, parent)| parent == domain)
-            .unwrap_or(false)
-    } else {
-        target != domain && lyncdns_model::fqdn::is_within(target, domain)
     }
 }
 
@@ -367,7 +358,7 @@ fn internal(d: &Deployment, notes: &mut Vec<Note>) -> Vec<Want> {
         let dom = domain.as_str();
         let sip = domain.prefixed("sip");
         // Autodiscover.
-        let ldi = domain.prefixed("lyncdiscoverinternal");
+        let ldi = domain.prefixed(LYNCDISCOVERINTERNAL);
         match d.options.lyncdiscoverinternal_target {
             LyncdiscoverInternalTarget::InternalWeb => {
                 let target = &ad_pool.web.internal_fqdn;
@@ -399,7 +390,7 @@ fn internal(d: &Deployment, notes: &mut Vec<Note>) -> Vec<Want> {
         {
             let text = "external Autodiscover answered inside with the reverse proxy's public address, so mobile clients on the LAN reach the externally certified service (option internal_lyncdiscover)";
             out.addresses(
-                domain.prefixed("lyncdiscover").as_str(),
+                domain.prefixed(LYNCDISCOVER).as_str(),
                 &rp.addresses,
                 why(Feature::Mobility, Need::Optional, &["S1"], text).at(Placement::SipDomain),
             );
@@ -417,15 +408,15 @@ fn internal(d: &Deployment, notes: &mut Vec<Note>) -> Vec<Want> {
             "automatic sign-in inside for clients older than Lync 2013 and desk phones (option internal_srv = legacy-only)"
         };
         out.srv(
-            &format!("_sipinternaltls._tcp.{dom}"),
-            (0, 0, 5061),
+            &SIPINTERNALTLS.owner(dom),
+            (0, 0, SIPINTERNALTLS.port),
             target.as_str(),
             why(Feature::SignIn, srv_need, &["S1", "S10"], srv_text).at(Placement::SipDomain),
         );
         if d.features.sip_tcp {
             out.srv(
-                &format!("_sipinternal._tcp.{dom}"),
-                (0, 0, 5060),
+                &SIPINTERNAL.owner(dom),
+                (0, 0, SIPINTERNAL.port),
                 target.as_str(),
                 why(
                     Feature::LegacySignIn,
@@ -469,7 +460,7 @@ fn internal(d: &Deployment, notes: &mut Vec<Note>) -> Vec<Want> {
         if let Some(phones) = &d.features.phones {
             let ntp = &phones.ntp_server;
             out.srv(
-                &format!("_ntp._udp.{dom}"),
+                &NTP.owner(dom),
                 (0, 0, 123),
                 ntp.as_str(),
                 why(
@@ -586,8 +577,8 @@ fn external(d: &Deployment, notes: &mut Vec<Note>) -> Vec<Want> {
                 .at(Placement::SipDomain),
             );
             out.srv(
-                &format!("_sip._tls.{dom}"),
-                (0, 0, 443),
+                &SIP_TLS.owner(dom),
+                (0, 0, SIP_TLS.port),
                 target.as_str(),
                 why(
                     Feature::ExternalSignIn,
@@ -623,8 +614,8 @@ fn external(d: &Deployment, notes: &mut Vec<Note>) -> Vec<Want> {
                     )
                 };
                 out.srv(
-                    &format!("_sipfederationtls._tcp.{dom}"),
-                    (0, 0, 5061),
+                    &SIPFEDERATIONTLS.owner(dom),
+                    (0, 0, SIPFEDERATIONTLS.port),
                     target.as_str(),
                     why(feature, Need::Required, &["S1", "S7", "S8"], text)
                         .at(Placement::SipDomain),
@@ -632,8 +623,8 @@ fn external(d: &Deployment, notes: &mut Vec<Note>) -> Vec<Want> {
                 if f.federation && f.push_notifications {
                     let text = "push notifications to iOS / Windows Phone clients use the federation route";
                     out.srv(
-                        &format!("_sipfederationtls._tcp.{dom}"),
-                        (0, 0, 5061),
+                        &SIPFEDERATIONTLS.owner(dom),
+                        (0, 0, SIPFEDERATIONTLS.port),
                         target.as_str(),
                         why(
                             Feature::PushNotifications,
@@ -648,8 +639,8 @@ fn external(d: &Deployment, notes: &mut Vec<Note>) -> Vec<Want> {
             if f.xmpp {
                 let xmpp = domain.prefixed("xmpp");
                 out.srv(
-                    &format!("_xmpp-server._tcp.{dom}"),
-                    (0, 0, 5269),
+                    &XMPP_SERVER.owner(dom),
+                    (0, 0, XMPP_SERVER.port),
                     xmpp.as_str(),
                     why(
                         Feature::Xmpp,
@@ -697,7 +688,7 @@ fn external(d: &Deployment, notes: &mut Vec<Note>) -> Vec<Want> {
         let ad_pool = autodiscover_pool(d);
         let ad_ext = &ad_pool.web.external_fqdn;
         for domain in d.sip_domains() {
-            let owner = domain.prefixed("lyncdiscover");
+            let owner = domain.prefixed(LYNCDISCOVER);
             let text = "external Autodiscover for desktop, Store and mobile clients, through the reverse proxy";
             let w = why(Feature::Autodiscover, Need::Required, &["S1", "S5"], text)
                 .at(Placement::SipDomain);
@@ -750,7 +741,7 @@ fn external(d: &Deployment, notes: &mut Vec<Note>) -> Vec<Want> {
             why(Feature::Online, Need::Required, &["S28"], text.to_owned()).at(Placement::SipDomain)
         };
         out.cname(
-            domain.prefixed("lyncdiscover").as_str(),
+            domain.prefixed(LYNCDISCOVER).as_str(),
             online::WEBDIR,
             w("Online domain: Autodiscover is Microsoft's webdir"),
         );
@@ -760,14 +751,14 @@ fn external(d: &Deployment, notes: &mut Vec<Note>) -> Vec<Want> {
             w("Online domain: SIP directors"),
         );
         out.srv(
-            &format!("_sip._tls.{dom}"),
-            (100, 1, 443),
+            &SIP_TLS.owner(dom),
+            (100, 1, SIP_TLS.port),
             online::SIPDIR,
             w("Online domain: external sign-in"),
         );
         out.srv(
-            &format!("_sipfederationtls._tcp.{dom}"),
-            (100, 1, 5061),
+            &SIPFEDERATIONTLS.owner(dom),
+            (100, 1, SIPFEDERATIONTLS.port),
             online::SIPFED,
             w("Online domain: federation"),
         );
@@ -776,34 +767,4 @@ fn external(d: &Deployment, notes: &mut Vec<Note>) -> Vec<Want> {
         notes.push(Note { text: "Shared SIP address space: the on-premises records stay; on-premises Autodiscover redirects users homed Online to the hosting provider's Autodiscover URL.".into(), sources: vec!["S37", "S6"] });
     }
     out.list
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn strict_naming_wants_a_direct_host() {
-        assert!(srv_target_allowed(
-            "pool01.contoso.com",
-            "contoso.com",
-            true
-        ));
-        assert!(!srv_target_allowed(
-            "pool01.lync.contoso.com",
-            "contoso.com",
-            true
-        ));
-        assert!(srv_target_allowed(
-            "pool01.lync.contoso.com",
-            "contoso.com",
-            false
-        ));
-        assert!(!srv_target_allowed(
-            "pool01.fabrikam.com",
-            "contoso.com",
-            false
-        ));
-        assert!(!srv_target_allowed("contoso.com", "contoso.com", false));
-    }
 }

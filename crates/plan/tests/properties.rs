@@ -284,7 +284,7 @@ fn check(s: &Shape, plan: &Plan) -> Result<(), TestCaseError> {
                 });
                 if let Some(domain) = sip_domain.filter(|_| r.owner.starts_with("_sip")) {
                     prop_assert!(
-                        lyncdns_plan::rules::srv_target_allowed(target, domain, s.strict),
+                        lyncdns_lync::naming::srv_target_allowed(target, domain, s.strict),
                         "{} -> {}",
                         r.owner,
                         target
