@@ -8,6 +8,11 @@ use std::time::{Duration, SystemTime};
 use argon2::password_hash::{PasswordHash, PasswordHasher, PasswordVerifier, SaltString};
 use base64::Engine;
 
+/// The source keys cited in this module's docs (`[S1]` …), as links to their entries.
+#[cfg(doc)]
+#[allow(unused_imports)]
+use lyncdns_lync::sources::*;
+
 /// Argon2id with small parameters (4 MiB, 1 pass): lab accounts, checked often by tests.
 fn hasher() -> argon2::Argon2<'static> {
     let params = argon2::Params::new(4096, 1, 1, None).expect("valid Argon2 parameters");

@@ -4,6 +4,11 @@
 
 use serde_json::{Map, Value, json};
 
+/// The source keys cited in this module's docs (`[S1]` …), as links to their entries.
+#[cfg(doc)]
+#[allow(unused_imports)]
+use lyncdns_lync::sources::*;
+
 /// Where the caller is, as the view matcher says.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum AccessLocation {

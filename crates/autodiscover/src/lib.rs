@@ -10,6 +10,11 @@
 //! `AccessLocation` comes from the same view matcher as DNS ([`lyncdns_dnsdata::view::ViewMatcher`]), so a client is
 //! "inside" for Autodiscover exactly when it gets the internal DNS view.
 
+/// The source keys cited in this module's docs (`[S1]` …), as links to their entries.
+#[cfg(doc)]
+#[allow(unused_imports)]
+use lyncdns_lync::sources::*;
+
 pub mod auth;
 pub mod doc;
 pub mod http;

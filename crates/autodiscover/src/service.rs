@@ -15,6 +15,11 @@ use lyncdns_model::{Deployment, Fqdn, Home, Location, Pool, Product};
 use crate::auth::{Tokens, verify_password};
 use crate::doc::{AccessLocation, Doc, Form, ROOT, SipAccess, TOKEN, XFRAME};
 
+/// The source keys cited in this module's docs (`[S1]` …), as links to their entries.
+#[cfg(doc)]
+#[allow(unused_imports)]
+use lyncdns_lync::sources::*;
+
 /// Longest request target accepted (path and query); longer gets 414.
 pub const MAX_TARGET: usize = 2048;
 /// Largest token request body; larger gets 413.

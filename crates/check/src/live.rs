@@ -17,6 +17,11 @@ use serde::Serialize;
 use crate::record::{Dataset, Origin, Rec};
 use crate::rules::{self, Finding};
 
+/// The source keys cited in this module's docs (`[S1]` …), as links to their entries.
+#[cfg(doc)]
+#[allow(unused_imports)]
+use lyncdns_lync::sources::*;
+
 /// How one planned record looks live.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 #[serde(tag = "status", rename_all = "kebab-case")]

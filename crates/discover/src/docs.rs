@@ -1,5 +1,10 @@
 //! Reading Autodiscover responses, XML or JSON: the links and the SIP access element for the caller's location.
 
+/// The source keys cited in this module's docs (`[S1]` …), as links to their entries.
+#[cfg(doc)]
+#[allow(unused_imports)]
+use lyncdns_lync::sources::*;
+
 /// `(token, href)` pairs: XML `Link` elements, or JSON `_links` entries.
 pub fn links(body: &str) -> Vec<(String, String)> {
     let trimmed = body.trim_start();

@@ -33,6 +33,11 @@ use lyncdns_lync::naming::{
 };
 use lyncdns_lync::services::{SIP_TCP, SIP_TLS, SIPINTERNAL, SIPINTERNALTLS, SrvService};
 
+/// The source keys cited in this module's docs (`[S1]` …), as links to their entries.
+#[cfg(doc)]
+#[allow(unused_imports)]
+use lyncdns_lync::sources::*;
+
 /// A client type.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "kebab-case")]

@@ -21,7 +21,7 @@ struct Item {
 /// Records held compactly: owner names and RDATA in one arena of octets, and 16 octets of fixed fields per
 /// record, so that a zone of a million records costs tens of megabytes, not hundreds, and no allocation per
 /// record. RDATA is in uncompressed wire format with lowercase names; the names inside the RDATA of CNAME, NS,
-/// PTR, MX and SOA are found by type when answers are encoded (see [`RrRef::names`]).
+/// PTR, MX and SOA are found by type when answers are encoded (see [`RrRef::parts`]).
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Records {
     arena: Vec<u8>,

@@ -5,6 +5,11 @@
 //! With the `DisableStrictDNSNaming` policy the rule becomes suffix matching: any host below the domain
 //! (`pool01.eu.contoso.com`). The planner, the checker and the client simulator all ask [`srv_target_allowed`].
 
+/// The source keys cited in this module's docs (`[S1]` …), as links to their entries.
+#[cfg(doc)]
+#[allow(unused_imports)]
+use crate::sources::*;
+
 /// `lyncdiscoverinternal`: Autodiscover for clients inside ([S3], [S4]).
 pub const LYNCDISCOVERINTERNAL: &str = "lyncdiscoverinternal";
 /// `lyncdiscover`: Autodiscover for clients outside, and inside after `lyncdiscoverinternal` ([S3], [S4]).

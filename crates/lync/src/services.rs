@@ -1,6 +1,11 @@
 //! The SRV services Lync / Skype for Business clients, servers and phones ask for, each with its owner labels,
 //! its port and whether the SIP naming rule applies to its targets ([S1], [S2], [S10], [S21]).
 
+/// The source keys cited in this module's docs (`[S1]` …), as links to their entries.
+#[cfg(doc)]
+#[allow(unused_imports)]
+use crate::sources::*;
+
 /// One SRV service: `_service._proto.<domain>`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct SrvService {

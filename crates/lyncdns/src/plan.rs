@@ -15,7 +15,7 @@ pub struct PlanArgs {
     /// Output format.
     #[arg(long, value_enum, default_value_t = FormatArg::Table)]
     format: FormatArg,
-    /// Write files into DIR (zone files as DIR/<view>/<zone>.zone) instead of printing.
+    /// Write files into DIR (zone files as `DIR/<view>/<zone>.zone`) instead of printing.
     #[arg(long, value_name = "DIR")]
     out: Option<PathBuf>,
     /// Only this view.

@@ -15,6 +15,11 @@ use serde::{Deserialize, Serialize};
 
 use crate::Fqdn;
 
+/// The source keys cited in this module's docs (`[S1]` …), as links to their entries.
+#[cfg(doc)]
+#[allow(unused_imports)]
+use lyncdns_lync::sources::*;
+
 /// A whole deployment, checked: SIP domains, DNS zones and views, server roles, features and options.
 ///
 /// Built only by [`load`](crate::load) (it is `non_exhaustive`); its fields are public to read, and for the few

@@ -11,6 +11,11 @@
 //! with spans; private), `validate` (topology rules over the raw file; private), [`error`] (located errors),
 //! [`addr`] (address classes).
 
+/// The source keys cited in this module's docs (`[S1]` …), as links to their entries.
+#[cfg(doc)]
+#[allow(unused_imports)]
+use lyncdns_lync::sources::*;
+
 pub mod addr;
 pub mod deployment;
 pub mod error;

@@ -24,6 +24,11 @@ use crate::deployment::{
     LyncdiscoverInternalTarget, Product, RecordStyle, Serve, ServerRole, Ttls,
 };
 
+/// The source keys cited in this module's docs (`[S1]` …), as links to their entries.
+#[cfg(doc)]
+#[allow(unused_imports)]
+use lyncdns_lync::sources::*;
+
 /// A whole deployment as written: SIP domains, DNS zones and views, server roles, features and options.
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]

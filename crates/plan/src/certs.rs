@@ -6,6 +6,11 @@
 use lyncdns_model::{Deployment, Fqdn, Pool};
 use serde::Serialize;
 
+/// The source keys cited in this module's docs (`[S1]` …), as links to their entries.
+#[cfg(doc)]
+#[allow(unused_imports)]
+use lyncdns_lync::sources::*;
+
 /// One certificate: the role that presents it, its subject and its subject alternative names.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct Certificate {

@@ -11,6 +11,11 @@
 //!
 //! [`export`] renders a plan as a table, JSON, RFC 1035 master files, BIND views or PowerShell.
 
+/// The source keys cited in this module's docs (`[S1]` …), as links to their entries.
+#[cfg(doc)]
+#[allow(unused_imports)]
+use lyncdns_lync::sources::*;
+
 pub mod certs;
 pub mod export;
 pub mod rules;

@@ -18,6 +18,11 @@ use lyncdns_lync::services::{
     NTP, SIP_TLS, SIPFEDERATIONTLS, SIPINTERNAL, SIPINTERNALTLS, XMPP_SERVER,
 };
 
+/// The source keys cited in this module's docs (`[S1]` …), as links to their entries.
+#[cfg(doc)]
+#[allow(unused_imports)]
+use lyncdns_lync::sources::*;
+
 /// Where a wanted record may go.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Placement {

@@ -14,6 +14,11 @@ use crate::rules::{Placement, Want, Wanted};
 use crate::{Feature, Need, PlannedRecord, ViewPlan, ZoneKind, ZonePlan};
 use lyncdns_dnsdata::rdata::RecordData;
 
+/// The source keys cited in this module's docs (`[S1]` …), as links to their entries.
+#[cfg(doc)]
+#[allow(unused_imports)]
+use lyncdns_lync::sources::*;
+
 /// SOA timers (RFC 1912 §2.2 ranges): refresh 1 h, retry 15 min, expire 2 weeks.
 const REFRESH: u32 = 3600;
 const RETRY: u32 = 900;

@@ -7,10 +7,10 @@
 //! The reader is hand-written because it is a measured fast path (a million-record zone is read in about a
 //! third of a second; `docs/benchmarks.md`); it is property-tested against `domain`'s scanner, the reference.
 //! By job:
-//! - [`lexer`]: tokens and the field scanners;
-//! - [`reader`]: entries, directives and the RDATA of the common types;
-//! - [`fallback`]: every other type, through `domain`'s scanner;
-//! - [`split`]: two threads for a large file.
+//! - `lexer`: tokens and the field scanners;
+//! - `reader`: entries, directives and the RDATA of the common types;
+//! - `fallback`: every other type, through `domain`'s scanner;
+//! - `split`: two threads for a large file.
 
 mod fallback;
 mod lexer;

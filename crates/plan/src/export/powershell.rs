@@ -10,6 +10,11 @@
 use crate::{Plan, ViewPlan};
 use lyncdns_dnsdata::rdata::RecordData;
 
+/// The source keys cited in this module's docs (`[S1]` …), as links to their entries.
+#[cfg(doc)]
+#[allow(unused_imports)]
+use lyncdns_lync::sources::*;
+
 /// The script.
 pub fn script(plan: &Plan) -> String {
     let default_view = plan
