@@ -5,7 +5,7 @@
 //! brackets (one key, or several separated by commas), inside round brackets written the same way (as some comments
 //! do), or a string literal holding only a key. Only std is used to walk the tree.
 
-use lyncdns_lync::sources::{ALL, get};
+use lyncdns_lync::sources::{ALL, cited as cited_keys, get};
 use std::collections::{BTreeMap, BTreeSet};
 use std::fs;
 use std::path::{Path, PathBuf};
@@ -14,54 +14,6 @@ fn repo_path(rel: &str) -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR"))
         .join("../..")
         .join(rel)
-}
-
-/// `S`, one or more digits, and at most one lower-case letter: `S8`, `S37b`.
-fn is_key(s: &str) -> bool {
-    let Some(rest) = s.strip_prefix('S') else {
-        return false;
-    };
-    let digits = rest.bytes().take_while(u8::is_ascii_digit).count();
-    let suffix = &rest[digits..];
-    digits > 0
-        && (suffix.is_empty()
-            || (suffix.len() == 1 && suffix.bytes().all(|b| b.is_ascii_lowercase())))
-}
-
-/// The keys of one bracketed list such as `S12, S13`, if every comma-separated part is a key.
-fn key_list(inner: &str) -> Option<Vec<&str>> {
-    let parts: Vec<&str> = inner.split(',').map(str::trim).collect();
-    parts.iter().all(|p| is_key(p)).then_some(parts)
-}
-
-/// Every source key cited in `text`, in order of appearance (repeats included).
-fn cited_keys(text: &str) -> Vec<&str> {
-    let mut keys = Vec::new();
-    for (i, c) in text.char_indices() {
-        let rest = &text[i + c.len_utf8()..];
-        match c {
-            '[' | '(' => {
-                let close = if c == '[' { ']' } else { ')' };
-                // A citation list is short and on one line; anything else in the brackets disqualifies it.
-                if let Some(end) = rest.find([close, '\n', '[', '('])
-                    && rest[end..].starts_with(close)
-                    && let Some(list) = key_list(&rest[..end])
-                {
-                    keys.extend(list);
-                }
-            }
-            '"' => {
-                if rest.starts_with('S')
-                    && let Some(end) = rest.find('"')
-                    && is_key(&rest[..end])
-                {
-                    keys.push(&rest[..end]);
-                }
-            }
-            _ => {}
-        }
-    }
-    keys
 }
 
 /// Files under `dir`, recursively, skipping any `target` directory; `keep` filters by path.

@@ -78,6 +78,20 @@ pub fn run_cmd(args: &LintArgs) -> anyhow::Result<bool> {
             r.explanation,
             r.fix
         );
+        let mut keys = lyncdns_lync::sources::cited(r.explanation);
+        let mut seen = std::collections::BTreeSet::new();
+        keys.retain(|k| seen.insert(*k));
+        if !keys.is_empty() {
+            println!("\nSources (docs/sources.md):");
+            for key in keys {
+                if let Some(s) = lyncdns_lync::sources::get(key) {
+                    println!(
+                        "  [{}] {} ({})\n       {}",
+                        s.key, s.title, s.publisher, s.url
+                    );
+                }
+            }
+        }
         return Ok(true);
     }
     if args.files.is_empty() {

@@ -116,6 +116,12 @@ fn explain_prints_the_rule() {
         "{text}"
     );
     assert!(text.contains("[S23]") && text.contains("Fix: "), "{text}");
+    // Each cited source is resolved to its title and address, not left as a bare key.
+    assert!(
+        text.contains("[S23] Lync Phone Edition CU7 Registration Issues")
+            && text.contains("https://blog.schertz.name/"),
+        "{text}"
+    );
     assert_eq!(
         lyncdns(&["lint", "--explain", "LD999"]).status.code(),
         Some(2)
