@@ -145,6 +145,9 @@ fn route(path: &str) -> Option<Route> {
 }
 
 /// Decodes `%XX` (and `+` as space when `form`); `None` for a bad escape or non-UTF-8.
+///
+/// Hand-written rather than `percent-encoding`'s decoder, which passes a malformed escape (`%zz`, a trailing `%4`)
+/// through as text: a request carrying one is refused here (400), never read as something else.
 fn percent_decode(s: &str, form: bool) -> Option<String> {
     let b = s.as_bytes();
     let mut out = Vec::with_capacity(b.len());

@@ -14,7 +14,7 @@ pub mod tcp;
 pub mod udp;
 
 use std::io;
-use std::net::SocketAddr;
+use std::net::{IpAddr, SocketAddr};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::thread::JoinHandle;
@@ -71,6 +71,19 @@ pub struct Server {
     pub dns_addrs: Vec<SocketAddr>,
     /// The metrics address actually bound.
     pub metrics_addr: Option<SocketAddr>,
+}
+
+/// Logs one answered query on the `lyncdns::query` target, when the query log is on.
+fn log_query(shared: &Shared, src: IpAddr, query: &[u8], o: &crate::answer::Outcome, proto: &str) {
+    if shared.query_log {
+        let snap = shared.data.load();
+        let view = o
+            .view
+            .and_then(|v| snap.views.get(v as usize))
+            .map(|v| v.name.as_str())
+            .unwrap_or("-");
+        tracing::info!(target: "lyncdns::query", %src, proto, view, qname = %question_name(query), qtype = %o.qtype, rcode = o.rcode.mnemonic().unwrap_or("OTHER"), len = o.len);
+    }
 }
 
 /// The question name of a query, for logs (`?` if it cannot be read).

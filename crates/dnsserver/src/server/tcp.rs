@@ -112,14 +112,6 @@ async fn connection(
         }
         stats.count(Proto::Tcp, &o);
         stats.latency(1, started.elapsed().as_nanos() as u64);
-        if shared.query_log {
-            let snap = shared.data.load();
-            let view = o
-                .view
-                .and_then(|v| snap.views.get(v as usize))
-                .map(|v| v.name.as_str())
-                .unwrap_or("-");
-            tracing::info!(target: "lyncdns::query", src = %peer.ip(), proto = "tcp", view, qname = %super::question_name(&query[..len]), qtype = %o.qtype, rcode = o.rcode.mnemonic().unwrap_or("OTHER"), len = o.len);
-        }
+        super::log_query(&shared, peer.ip(), &query[..len], &o, "tcp");
     }
 }

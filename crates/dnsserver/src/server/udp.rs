@@ -55,18 +55,6 @@ pub fn run(socket: UdpSocket, shared: Arc<Shared>, stats: Arc<Stats>, seed: u64)
     }
 }
 
-fn log_query(shared: &Shared, src: IpAddr, query: &[u8], o: &crate::answer::Outcome, proto: &str) {
-    if shared.query_log {
-        let snap = shared.data.load();
-        let view = o
-            .view
-            .and_then(|v| snap.views.get(v as usize))
-            .map(|v| v.name.as_str())
-            .unwrap_or("-");
-        tracing::info!(target: "lyncdns::query", %src, proto, view, qname = %super::question_name(query), qtype = %o.qtype, rcode = o.rcode.mnemonic().unwrap_or("OTHER"), len = o.len);
-    }
-}
-
 /// The portable path: one `recv_from`/`send_to` per query.
 #[cfg_attr(target_os = "linux", allow(dead_code))]
 fn simple(
@@ -104,7 +92,7 @@ fn simple(
         ) {
             let _ = socket.send_to(&out[..o.len], src);
             stats.count(Proto::Udp, &o);
-            log_query(shared, src.ip(), &buf[..len], &o, "udp");
+            super::log_query(shared, src.ip(), &buf[..len], &o, "udp");
         }
         stats.latency(1, started.elapsed().as_nanos() as u64);
     }
@@ -212,7 +200,7 @@ fn batched(
                 continue;
             };
             stats.count(Proto::Udp, &o);
-            log_query(shared, src.ip(), &bufs[i][..len], &o, "udp");
+            super::log_query(shared, src.ip(), &bufs[i][..len], &o, "udp");
             iov_out[ready] = libc::iovec {
                 iov_base: outs[i].as_mut_ptr().cast(),
                 iov_len: o.len,
