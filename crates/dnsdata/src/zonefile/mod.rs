@@ -10,20 +10,24 @@
 //! - `lexer`: tokens and the field scanners;
 //! - `reader`: entries, directives and the RDATA of the common types;
 //! - `fallback`: every other type, through `domain`'s scanner;
-//! - `split`: two threads for a large file.
+//! - `split`: two threads for a large file;
+//! - `scan`: the linter's lenient read (origin from an option or the file name, `$INCLUDE`, Windows export
+//!   syntax, every error reported).
 
 mod fallback;
 mod lexer;
 mod reader;
+mod scan;
 mod split;
+
+pub use scan::{Found, OriginFrom, Scanned, scan, scan_file, scan_text, scan_wire};
 
 use std::path::Path;
 
 use crate::name;
-use crate::rdata::{Record, RecordData};
 use crate::record::{Records, Source, Zone};
 use crate::types::Rtype;
-use reader::{Reader, Scratch};
+use reader::{Entry, Reader, Scratch};
 
 /// Why a master file cannot be served.
 #[derive(Debug, thiserror::Error)]
@@ -121,11 +125,28 @@ fn read_records(
     let path = reader.path;
     let mut n = 0;
     while reader.pos < stop && limit.is_none_or(|l| n < l) {
-        let Some(line) = reader.next_record(scratch)? else {
-            break;
+        let line = match reader.next_record(scratch)? {
+            None => break,
+            Some(Entry::Record(line)) => line,
+            Some(Entry::Include { line, .. }) => {
+                return Err(ZoneFileError::Syntax {
+                    path: path.to_owned(),
+                    position: format!(
+                        "{line}:1: $INCLUDE is not supported in a served zone file (a reload must not half-read a set of files); put the records in the file itself"
+                    ),
+                });
+            }
         };
         n += 1;
         let rec = &scratch.record;
+        if rec.rtype == reader::WINS || rec.rtype == reader::WINSR {
+            return Err(ZoneFileError::Syntax {
+                path: path.to_owned(),
+                position: format!(
+                    "{line}:1: a Windows WINS record is a Windows DNS server setting, not DNS data; remove it"
+                ),
+            });
+        }
         match apex {
             None => {
                 if rec.rtype != Rtype::SOA {
@@ -161,50 +182,6 @@ fn read_records(
             })?;
     }
     Ok(())
-}
-
-/// Scans every record of a master file with the line it starts on, checking syntax only (for the linter, which
-/// reports semantic problems itself instead of refusing the file).
-///
-/// Data that our reader or `domain` accepted but that is not valid for its type (a truncated SRV read as
-/// RFC 3597 `\#` data, say) is kept as [`RecordData::Other`], so the linter still sees the record.
-pub fn scan(text: &str, path: &str) -> Result<Vec<(Record, usize)>, ZoneFileError> {
-    let (records, lines) = scan_wire(text, path)?;
-    Ok(records
-        .iter()
-        .zip(lines)
-        .map(|(r, line)| {
-            let data = r.data().unwrap_or_else(|_| RecordData::Other {
-                rtype: r.rtype,
-                rdata: r.rdata.to_vec(),
-            });
-            let record = Record {
-                owner: name::to_text(r.owner),
-                ttl: r.ttl,
-                data,
-            };
-            (record, line)
-        })
-        .collect())
-}
-
-/// [`scan`] in wire form: every record as read, and the line each starts on.
-pub fn scan_wire(text: &str, path: &str) -> Result<(Records, Vec<usize>), ZoneFileError> {
-    let mut reader = Reader::new(text.as_bytes(), path);
-    let mut scratch = Scratch::default();
-    let mut records = Records::default();
-    let mut lines = Vec::new();
-    while let Some(line) = reader.next_record(&mut scratch)? {
-        let r = &scratch.record;
-        records
-            .push(&r.owner, r.rtype, r.ttl, &r.rdata)
-            .map_err(|e| ZoneFileError::Syntax {
-                path: path.to_owned(),
-                position: format!("{line}:1: {e}"),
-            })?;
-        lines.push(line);
-    }
-    Ok((records, lines))
 }
 
 #[cfg(test)]

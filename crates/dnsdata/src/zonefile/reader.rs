@@ -14,6 +14,27 @@ pub(super) struct Parsed {
     pub(super) rdata: Vec<u8>,
 }
 
+/// The type Windows DNS gives its WINS lookup record internally (`DNS_TYPE_WINS`); never on the wire.
+pub(super) const WINS: Rtype = Rtype(0xff01);
+/// The type of Windows DNS's WINS-R (reverse WINS lookup) record (`DNS_TYPE_WINSR`).
+pub(super) const WINSR: Rtype = Rtype(0xff02);
+
+/// What the reader stopped at.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(super) enum Entry {
+    /// A record, read into the scratch buffers; the line it starts on.
+    Record(usize),
+    /// `$INCLUDE file [origin]` (RFC 1035 §5.1), for the caller to read or refuse.
+    Include {
+        /// The file as written.
+        file: String,
+        /// The origin given for it, if any.
+        origin: Option<Vec<u8>>,
+        /// The directive's line.
+        line: usize,
+    },
+}
+
 /// Buffers reused from entry to entry: no allocation per record.
 #[derive(Debug, Default)]
 pub(super) struct Scratch {
@@ -67,8 +88,8 @@ impl<'t> Reader<'t> {
         }
     }
 
-    /// Reads entries up to the next record into `s.record`; returns the line it starts on, or `None` at the end.
-    pub(super) fn next_record(&mut self, s: &mut Scratch) -> Result<Option<usize>, ZoneFileError> {
+    /// Reads entries up to the next record into `s.record`, or up to an `$INCLUDE`; `None` at the end.
+    pub(super) fn next_record(&mut self, s: &mut Scratch) -> Result<Option<Entry>, ZoneFileError> {
         loop {
             if self.pos >= self.text.len() {
                 return Ok(None);
@@ -81,13 +102,16 @@ impl<'t> Reader<'t> {
             };
             let word = &self.text[first.start..first.end];
             if !blank_owner && !first.quoted && word.first() == Some(&b'$') {
+                if word.eq_ignore_ascii_case(b"$INCLUDE") {
+                    return self.include(&s.tokens).map(Some).map_err(|e| self.error(e));
+                }
                 self.directive(&s.tokens).map_err(|e| self.error(e))?;
                 continue;
             }
             let line = first.line.max(first_line);
             self.record(blank_owner, &s.tokens, &mut s.record)
                 .map_err(|e| self.error(e))?;
-            return Ok(Some(line));
+            return Ok(Some(Entry::Record(line)));
         }
     }
 
@@ -110,11 +134,6 @@ impl<'t> Reader<'t> {
                 return Err(at(extra, "unexpected token after $TTL's value"));
             }
             self.default_ttl = Some(ttl);
-        } else if word.eq_ignore_ascii_case(b"$INCLUDE") {
-            return Err(at(
-                d,
-                "$INCLUDE is not supported; put the records in the file itself",
-            ));
         } else {
             return Err(at(
                 d,
@@ -122,6 +141,30 @@ impl<'t> Reader<'t> {
             ));
         }
         Ok(())
+    }
+
+    /// `$INCLUDE <file> [<origin>]`: the file as written and its origin, made absolute here.
+    fn include(&self, tokens: &[Token]) -> Result<Entry, At> {
+        let d = &tokens[0];
+        let file = tokens
+            .get(1)
+            .ok_or_else(|| at(d, "$INCLUDE needs a file name"))?;
+        let origin = match tokens.get(2) {
+            Some(t) => {
+                let mut wire = Vec::new();
+                self.name(t, &mut wire)?;
+                Some(wire)
+            }
+            None => None,
+        };
+        if let Some(extra) = tokens.get(3) {
+            return Err(at(extra, "unexpected token after $INCLUDE's origin"));
+        }
+        Ok(Entry::Include {
+            file: String::from_utf8_lossy(self.word(file)).into_owned(),
+            origin,
+            line: d.line,
+        })
     }
 
     /// Reads a domain name token into `out` (lowercase wire), relative names completed with `$ORIGIN`.
@@ -262,7 +305,10 @@ impl<'t> Reader<'t> {
             })?;
             let w = self.word(t);
             i += 1;
-            if ttl.is_none() && w.first().is_some_and(u8::is_ascii_digit) {
+            if w.len() > 2 && w[0] == b'[' && w[w.len() - 1] == b']' && !t.quoted {
+                // A Windows DNS export attribute (`[AGING:3702514]` on a dynamically registered record, from
+                // `dnscmd /ZoneExport`): not DNS data, skipped.
+            } else if ttl.is_none() && w.first().is_some_and(u8::is_ascii_digit) {
                 ttl = Some(ttl_of(w).ok_or_else(|| at(t, "invalid TTL"))?);
             } else if !class_seen && is_class(w) {
                 if !w.eq_ignore_ascii_case(b"IN") {
@@ -294,6 +340,12 @@ impl<'t> Reader<'t> {
         let generic = data
             .first()
             .is_some_and(|t| !t.quoted && self.word(t) == b"\\#");
+        if !generic && (tw.eq_ignore_ascii_case(b"WINS") || tw.eq_ignore_ascii_case(b"WINSR")) {
+            // Windows DNS's WINS lookup records (`dnscmd /ZoneExport` writes them at the apex): a server
+            // setting stored as a record, never sent on the wire. Marked, for the callers to skip or refuse.
+            rec.rtype = if tw.len() == 4 { WINS } else { WINSR };
+            return Ok(());
+        }
         let known = if generic { None } else { fast_type(tw) };
         match known {
             Some(t) => {
