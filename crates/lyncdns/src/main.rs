@@ -85,9 +85,25 @@ fn tune_allocator() {
     }
 }
 
+/// A command that only prints ends quietly when its reader goes away (`lyncdns lint --explain LD004 | head -1`),
+/// as Unix tools do, instead of panicking in `println!` on a broken pipe. Rust ignores SIGPIPE by default; the
+/// default action is restored only for commands that serve nothing (sockets are written with `MSG_NOSIGNAL`
+/// anyway, but a server's life should not hang on its stdout).
+fn quiet_on_broken_pipe(command: &Command) {
+    if matches!(command, Command::Serve(_)) {
+        return;
+    }
+    #[cfg(unix)]
+    // SAFETY: restoring a signal's default disposition; called in main before other threads exist.
+    unsafe {
+        libc::signal(libc::SIGPIPE, libc::SIG_DFL);
+    }
+}
+
 fn main() -> ExitCode {
     tune_allocator();
     let cli = Cli::parse();
+    quiet_on_broken_pipe(&cli.command);
     // A server reports its listeners and reloads; a one-shot command only warnings. An empty RUST_LOG counts as
     // unset.
     let default = match cli.command {

@@ -127,3 +127,34 @@ fn explain_prints_the_rule() {
         Some(2)
     );
 }
+
+/// Regression (no false verdicts issue, point 5): piping a printing command into `head` panicked in `println!`
+/// (exit 101 with a backtrace). Now it ends quietly, killed by SIGPIPE as Unix tools are.
+#[test]
+fn a_closed_pipe_ends_printing_commands_quietly() {
+    use std::os::unix::process::ExitStatusExt;
+    use std::process::{Command, Stdio};
+    for args in [
+        &["lint", "--explain", "LD004"][..],
+        &["lab", "--list-scenarios"][..],
+        &["plan", "--format", "zone"][..],
+    ] {
+        let mut child = Command::new(env!("CARGO_BIN_EXE_lyncdns"))
+            .args(args)
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap();
+        // The reader goes away before the first line is written.
+        drop(child.stdout.take());
+        let out = child.wait_with_output().unwrap();
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert!(!stderr.contains("panicked"), "{args:?}: {stderr}");
+        assert_ne!(out.status.code(), Some(101), "{args:?}: {stderr}");
+        assert!(
+            out.status.success() || out.status.signal() == Some(libc::SIGPIPE),
+            "{args:?}: {:?} {stderr}",
+            out.status
+        );
+    }
+}
