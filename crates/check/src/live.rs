@@ -5,11 +5,13 @@
 use std::collections::BTreeMap;
 use std::net::IpAddr;
 
-use lyncdns_dnsdata::rdata::RecordData;
+use lyncdns_dnsdata::rdata::{Record, RecordData};
 use lyncdns_dnsdata::resolve::{Lookup, Resolver};
 use lyncdns_dnsdata::types::Rtype;
-use lyncdns_lync::naming::{LYNCDISCOVER, LYNCDISCOVERINTERNAL, SIP, SIPEXTERNAL};
-use lyncdns_lync::services::{SIP_TLS, SIPFEDERATIONTLS, SIPINTERNALTLS, XMPP_SERVER};
+use lyncdns_lync::naming::{
+    LYNCDISCOVER, LYNCDISCOVERINTERNAL, SIP, SIPEXTERNAL, SIPINTERNAL as SIPINTERNAL_HOST,
+};
+use lyncdns_lync::services::{self, SIP_TLS, SIPFEDERATIONTLS, SIPINTERNALTLS, XMPP_SERVER};
 use lyncdns_model::{Deployment, Location};
 use lyncdns_plan::Plan;
 use serde::Serialize;
@@ -229,68 +231,119 @@ pub fn check_deployment(
 pub struct DomainReport {
     /// The domain.
     pub domain: String,
+    /// Whether the answers were read as the internal or the external view.
+    pub location: Location,
     /// A wildcard answers every name (its addresses), so matching answers do not count.
     pub wildcard: Vec<IpAddr>,
     /// name (with type) → what was found (empty: nothing).
     pub found: BTreeMap<String, Vec<String>>,
-    /// `on-premises`, `online`, `hybrid`, or `none`.
+    /// `on-premises`, `online`, `hybrid`, `partial`, or `none`.
     pub kind: String,
     /// Features that look deployed.
     pub features: Vec<String>,
-    /// Records missing for those features.
+    /// Records missing for those features, and names pointed at that do not resolve.
     pub missing: Vec<String>,
     /// Rule findings on what was found.
     pub findings: Vec<Finding>,
-    /// Why the probe could not run, if it could not.
+    /// Questions that got no conclusive answer (refused, server failure, not authoritative, no answer): what
+    /// was found is incomplete, so the domain is never reported clean.
+    pub unanswered: Vec<String>,
+    /// Why the probe could not run at all, if it could not.
     pub error: Option<String>,
 }
 
-/// The labels a Lync deployment uses below its SIP domain (`docs/sources.md`: [S1], [S2]), per type: the SRV
-/// services, the Autodiscover names, the A-record names, and the simple URLs' usual names.
+impl DomainReport {
+    /// True when the domain could be checked completely.
+    pub fn checked(&self) -> bool {
+        self.error.is_none() && self.unanswered.is_empty()
+    }
+
+    /// True when it was checked completely and nothing is missing or wrong.
+    pub fn clean(&self) -> bool {
+        self.checked() && self.missing.is_empty() && self.findings.is_empty()
+    }
+}
+
+/// The labels a Lync deployment uses below its SIP domain ([S1], [S2], [S3], [S9]), per type: every SRV service,
+/// the Autodiscover and A-record names, the Edge, web and simple-URL names admins usually choose, and the
+/// misspelt SRV owners real zones carry (`_sipfederationtls_.tcp`, [S35]), which clients never ask for.
 fn probes() -> Vec<(String, Rtype)> {
-    let srv = [SIP_TLS, SIPFEDERATIONTLS, XMPP_SERVER, SIPINTERNALTLS]
-        .iter()
-        .map(|s| (s.label(), Rtype::SRV));
+    let srv = services::ALL.iter().map(|s| (s.label(), Rtype::SRV));
+    let misspelt = [SIP_TLS, SIPFEDERATIONTLS, SIPINTERNALTLS]
+        .into_iter()
+        .flat_map(|s| {
+            let proto = s.proto.trim_start_matches('_');
+            [
+                format!("{}_.{proto}", s.service),
+                format!("{}_{proto}", s.service),
+            ]
+        })
+        .map(|l| (l, Rtype::SRV));
     let hosts = [
         LYNCDISCOVER,
         LYNCDISCOVERINTERNAL,
         SIP,
+        SIPINTERNAL_HOST,
         SIPEXTERNAL,
         "meet",
         "dialin",
+        "admin",
+        "scheduler",
+        "webconf",
+        "av",
+        "lyncweb",
+        "lyncwebext",
     ]
     .into_iter()
     .map(|l| (l.to_owned(), Rtype::A));
-    srv.chain(hosts).collect()
+    srv.chain(misspelt).chain(hosts).collect()
 }
 
-/// Probes `domain`'s Lync names through `resolver`, detecting a wildcard first.
-pub fn check_domain(domain: &str, resolver: &mut dyn Resolver, nonce: u64) -> DomainReport {
+/// Probes `domain`'s Lync names through `resolver`, detecting a wildcard first, reading the answers as the
+/// `location` view. Every SRV target and every CNAME chain is followed to its addresses (out-of-zone ones too,
+/// through the resolver), so a name that points nowhere is reported, not counted as present.
+pub fn check_domain(
+    domain: &str,
+    resolver: &mut dyn Resolver,
+    location: Location,
+    nonce: u64,
+) -> DomainReport {
     let domain = domain.trim().trim_end_matches('.').to_ascii_lowercase();
     let mut report = DomainReport {
         domain: domain.clone(),
+        location,
         wildcard: Vec::new(),
         found: BTreeMap::new(),
         kind: "none".into(),
         features: Vec::new(),
         missing: Vec::new(),
         findings: Vec::new(),
+        unanswered: Vec::new(),
         error: None,
     };
-    // A random label: if it resolves, the zone has a wildcard (§4 #12; lyncsmash's method).
+    // A random label: if it resolves, the zone has a wildcard (docs/lync.md §4 #12; lyncsmash's method). A
+    // server that does not answer it conclusively cannot be used to check anything.
     let probe = resolver.lookup(&format!("lyncdns-{nonce:x}.{domain}"), Rtype::A);
-    if let Some(error) = probe.error() {
-        report.error = Some(format!("{}: {error}", probe.status()));
+    if let Err(why) = probe.conclusive() {
+        report.error = Some(why);
         return report;
     }
     report.wildcard = probe.addresses();
     let mut live = Dataset {
-        location: Some(Location::External),
+        location: Some(location),
         records: Vec::new(),
+    };
+    let origin = Origin {
+        file: format!("dns {}", resolver.describe()),
+        line: 0,
     };
     for (label, t) in probes() {
         let name = format!("{label}.{domain}");
         let l = resolver.lookup(&name, t);
+        if let Err(why) = l.conclusive() {
+            report.unanswered.push(format!("{name} {t}: {why}"));
+            continue;
+        }
         let mut data: Vec<String> = Vec::new();
         for a in l.answers() {
             // An address equal to the wildcard's is the wildcard answering, not a record.
@@ -301,13 +354,17 @@ pub fn check_domain(domain: &str, resolver: &mut dyn Resolver, nonce: u64) -> Do
                 continue;
             }
             data.push(data_text(&a.data));
-            live.records.push(Rec::new(
-                a.clone(),
-                Origin {
-                    file: "dns".into(),
-                    line: 0,
-                },
-            ));
+            live.records.push(Rec::new(a.clone(), origin.clone()));
+        }
+        if !data.is_empty() {
+            follow(
+                &name,
+                l.answers(),
+                resolver,
+                &mut live,
+                &mut report,
+                &origin,
+            );
         }
         report.found.insert(format!("{name} {t}"), data);
     }
@@ -360,4 +417,71 @@ pub fn check_domain(domain: &str, resolver: &mut dyn Resolver, nonce: u64) -> Do
         .findings
         .extend(rules::lint(&live, &rules::Context::default()));
     report
+}
+
+/// Follows what `name`'s answer points at: the end of a CNAME chain the answer does not complete, and every SRV
+/// target, each asked for its addresses. Targets with no address are reported missing; what is found joins
+/// the data the rules see.
+fn follow(
+    name: &str,
+    answers: &[Record],
+    resolver: &mut dyn Resolver,
+    live: &mut Dataset,
+    report: &mut DomainReport,
+    origin: &Origin,
+) {
+    let has_address = |owner: &str| {
+        answers
+            .iter()
+            .any(|a| a.owner == owner && a.data.address().is_some())
+    };
+    let mut targets: Vec<(String, String)> = Vec::new();
+    // The last CNAME's target, when the answer stops there (an out-of-zone alias asked of its zone's server).
+    if let Some(RecordData::Cname { target }) = answers
+        .iter()
+        .rev()
+        .find(|a| matches!(a.data, RecordData::Cname { .. }))
+        .map(|a| &a.data)
+        && !has_address(target)
+        && !answers.iter().any(|a| a.owner == *target)
+    {
+        targets.push((target.clone(), format!("{name} is an alias of {target}")));
+    }
+    for a in answers {
+        if let RecordData::Srv { target, port, .. } = &a.data
+            && target != "."
+            && !has_address(target)
+        {
+            targets.push((
+                target.clone(),
+                format!("{} SRV target {target}:{port}", a.owner),
+            ));
+        }
+    }
+    for (target, why) in targets {
+        let mut addresses = Vec::new();
+        let mut unanswered = Vec::new();
+        for t in [Rtype::A, Rtype::AAAA] {
+            let l = resolver.lookup(&target, t);
+            match l.conclusive() {
+                Ok(()) => {
+                    for a in l.answers() {
+                        addresses.extend(a.data.address());
+                        live.records.push(Rec::new(a.clone(), origin.clone()));
+                    }
+                }
+                Err(e) => unanswered.push(format!("{target} {t}: {e}")),
+            }
+        }
+        if !addresses.is_empty() {
+            continue;
+        }
+        if unanswered.len() == 2 {
+            report.unanswered.extend(unanswered);
+        } else {
+            report.missing.push(format!(
+                "{target}: no address ({why}; clients cannot connect)"
+            ));
+        }
+    }
 }

@@ -75,6 +75,8 @@ pub struct Response {
     pub rcode: Rcode,
     /// Authoritative answer.
     pub aa: bool,
+    /// Recursion available: the server resolves for its clients (its answers need not be authoritative).
+    pub ra: bool,
     /// Truncated: the client should ask again over TCP (RFC 7766 §5).
     pub tc: bool,
     /// The answer section, names lowercase without the trailing dot.
@@ -113,6 +115,7 @@ pub fn decode(bytes: &[u8]) -> Result<Response, DecodeError> {
         id: h.id(),
         rcode: Rcode(u16::from(h.rcode().to_int())),
         aa: h.aa(),
+        ra: h.ra(),
         tc: h.tc(),
         answers,
     })

@@ -28,6 +28,8 @@ pub enum Outcome {
         rcode: Rcode,
         /// Authoritative answer.
         aa: bool,
+        /// Recursion available (a resolver's answers are not authoritative, and need not be).
+        ra: bool,
         /// The answer section.
         answers: Vec<Record>,
     },
@@ -78,6 +80,7 @@ impl Outcome {
         Outcome::Answered {
             rcode: response.rcode,
             aa: response.aa,
+            ra: response.ra,
             answers: response.answers,
         }
     }
@@ -92,14 +95,33 @@ impl Lookup {
         }
     }
 
-    /// True when the server answered authoritatively with NOERROR or NXDOMAIN: only then does an empty answer
-    /// mean that the name or type does not exist (RFC 2308). A REFUSED, SERVFAIL or non-authoritative answer
-    /// says nothing about the zone.
-    pub fn is_authoritative_answer(&self) -> bool {
-        matches!(
-            &self.outcome,
-            Outcome::Answered { rcode, aa: true, .. } if *rcode == Rcode::NOERROR || *rcode == Rcode::NXDOMAIN
-        )
+    /// Whether the answer says something about the name: NOERROR or NXDOMAIN, from a server authoritative for
+    /// it or from a resolver (RA). Only then does an empty answer mean that the name or type does not exist
+    /// (RFC 2308); otherwise the error says why the lookup says nothing (refused, server failure, not
+    /// authoritative, no answer at all).
+    pub fn conclusive(&self) -> Result<(), String> {
+        match &self.outcome {
+            Outcome::Answered { rcode, aa, ra, .. } => {
+                if *rcode != Rcode::NOERROR && *rcode != Rcode::NXDOMAIN {
+                    Err(format!("{} answered {rcode}", self.server))
+                } else if !aa && !ra {
+                    Err(format!(
+                        "{} is not authoritative for {} and does not resolve (no AA, no RA)",
+                        self.server, self.name
+                    ))
+                } else {
+                    Ok(())
+                }
+            }
+            other => Err(format!(
+                "{}: {}",
+                self.status(),
+                self.error().unwrap_or(match other {
+                    Outcome::Timeout { .. } => "no answer",
+                    _ => "no usable answer",
+                })
+            )),
+        }
     }
 
     /// The answer records (none unless the server answered).
@@ -170,5 +192,51 @@ impl Lookup {
             | Outcome::Malformed { detail }
             | Outcome::Invalid { detail } => Some(detail),
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn lookup(outcome: Outcome) -> Lookup {
+        Lookup {
+            name: "sip.example.com".into(),
+            qtype: Rtype::A,
+            server: "192.0.2.53:53".into(),
+            tcp_retry: false,
+            elapsed_ms: 1.0,
+            outcome,
+        }
+    }
+
+    fn answered(rcode: Rcode, aa: bool, ra: bool) -> Lookup {
+        lookup(Outcome::Answered {
+            rcode,
+            aa,
+            ra,
+            answers: Vec::new(),
+        })
+    }
+
+    #[test]
+    fn only_an_authoritative_or_resolved_noerror_or_nxdomain_is_conclusive() {
+        assert!(answered(Rcode::NXDOMAIN, true, false).conclusive().is_ok());
+        assert!(answered(Rcode::NOERROR, false, true).conclusive().is_ok());
+        let refused = answered(Rcode::REFUSED, false, false).conclusive().unwrap_err();
+        assert!(refused.contains("REFUSED"), "{refused}");
+        assert!(answered(Rcode::SERVFAIL, true, true).conclusive().is_err());
+        let lame = answered(Rcode::NOERROR, false, false).conclusive().unwrap_err();
+        assert!(lame.contains("not authoritative"), "{lame}");
+        let timeout = lookup(Outcome::Timeout {
+            detail: "UDP: timed out".into(),
+        });
+        assert_eq!(timeout.status(), "TIMEOUT");
+        assert!(timeout.conclusive().unwrap_err().contains("timed out"));
+        let refused_conn = lookup(Outcome::Unreachable {
+            detail: "UDP: Connection refused".into(),
+        });
+        assert_eq!(refused_conn.status(), "UNREACHABLE");
+        assert_eq!(refused_conn.rcode(), None);
     }
 }

@@ -11,6 +11,7 @@ use anyhow::{Context, bail};
 use clap::Args;
 use lyncdns_check::live::{self, DomainReport, Status};
 use lyncdns_discover::resolver::{Live, system_server};
+use lyncdns_model::Location;
 
 use crate::discover::parse_server;
 
@@ -43,6 +44,10 @@ pub struct CheckArgs {
     /// Source address for --domain/--domains queries (to ask as an outside client).
     #[arg(long, value_name = "ADDR")]
     from: Option<IpAddr>,
+    /// Which view the answers of --domain/--domains are (decides the rules: private addresses are an error
+    /// only outside; `lyncdiscoverinternal` is expected only inside).
+    #[arg(long, value_enum, default_value_t = ViewArg::External)]
+    view: ViewArg,
     /// Domains probed at once.
     #[arg(long, default_value_t = 16)]
     concurrency: usize,
@@ -57,21 +62,47 @@ pub struct CheckArgs {
     json: bool,
 }
 
+/// The view a probed domain's answers are read as.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+enum ViewArg {
+    /// As an internal client sees it.
+    Internal,
+    /// As an Internet client sees it.
+    External,
+}
+
+impl ViewArg {
+    fn location(self) -> Location {
+        match self {
+            ViewArg::Internal => Location::Internal,
+            ViewArg::External => Location::External,
+        }
+    }
+}
+
 /// Runs `lyncdns check`; `Ok(false)` when something is wrong.
 pub fn run_cmd(args: &CheckArgs) -> anyhow::Result<bool> {
     let timeout = Duration::from_secs_f64(args.timeout.max(0.05));
     if let Some(domain) = &args.domain {
         let server = resolver_addr(args)?;
         let mut r = Live::new(server, args.from, timeout, 1);
-        let report = live::check_domain(domain, &mut r, nonce());
+        let report = live::check_domain(domain, &mut r, args.view.location(), nonce());
         if args.json {
             println!("{}", serde_json::to_string_pretty(&report)?);
         } else {
             print!("{}", domain_text(&report));
         }
-        return Ok(report.error.is_none()
-            && report.missing.is_empty()
-            && report.findings.is_empty());
+        if !report.checked() {
+            bail!(
+                "could not check {}: {}",
+                report.domain,
+                report.error.clone().unwrap_or_else(|| format!(
+                    "{} question(s) got no conclusive answer",
+                    report.unanswered.len()
+                ))
+            );
+        }
+        return Ok(report.clean());
     }
     if let Some(file) = &args.domains {
         return bulk(args, file, timeout);
@@ -172,6 +203,7 @@ fn domain_text(r: &DomainReport) -> String {
         out.push_str(&format!("  could not check: {e}\n"));
         return out;
     }
+    out.push_str(&format!("  read as the {} view\n", r.location.as_str()));
     if !r.wildcard.is_empty() {
         let w: Vec<String> = r.wildcard.iter().map(|a| a.to_string()).collect();
         out.push_str(&format!(
@@ -201,6 +233,12 @@ fn domain_text(r: &DomainReport) -> String {
     ));
     for m in &r.missing {
         out.push_str(&format!("  MISSING {m}\n"));
+    }
+    for u in &r.unanswered {
+        out.push_str(&format!("  UNANSWERED {u}\n"));
+    }
+    if !r.unanswered.is_empty() {
+        out.push_str("  could not check completely: the answers above are not the whole story\n");
     }
     if !r.findings.is_empty() {
         out.push_str(&crate::lint::render(&r.findings));
@@ -233,16 +271,51 @@ impl Pacer {
 fn bulk(args: &CheckArgs, file: &PathBuf, timeout: Duration) -> anyhow::Result<bool> {
     let text =
         std::fs::read_to_string(file).with_context(|| format!("reading {}", file.display()))?;
-    let domains: Vec<String> = text
-        .lines()
-        .map(|l| l.split('#').next().unwrap_or("").trim().to_owned())
-        .filter(|l| !l.is_empty())
-        .collect();
+    let mut domains: Vec<String> = Vec::new();
+    let mut bad = Vec::new();
+    for (i, line) in text.lines().enumerate() {
+        let l = line.split('#').next().unwrap_or("").trim();
+        if l.is_empty() {
+            continue;
+        }
+        match l.parse::<lyncdns_model::Fqdn>() {
+            Ok(d) if d.as_str().contains('.') => {
+                let d = d.as_str().to_owned();
+                if domains.contains(&d) {
+                    eprintln!(
+                        "{}:{}: {d} is listed again; checked once",
+                        file.display(),
+                        i + 1
+                    );
+                } else {
+                    domains.push(d);
+                }
+            }
+            Ok(_) => bad.push(format!(
+                "{}:{}: `{l}` is not a domain name (no dot)",
+                file.display(),
+                i + 1
+            )),
+            Err(e) => bad.push(format!(
+                "{}:{}: `{l}` is not a domain name: {e}",
+                file.display(),
+                i + 1
+            )),
+        }
+    }
+    if !bad.is_empty() {
+        bail!(
+            "{} line(s) are not domain names:\n{}",
+            bad.len(),
+            bad.join("\n")
+        );
+    }
     if domains.is_empty() {
         bail!("{}: no domains", file.display());
     }
     let server = resolver_addr(args)?;
     let from = args.from;
+    let view = args.view.location();
     let queue = Arc::new(Mutex::new(
         domains.clone().into_iter().enumerate().collect::<Vec<_>>(),
     ));
@@ -270,7 +343,8 @@ fn bulk(args: &CheckArgs, file: &PathBuf, timeout: Duration) -> anyhow::Result<b
                     else {
                         break;
                     };
-                    let report = live::check_domain(&domain, &mut resolver, i as u64 ^ 0x5eed);
+                    let report =
+                        live::check_domain(&domain, &mut resolver, view, i as u64 ^ 0x5eed);
                     results.lock().unwrap_or_else(|p| p.into_inner())[i] = Some(report);
                     done.fetch_add(1, Ordering::Relaxed);
                 }
@@ -299,9 +373,8 @@ fn bulk(args: &CheckArgs, file: &PathBuf, timeout: Duration) -> anyhow::Result<b
         .into_iter()
         .flatten()
         .collect();
-    let clean = results
-        .iter()
-        .all(|r| r.error.is_none() && r.missing.is_empty() && r.findings.is_empty());
+    let clean = results.iter().all(DomainReport::clean);
+    let unchecked = results.iter().filter(|r| !r.checked()).count();
     if args.json {
         for r in &results {
             println!("{}", serde_json::to_string(r)?);
@@ -312,13 +385,15 @@ fn bulk(args: &CheckArgs, file: &PathBuf, timeout: Duration) -> anyhow::Result<b
             "domain", "kind", "missing", "findings"
         );
         for r in &results {
-            let note = r.error.clone().unwrap_or_else(|| {
-                if r.wildcard.is_empty() {
-                    String::new()
-                } else {
-                    "wildcard zone".into()
-                }
-            });
+            let note = match (&r.error, r.unanswered.first()) {
+                (Some(e), _) => format!("could not check: {e}"),
+                (None, Some(u)) => format!(
+                    "could not check completely: {} unanswered ({u})",
+                    r.unanswered.len()
+                ),
+                (None, None) if !r.wildcard.is_empty() => "wildcard zone".into(),
+                _ => String::new(),
+            };
             println!(
                 "{:<40} {:<12} {:>7} {:>8}  {note}",
                 r.domain,
@@ -327,12 +402,16 @@ fn bulk(args: &CheckArgs, file: &PathBuf, timeout: Duration) -> anyhow::Result<b
                 r.findings.len()
             );
         }
-        let with_problems = results
-            .iter()
-            .filter(|r| r.error.is_some() || !r.missing.is_empty() || !r.findings.is_empty())
-            .count();
+        let with_problems = results.iter().filter(|r| r.checked() && !r.clean()).count();
         println!(
-            "\n{} domains checked, {with_problems} with problems",
+            "\n{} domains: {} checked, {with_problems} with problems, {unchecked} could not be checked",
+            results.len(),
+            results.len() - unchecked
+        );
+    }
+    if unchecked > 0 {
+        bail!(
+            "{unchecked} of {} domains could not be checked",
             results.len()
         );
     }

@@ -216,3 +216,166 @@ fn a_thousand_domains_in_bulk() {
     );
     assert_eq!(out.status.code(), Some(1));
 }
+
+/// `check --domain` against a zone served as the external view of `lyncdns serve`, read as `view`.
+fn check_zone(zone_text: &str, domain: &str, extra: &[&str]) -> (Option<i32>, serde_json::Value) {
+    let dir = tempfile::tempdir().unwrap();
+    let zone = dir.path().join("z.zone");
+    std::fs::write(&zone, zone_text).unwrap();
+    let s = Serve::start(&["--zone", &format!("external={}", zone.display())]);
+    let addr = s.addr.to_string();
+    let mut args = vec![
+        "check",
+        "--domain",
+        domain,
+        "--server",
+        &addr,
+        "--from",
+        "127.0.0.2",
+        "--json",
+    ];
+    args.extend_from_slice(extra);
+    let out = lyncdns(&args);
+    let v = serde_json::from_slice(&out.stdout)
+        .unwrap_or_else(|e| panic!("{e}: {}", String::from_utf8_lossy(&out.stderr)));
+    (out.status.code(), v)
+}
+
+const HEAD: &str = "$TTL 60\n@ IN SOA ns h 1 2 3 4 5\n@ IN NS ns\nns IN A 192.0.2.1\n";
+
+/// Regression (no false verdicts issue, point 1): a server that refuses every question, or that does not answer
+/// at all, was reported "looks like: none", exit 0. Now it is "could not check", exit 2.
+#[test]
+fn a_refusing_or_dead_server_is_never_reported_clean() {
+    let s = Serve::start(&[]);
+    // lyncdns serve refuses names outside its zones.
+    let out = lyncdns(&[
+        "check",
+        "--domain",
+        "elsewhere.test",
+        "--server",
+        &s.addr.to_string(),
+        "--from",
+        "127.0.0.2",
+    ]);
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(out.status.code(), Some(2), "{text}");
+    assert!(
+        text.contains("could not check") && text.contains("REFUSED"),
+        "{text}"
+    );
+    // Nothing listens on a port just released.
+    let dead = std::net::UdpSocket::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap();
+    let out = lyncdns(&[
+        "check",
+        "--domain",
+        "lyncdude.net",
+        "--server",
+        &dead.to_string(),
+        "--timeout",
+        "0.3",
+    ]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stdout).contains("could not check"));
+}
+
+/// Regression (point 1): SRV targets were never resolved, so `_sip._tls → nowhere` counted as external sign-in.
+#[test]
+fn srv_targets_and_alias_chains_are_followed_to_addresses() {
+    let (code, v) = check_zone(
+        &format!(
+            "$ORIGIN t.test.\n{HEAD}_sip._tls IN SRV 0 0 443 nowhere.t.test.\nsip IN A 192.0.2.10\nlyncdiscover IN CNAME gone.t.test.\n"
+        ),
+        "t.test",
+        &[],
+    );
+    assert_eq!(code, Some(1));
+    let missing: Vec<&str> = v["missing"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|m| m.as_str().unwrap())
+        .collect();
+    assert!(
+        missing
+            .iter()
+            .any(|m| m.starts_with("nowhere.t.test: no address")),
+        "{missing:?}"
+    );
+    assert!(
+        missing
+            .iter()
+            .any(|m| m.starts_with("gone.t.test: no address")),
+        "{missing:?}"
+    );
+}
+
+/// Regression (point 1): the misspellings `lint` knows were never asked; a zone holding only the misspelt
+/// federation record looked like it had none, with no hint why.
+#[test]
+fn misspelt_srv_owners_are_asked_and_reported() {
+    let (code, v) = check_zone(
+        &format!(
+            "$ORIGIN t.test.\n{HEAD}_sipfederationtls_.tcp IN SRV 0 0 5061 sip.t.test.\nsip IN A 192.0.2.10\n"
+        ),
+        "t.test",
+        &[],
+    );
+    assert_eq!(code, Some(1));
+    let codes: Vec<&str> = v["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| f["code"].as_str().unwrap())
+        .collect();
+    assert!(codes.contains(&"LD001"), "{codes:?}");
+}
+
+/// Regression (point 1): answers from inside were read as the external view (false LD007 for private
+/// addresses); `--view internal` says which view it is.
+#[test]
+fn the_view_decides_which_rules_apply() {
+    let zone = format!(
+        "$ORIGIN t.test.\n{HEAD}sip IN A 10.0.0.10\n_sip._tls IN SRV 0 0 443 sip.t.test.\n"
+    );
+    let (_, outside) = check_zone(&zone, "t.test", &[]);
+    let (_, inside) = check_zone(&zone, "t.test", &["--view", "internal"]);
+    let codes = |v: &serde_json::Value| -> Vec<String> {
+        v["findings"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|f| f["code"].as_str().unwrap().to_owned())
+            .collect()
+    };
+    assert!(codes(&outside).contains(&"LD007".to_owned()), "{outside}");
+    assert!(!codes(&inside).contains(&"LD007".to_owned()), "{inside}");
+    assert_eq!(inside["location"], "internal");
+}
+
+/// Regression (point 1): garbage lines were checked as domains and duplicates twice. Now the file is refused,
+/// naming every bad line, before anything is asked.
+#[test]
+fn a_domain_list_with_garbage_is_refused_with_its_lines() {
+    let dir = tempfile::tempdir().unwrap();
+    let list = dir.path().join("domains.txt");
+    std::fs::write(
+        &list,
+        "# tenants\nlyncdude.net\nnot a domain!\nlyncdude.net\nlocalhost\n",
+    )
+    .unwrap();
+    let out = lyncdns(&[
+        "check",
+        "--domains",
+        list.to_str().unwrap(),
+        "--server",
+        "127.0.0.1:9",
+    ]);
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{err}");
+    assert!(err.contains("domains.txt:3: `not a domain!`"), "{err}");
+    assert!(err.contains("domains.txt:5: `localhost`"), "{err}");
+}
