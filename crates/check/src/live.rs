@@ -45,6 +45,12 @@ pub enum Status {
         /// The extra data.
         found: String,
     },
+    /// The server gave no conclusive answer (refused, failed, not authoritative, unreachable): nothing can be
+    /// said about the record.
+    Unanswered {
+        /// Why.
+        why: String,
+    },
     /// An internal record answered to external clients.
     WrongView {
         /// What the outside got.
@@ -80,6 +86,14 @@ pub struct Report {
 }
 
 impl Report {
+    /// True when every question got a conclusive answer.
+    pub fn checked(&self) -> bool {
+        !self
+            .records
+            .iter()
+            .any(|c| matches!(c.status, Status::Unanswered { .. }))
+    }
+
     /// True when everything is as planned and no rule fired.
     pub fn clean(&self) -> bool {
         self.records.iter().all(|c| c.status == Status::Ok) && self.findings.is_empty()
@@ -146,6 +160,8 @@ pub fn check_deployment(
                 let found = own.contains(&&p.data);
                 let status = if found {
                     Status::Ok
+                } else if let Err(why) = l.conclusive() {
+                    Status::Unanswered { why }
                 } else if own.is_empty() {
                     Status::Missing { rcode: l.status() }
                 } else {

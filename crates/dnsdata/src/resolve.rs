@@ -223,10 +223,14 @@ mod tests {
     fn only_an_authoritative_or_resolved_noerror_or_nxdomain_is_conclusive() {
         assert!(answered(Rcode::NXDOMAIN, true, false).conclusive().is_ok());
         assert!(answered(Rcode::NOERROR, false, true).conclusive().is_ok());
-        let refused = answered(Rcode::REFUSED, false, false).conclusive().unwrap_err();
+        let refused = answered(Rcode::REFUSED, false, false)
+            .conclusive()
+            .unwrap_err();
         assert!(refused.contains("REFUSED"), "{refused}");
         assert!(answered(Rcode::SERVFAIL, true, true).conclusive().is_err());
-        let lame = answered(Rcode::NOERROR, false, false).conclusive().unwrap_err();
+        let lame = answered(Rcode::NOERROR, false, false)
+            .conclusive()
+            .unwrap_err();
         assert!(lame.contains("not authoritative"), "{lame}");
         let timeout = lookup(Outcome::Timeout {
             detail: "UDP: timed out".into(),

@@ -122,6 +122,11 @@ pub fn run_cmd(args: &CheckArgs) -> anyhow::Result<bool> {
     } else {
         print!("{}", deployment_text(&report));
     }
+    if !report.checked() {
+        bail!(
+            "could not check every record: a server gave no conclusive answer (UNANSWERED above)"
+        );
+    }
     Ok(report.clean())
 }
 
@@ -174,6 +179,9 @@ fn deployment_text(r: &live::Report) -> String {
                 "EXTRA       {} {} {} (not in the plan)",
                 c.owner, c.rtype, found
             ),
+            Status::Unanswered { why } => {
+                format!("UNANSWERED  {} {} {} ({why})", c.owner, c.rtype, c.expected)
+            }
             Status::WrongView { found } => format!(
                 "WRONG VIEW  {} {} {} is answered to external clients",
                 c.owner,

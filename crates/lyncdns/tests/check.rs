@@ -379,3 +379,19 @@ fn a_domain_list_with_garbage_is_refused_with_its_lines() {
     assert!(err.contains("domains.txt:3: `not a domain!`"), "{err}");
     assert!(err.contains("domains.txt:5: `localhost`"), "{err}");
 }
+
+/// Regression (point 5): checking a deployment against a server that refuses was "MISSING … (REFUSED)", exit 1,
+/// as if the records were absent. Now each is UNANSWERED and the check could not run: exit 2.
+#[test]
+fn a_deployment_checked_against_a_refusing_server_could_not_run() {
+    // The embedded example's zones asked of a server that serves another deployment: REFUSED everywhere.
+    let other = root().join("examples/corp-local.toml");
+    let s = Serve::start(&[other.to_str().unwrap()]);
+    let out = run(&check_args(&s));
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(out.status.code(), Some(2), "{text}");
+    assert!(
+        text.contains("UNANSWERED") && !text.contains("MISSING"),
+        "{text}"
+    );
+}
