@@ -29,7 +29,7 @@ pub struct LoadError {
     pub line: usize,
     /// 1-based column (in characters).
     pub column: usize,
-    /// The field, as a TOML path (`pools[0].web.internal_fqdn`).
+    /// The field, as a TOML path (`pools[0].web.internal_fqdn`); empty for the file's top level.
     pub field: String,
     /// What is wrong.
     pub problem: Problem,
@@ -37,11 +37,19 @@ pub struct LoadError {
 
 impl fmt::Display for LoadError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(
-            f,
-            "{}:{}:{}: error in `{}`: {}",
-            self.origin, self.line, self.column, self.field, self.problem
-        )?;
+        if self.field.is_empty() {
+            write!(
+                f,
+                "{}:{}:{}: error at the top level of the file: {}",
+                self.origin, self.line, self.column, self.problem
+            )?;
+        } else {
+            write!(
+                f,
+                "{}:{}:{}: error in `{}`: {}",
+                self.origin, self.line, self.column, self.field, self.problem
+            )?;
+        }
         if let Some(help) = self.problem.help() {
             write!(f, "\n  help: {help}")?;
         }
@@ -179,6 +187,36 @@ pub enum Problem {
         /// The network it lies in.
         network: ipnet::IpNet,
     },
+    /// An internal view whose clients include every address: internal data would be served to the Internet.
+    #[error(
+        "the internal view `{view}` matches every client ({prefix}): it would serve internal addresses to the Internet"
+    )]
+    InternalViewForEveryone {
+        /// The view.
+        view: String,
+        /// The catch-all prefix.
+        prefix: ipnet::IpNet,
+    },
+    /// A view that never matches: every one of its prefixes lies inside an earlier view's (first match wins).
+    #[error(
+        "the view `{view}` never matches: its clients are all matched first by the view `{by}`"
+    )]
+    ShadowedView {
+        /// The view that never matches.
+        view: String,
+        /// The earlier view that takes its clients.
+        by: String,
+    },
+    /// Two different servers with one address: a typo, or one machine listed twice.
+    #[error("{address} is the address of both `{first}` and `{second}`")]
+    SharedServerAddress {
+        /// The address.
+        address: std::net::IpAddr,
+        /// The server listed first.
+        first: String,
+        /// The other.
+        second: String,
+    },
     /// A number below its minimum.
     #[error("{value} is too small; the minimum is {min}")]
     TooSmall {
@@ -264,6 +302,9 @@ impl Problem {
             Problem::TooSmall { min, .. } => format!("use {min} or more"),
             Problem::UnknownView { .. } => "name one of the [[views]]".into(),
             Problem::HostBitsSet { network, .. } => format!("did you mean {network}?"),
+            Problem::InternalViewForEveryone { .. } => "list the internal networks (e.g. 10.0.0.0/8); the catch-all 0.0.0.0/0 and ::/0 belong to the external view, listed last".into(),
+            Problem::ShadowedView { .. } => "views are matched in order, first match wins: list the more specific view first, or narrow the earlier one".into(),
+            Problem::SharedServerAddress { .. } => "give each server its own address (a pool's shared name is its `fqdn`, not a server)".into(),
             Problem::OverlappingZones { .. } => "list each zone once, and no zone inside another".into(),
         })
     }

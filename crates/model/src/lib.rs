@@ -42,11 +42,15 @@ pub fn load(text: &str, origin: &str) -> Result<Deployment, LoadErrors> {
             .span()
             .map(|s| line_column(text, s.start))
             .unwrap_or((1, 1));
-        let field = e
-            .span()
-            .map(|s| field_at(text, s.start))
-            .unwrap_or_default();
         let mut message = e.message().trim_end().to_owned();
+        // A table missing a key is located at the table; the top-level table has no path (its span starts at the
+        // file's first octet, where `field_at` would name whatever key happens to come first).
+        let top_level_table =
+            message.starts_with("missing field") && e.span().is_some_and(|s| s.start == 0);
+        let field = match e.span() {
+            Some(s) if !top_level_table => field_at(text, s.start),
+            _ => String::new(),
+        };
         // Value errors ("invalid IP address syntax") do not say what was written: quote it.
         if let Some(found) = e.span().and_then(|s| text.get(s)).map(str::trim)
             && !found.is_empty()

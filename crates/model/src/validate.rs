@@ -11,7 +11,7 @@ use std::ops::Range;
 use toml::Spanned;
 
 use crate::addr::non_public_kind;
-use crate::raw::{Deployment, Pool};
+use crate::raw::{Deployment, Pool, Server};
 use crate::{Edition, Fqdn, LoadBalancing, LoadError, LoadErrors, Location, Problem, Product};
 
 /// Checks every rule; `text` and `origin` locate the errors.
@@ -25,7 +25,9 @@ pub(crate) fn validate(d: &Deployment, text: &str, origin: &str) -> Result<(), L
     c.version(d);
     c.domains(d);
     c.views(d);
+    c.view_order(d);
     c.pools(d);
+    c.server_addresses(d);
     c.edge(d);
     c.zones(d);
     c.features(d);
@@ -185,6 +187,80 @@ impl Checker<'_> {
                     },
                 );
             }
+        }
+    }
+
+    /// Views are matched in order, first match wins: an internal view must not take every client, and a view
+    /// whose prefixes all lie inside an earlier view's never matches.
+    fn view_order(&mut self, d: &Deployment) {
+        for (i, v) in d.views.iter().enumerate() {
+            if v.location == Location::Internal
+                && let Some(all) = v.clients.get_ref().iter().find(|n| n.prefix_len() == 0)
+            {
+                let problem = Problem::InternalViewForEveryone {
+                    view: v.name.get_ref().clone(),
+                    prefix: *all,
+                };
+                self.err(v.clients.span(), format!("views[{i}].clients"), problem);
+            }
+            let by = d.views[..i].iter().find(|earlier| {
+                !v.clients.get_ref().is_empty()
+                    && v.clients
+                        .get_ref()
+                        .iter()
+                        .all(|p| earlier.clients.get_ref().iter().any(|q| q.contains(p)))
+            });
+            if let Some(by) = by {
+                let problem = Problem::ShadowedView {
+                    view: v.name.get_ref().clone(),
+                    by: by.name.get_ref().clone(),
+                };
+                self.err(v.clients.span(), format!("views[{i}].clients"), problem);
+            }
+        }
+    }
+
+    /// Two different servers (Front End, Director, Edge, other roles) never share an address.
+    fn server_addresses(&mut self, d: &Deployment) {
+        let mut servers: Vec<(String, &Server)> = Vec::new();
+        for (p, pool) in d.pools.iter().enumerate() {
+            for (s, server) in pool.servers.get_ref().iter().enumerate() {
+                servers.push((format!("pools[{p}].servers[{s}].addresses"), server));
+            }
+        }
+        if let Some(pool) = &d.director {
+            for (s, server) in pool.servers.get_ref().iter().enumerate() {
+                servers.push((format!("director.servers[{s}].addresses"), server));
+            }
+        }
+        if let Some(edge) = &d.edge {
+            for (s, server) in edge.servers.get_ref().iter().enumerate() {
+                servers.push((format!("edge.servers[{s}].addresses"), server));
+            }
+        }
+        let mut seen: HashMap<IpAddr, &Fqdn> = HashMap::new();
+        let mut problems = Vec::new();
+        for (field, server) in &servers {
+            for ip in server.addresses.get_ref() {
+                match seen.get(ip) {
+                    Some(first) if *first != server.fqdn.get_ref() => problems.push((
+                        server.addresses.span(),
+                        field.clone(),
+                        Problem::SharedServerAddress {
+                            address: *ip,
+                            first: first.to_string(),
+                            second: server.fqdn.get_ref().to_string(),
+                        },
+                    )),
+                    Some(_) => {}
+                    None => {
+                        seen.insert(*ip, server.fqdn.get_ref());
+                    }
+                }
+            }
+        }
+        for (span, field, problem) in problems {
+            self.err(span, field, problem);
         }
     }
 

@@ -227,3 +227,49 @@ fn all_problems_are_reported_at_once() {
     let errors = load(&text, "x.toml").unwrap_err();
     assert!(errors.0.len() >= 2, "{errors}");
 }
+
+/// Regression (no false verdicts issue, point 8): deployment footguns that used to load silently.
+#[test]
+fn footguns_are_refused_with_their_place() {
+    // An internal view for every client serves internal addresses to the Internet.
+    let line = line_of("clients = [\"127.0.0.1/32\"");
+    let e = broken(
+        "clients = [\"127.0.0.1/32\"",
+        "clients = [\"0.0.0.0/0\", \"127.0.0.1/32\"",
+    );
+    assert!(
+        e.contains(&format!("lab.toml:{line}:"))
+            && e.contains("error in `views[0].clients`: the internal view `internal` matches every client (0.0.0.0/0)"),
+        "{e}"
+    );
+    // A view whose clients an earlier view already takes never matches.
+    let e = broken(
+        "clients = [\"0.0.0.0/0\", \"::/0\"]",
+        "clients = [\"10.1.0.0/16\"]",
+    );
+    assert!(
+        e.contains("error in `views[1].clients`: the view `external` never matches: its clients are all matched first by the view `internal`"),
+        "{e}"
+    );
+    // Two servers with one address.
+    let e = broken(
+        "servers = [{ fqdn = \"lyncedge01.lyncdude.net\", addresses = [\"10.0.1.10\"] }]",
+        "servers = [{ fqdn = \"lyncedge01.lyncdude.net\", addresses = [\"10.0.0.10\"] }]",
+    );
+    assert!(
+        e.contains("error in `edge.servers[0].addresses`: 10.0.0.10 is the address of both `lyncfe01.lyncdude.net` and `lyncedge01.lyncdude.net`"),
+        "{e}"
+    );
+}
+
+/// Regression (point 8): a missing top-level table was reported "error in `version`" (the first key).
+#[test]
+fn a_missing_top_level_table_names_no_field() {
+    let e = load("version = 1\n[[views]]\nname = \"a\"\nlocation = \"internal\"\nclients = [\"10.0.0.0/8\"]\n", "x.toml")
+        .unwrap_err()
+        .to_string();
+    assert!(
+        e.starts_with("x.toml:1:1: error at the top level of the file: missing field `sip`"),
+        "{e}"
+    );
+}
