@@ -423,3 +423,83 @@ fn several_listeners_ipv4_and_ipv6() {
     );
     rt.block_on(server.shutdown());
 }
+
+/// Regression (hardening issue, item 8): on port 0 the UDP socket took a port the kernel picked and the TCP bind
+/// on that port failed when a client connection held it ("Address already in use", naming no address). With
+/// thousands of client connections open, every one of sixty servers now starts, each on one port for both.
+#[test]
+fn sixty_servers_on_port_zero_start_beside_thousands_of_connections() {
+    // Room for the connections below (the soft limit is often 1024).
+    // SAFETY: getrlimit/setrlimit on this process's own descriptor limit, with a valid struct.
+    unsafe {
+        let mut lim = libc::rlimit {
+            rlim_cur: 0,
+            rlim_max: 0,
+        };
+        if libc::getrlimit(libc::RLIMIT_NOFILE, &mut lim) == 0 && lim.rlim_cur < lim.rlim_max {
+            lim.rlim_cur = lim.rlim_max.min(16_384);
+            libc::setrlimit(libc::RLIMIT_NOFILE, &lim);
+        }
+    }
+    // A listener that never accepts: connections complete in its backlog and hold their client ports.
+    let sink = socket2::Socket::new(socket2::Domain::IPV4, socket2::Type::STREAM, None).unwrap();
+    sink.bind(&"127.0.0.1:0".parse::<SocketAddr>().unwrap().into())
+        .unwrap();
+    sink.listen(4096).unwrap();
+    let sink_addr = sink.local_addr().unwrap().as_socket().unwrap();
+    let mut held = Vec::new();
+    for _ in 0..3000 {
+        match TcpStream::connect_timeout(&sink_addr, Duration::from_secs(1)) {
+            Ok(s) => held.push(s),
+            Err(_) => break,
+        }
+    }
+    assert!(held.len() >= 1000, "only {} connections", held.len());
+    let rt = tokio::runtime::Runtime::new().unwrap();
+    let mut servers = Vec::new();
+    for i in 0..60 {
+        let config = Config {
+            workers: 1,
+            metrics: None,
+            ..config(Duration::from_secs(5), 4)
+        };
+        let server = rt
+            .block_on(Server::start(embedded(), config))
+            .unwrap_or_else(|e| panic!("server {i} of 60 did not start: {e}"));
+        servers.push(server);
+    }
+    // Each answers over TCP on its port.
+    for server in servers.iter().step_by(7) {
+        let mut stream = TcpStream::connect(server.dns_addrs[0]).unwrap();
+        stream
+            .set_read_timeout(Some(Duration::from_secs(3)))
+            .unwrap();
+        let q = Q::new("sip.lyncdude.net", A).bytes();
+        let mut framed = (q.len() as u16).to_be_bytes().to_vec();
+        framed.extend_from_slice(&q);
+        stream.write_all(&framed).unwrap();
+        let mut len = [0u8; 2];
+        stream.read_exact(&mut len).unwrap();
+    }
+    for server in servers {
+        rt.block_on(server.shutdown());
+    }
+}
+
+/// A listener that cannot be bound names the protocol and the address.
+#[test]
+fn a_busy_port_is_named_with_its_protocol() {
+    let taken = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let addr = taken.local_addr().unwrap();
+    let rt = tokio::runtime::Runtime::new().unwrap();
+    let config = Config {
+        dns: vec![addr],
+        metrics: None,
+        ..config(Duration::from_secs(5), 4)
+    };
+    let e = match rt.block_on(Server::start(embedded(), config)) {
+        Ok(_) => panic!("started on a busy TCP port"),
+        Err(e) => e.to_string(),
+    };
+    assert!(e.contains(&format!("cannot listen on TCP {addr}")), "{e}");
+}

@@ -135,14 +135,11 @@ impl Server {
             metrics_addr: None,
         };
         for requested in &config.dns {
-            // The first UDP socket fixes the port (when 0 was asked for); TCP and the other workers use it.
-            let first = udp::bind(*requested)?;
-            let addr = first.local_addr()?;
+            let (first, listener, addr) = bind_pair(*requested)?;
             let mut sockets = vec![first];
             for _ in 1..config.workers.max(1) {
-                sockets.push(udp::bind(addr)?);
+                sockets.push(udp::bind(addr).map_err(|e| bind_error("UDP", addr, e))?);
             }
-            let listener = tcp_listener(addr)?;
             for (i, socket) in sockets.into_iter().enumerate() {
                 let stats = Arc::new(Stats::default());
                 server.udp_stats.push(stats.clone());
@@ -163,7 +160,9 @@ impl Server {
             server.dns_addrs.push(addr);
         }
         if let Some(addr) = config.metrics {
-            let listener = tokio::net::TcpListener::bind(addr).await?;
+            let listener = tokio::net::TcpListener::bind(addr)
+                .await
+                .map_err(|e| bind_error("TCP (metrics)", addr, e))?;
             let bound = listener.local_addr()?;
             let blocks: Vec<Arc<Stats>> = server
                 .udp_stats
@@ -241,6 +240,50 @@ fn release_free_memory() {
 
 fn records(s: &Snapshot) -> u64 {
     s.views.iter().map(|v| v.records as u64).sum()
+}
+
+/// How often a pair of listeners on port 0 is tried before giving up (a collision needs a busy TCP port that
+/// happens to equal a free UDP one: rare, but seen with thousands of connections open).
+const PORT_ATTEMPTS: usize = 64;
+
+/// The first UDP socket and the TCP listener of one DNS address, on the same port. For port 0 the UDP socket
+/// takes a port the kernel picks and TCP must get the same one; if that TCP port is busy (a client connection
+/// may hold it), both are dropped and the pair is tried again on a new port.
+fn bind_pair(
+    requested: SocketAddr,
+) -> io::Result<(std::net::UdpSocket, tokio::net::TcpListener, SocketAddr)> {
+    let attempts = if requested.port() == 0 {
+        PORT_ATTEMPTS
+    } else {
+        1
+    };
+    let mut last = None;
+    for _ in 0..attempts {
+        let udp = udp::bind(requested).map_err(|e| bind_error("UDP", requested, e))?;
+        let addr = udp.local_addr()?;
+        match tcp_listener(addr) {
+            Ok(tcp) => return Ok((udp, tcp, addr)),
+            Err(e) if e.kind() == io::ErrorKind::AddrInUse && requested.port() == 0 => {
+                tracing::debug!(%addr, "TCP port busy; trying another port for UDP and TCP");
+                last = Some(e);
+            }
+            Err(e) => return Err(bind_error("TCP", addr, e)),
+        }
+    }
+    let e = last.unwrap_or_else(|| io::ErrorKind::AddrInUse.into());
+    Err(bind_error(
+        "TCP",
+        requested,
+        io::Error::new(
+            e.kind(),
+            format!("no port free for both UDP and TCP after {PORT_ATTEMPTS} tries: {e}"),
+        ),
+    ))
+}
+
+/// A bind error that names the protocol and the address.
+fn bind_error(proto: &str, addr: SocketAddr, e: io::Error) -> io::Error {
+    io::Error::new(e.kind(), format!("cannot listen on {proto} {addr}: {e}"))
 }
 
 fn tcp_listener(addr: SocketAddr) -> io::Result<tokio::net::TcpListener> {
