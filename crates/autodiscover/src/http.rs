@@ -2,9 +2,10 @@
 //! request converted to a [`Req`], answered by [`Service::handle`], and converted back. Nothing here decides what
 //! a response says.
 
+use std::collections::HashMap;
 use std::convert::Infallible;
-use std::net::SocketAddr;
-use std::sync::Arc;
+use std::net::{IpAddr, SocketAddr};
+use std::sync::{Arc, Mutex};
 use std::time::{Duration, SystemTime};
 
 use arc_swap::ArcSwap;
@@ -14,13 +15,94 @@ use hyper::service::service_fn;
 use hyper::{Request, Response};
 use hyper_util::rt::{TokioIo, TokioTimer};
 use tokio::net::TcpListener;
-use tokio::sync::watch;
+use tokio::sync::{Semaphore, watch};
 use tokio_rustls::TlsAcceptor;
 
 use crate::service::{MAX_BODY, Req, Resp, Service};
 
 /// Largest request head (request line and headers) hyper buffers; beyond it the request fails with 431.
 const MAX_HEAD: usize = 16 * 1024;
+
+/// What one client, and all of them, may hold of the web listeners: every resource has a limit and a timeout,
+/// so a client that opens connections and sends nothing, or a head and no body, cannot exhaust the process's
+/// file descriptors (which DNS over TCP, reloads and logging also need) or hold a request forever.
+#[derive(Debug, Clone, Copy)]
+pub struct HttpLimits {
+    /// Connections open at once, across both listeners; past it, new connections wait in the kernel's queue.
+    pub max_connections: usize,
+    /// Connections one client address may hold; past it, a new one is closed at once.
+    pub per_client: usize,
+    /// Time to send a request head, and the idle time allowed between requests on a kept-alive connection.
+    pub header_timeout: Duration,
+    /// Time to send a request body once the head is in.
+    pub body_timeout: Duration,
+    /// Longest life of one connection, however busy.
+    pub connection_lifetime: Duration,
+    /// Password checks (Argon2) running at once, on blocking threads off the runtime that also serves DNS over TCP.
+    pub hashing: usize,
+}
+
+impl Default for HttpLimits {
+    /// 512 connections, 32 per client address, 10 s for a head or a body, 5 minutes per connection, 2 hashing
+    /// threads (Argon2 with the lab parameters takes about a millisecond).
+    fn default() -> Self {
+        HttpLimits {
+            max_connections: 512,
+            per_client: 32,
+            header_timeout: Duration::from_secs(10),
+            body_timeout: Duration::from_secs(10),
+            connection_lifetime: Duration::from_secs(300),
+            hashing: 2,
+        }
+    }
+}
+
+/// What every connection of a listener shares.
+struct Shared {
+    service: Arc<ArcSwap<Service>>,
+    limits: HttpLimits,
+    connections: Arc<Semaphore>,
+    per_client: Mutex<HashMap<IpAddr, usize>>,
+    hashing: Semaphore,
+}
+
+/// One client's connection slot, given back when the connection ends.
+struct Slot {
+    shared: Arc<Shared>,
+    ip: IpAddr,
+}
+
+impl Slot {
+    /// A slot for `ip`, or `None` when it holds as many connections as it may.
+    fn take(shared: &Arc<Shared>, ip: IpAddr) -> Option<Slot> {
+        let mut map = shared.per_client.lock().unwrap_or_else(|p| p.into_inner());
+        let n = map.entry(ip).or_insert(0);
+        if *n >= shared.limits.per_client {
+            return None;
+        }
+        *n += 1;
+        Some(Slot {
+            shared: shared.clone(),
+            ip,
+        })
+    }
+}
+
+impl Drop for Slot {
+    fn drop(&mut self) {
+        let mut map = self
+            .shared
+            .per_client
+            .lock()
+            .unwrap_or_else(|p| p.into_inner());
+        if let Some(n) = map.get_mut(&self.ip) {
+            *n -= 1;
+            if *n == 0 {
+                map.remove(&self.ip);
+            }
+        }
+    }
+}
 
 fn to_response(r: Resp) -> Response<Full<Bytes>> {
     let mut builder = Response::builder().status(r.status);
@@ -37,41 +119,90 @@ fn to_response(r: Resp) -> Response<Full<Bytes>> {
 }
 
 async fn answer(
-    service: Arc<ArcSwap<Service>>,
+    shared: Arc<Shared>,
     req: Request<Incoming>,
     peer: SocketAddr,
     https: bool,
 ) -> Result<Response<Full<Bytes>>, Infallible> {
     let (parts, body) = req.into_parts();
-    let body = match Limited::new(body, MAX_BODY).collect().await {
-        Ok(b) => b.to_bytes(),
-        Err(_) => {
+    let collected = tokio::time::timeout(
+        shared.limits.body_timeout,
+        Limited::new(body, MAX_BODY).collect(),
+    )
+    .await;
+    let body = match collected {
+        Ok(Ok(b)) => b.to_bytes(),
+        Ok(Err(_)) => {
             return Ok(to_response(Resp {
                 status: 413,
                 headers: vec![("Content-Type", "text/plain".into())],
                 body: "request body too large\n".into(),
             }));
         }
+        Err(_) => {
+            tracing::debug!(client = %peer.ip(), "request body not sent in time");
+            return Ok(to_response(Resp {
+                status: 408,
+                headers: vec![
+                    ("Content-Type", "text/plain".into()),
+                    ("Connection", "close".into()),
+                ],
+                body: "request body not sent in time\n".into(),
+            }));
+        }
     };
-    let header = |name: &str| parts.headers.get(name).and_then(|v| v.to_str().ok());
+    let header = |name: &str| {
+        parts
+            .headers
+            .get(name)
+            .and_then(|v| v.to_str().ok())
+            .map(str::to_owned)
+    };
     let target = parts
         .uri
         .path_and_query()
         .map(|p| p.as_str())
-        .unwrap_or("/");
-    let r = Req {
-        method: parts.method.as_str(),
-        target,
-        accept: header("accept"),
-        authorization: header("authorization"),
-        webticket: header("x-ms-webticket"),
-        content_type: header("content-type"),
-        host: header("host"),
-        body: &body,
-        https,
-        client: peer.ip(),
+        .unwrap_or("/")
+        .to_owned();
+    let method = parts.method.as_str().to_owned();
+    let (accept, authorization, webticket, content_type, host) = (
+        header("accept"),
+        header("authorization"),
+        header("x-ms-webticket"),
+        header("content-type"),
+        header("host"),
+    );
+    let service = shared.service.load_full();
+    let handle = move || {
+        let r = Req {
+            method: &method,
+            target: &target,
+            accept: accept.as_deref(),
+            authorization: authorization.as_deref(),
+            webticket: webticket.as_deref(),
+            content_type: content_type.as_deref(),
+            host: host.as_deref(),
+            body: &body,
+            https,
+            client: peer.ip(),
+        };
+        service.handle(&r, SystemTime::now())
     };
-    let resp = service.load().handle(&r, SystemTime::now());
+    // A POST may check a password (Argon2, about a millisecond): that runs on a bounded number of blocking
+    // threads, so guessing cannot occupy the runtime that also serves DNS over TCP.
+    let resp = if parts.method == hyper::Method::POST {
+        let _permit = shared.hashing.acquire().await;
+        match tokio::task::spawn_blocking(handle).await {
+            Ok(r) => r,
+            Err(_) => Resp {
+                status: 500,
+                headers: vec![("Content-Type", "text/plain".into())],
+                body: "internal error\n".into(),
+            },
+        }
+    } else {
+        handle()
+    };
     tracing::debug!(client = %peer.ip(), method = %parts.method, path = %parts.uri.path(), status = resp.status, "autodiscover");
     let head = parts.method == hyper::Method::HEAD;
     let mut out = to_response(resp);
@@ -82,13 +213,21 @@ async fn answer(
 }
 
 /// Serves `listener` (over TLS when `tls` is given) until `stop` changes; `service` may be swapped on reload.
-pub async fn serve(
+async fn serve(
     listener: TcpListener,
     tls: Option<TlsAcceptor>,
-    service: Arc<ArcSwap<Service>>,
+    shared: Arc<Shared>,
     mut stop: watch::Receiver<bool>,
 ) {
     loop {
+        // A free connection slot first: past the limit, clients wait in the kernel's accept queue.
+        let permit = tokio::select! {
+            p = shared.connections.clone().acquire_owned() => match p {
+                Ok(p) => p,
+                Err(_) => break,
+            },
+            _ = stop.changed() => break,
+        };
         let (stream, peer) = tokio::select! {
             r = listener.accept() => match r {
                 Ok(x) => x,
@@ -100,36 +239,48 @@ pub async fn serve(
             },
             _ = stop.changed() => break,
         };
-        let (service, tls) = (service.clone(), tls.clone());
+        let Some(slot) = Slot::take(&shared, peer.ip()) else {
+            tracing::debug!(%peer, "too many connections from this client; closed");
+            continue;
+        };
+        let (shared, tls) = (shared.clone(), tls.clone());
         tokio::spawn(async move {
+            let _held = (permit, slot);
+            let limits = shared.limits;
             let mut builder = hyper::server::conn::http1::Builder::new();
             builder
                 .max_buf_size(MAX_HEAD)
                 .timer(TokioTimer::new())
-                .header_read_timeout(Duration::from_secs(10));
+                .header_read_timeout(limits.header_timeout);
             let https = tls.is_some();
-            let svc = service_fn(move |req| answer(service.clone(), req, peer, https));
-            let result = match tls {
-                Some(acceptor) => {
-                    match tokio::time::timeout(Duration::from_secs(10), acceptor.accept(stream))
-                        .await
-                    {
-                        Ok(Ok(tls_stream)) => {
-                            builder
-                                .serve_connection(TokioIo::new(tls_stream), svc)
-                                .await
+            let svc = service_fn(move |req| answer(shared.clone(), req, peer, https));
+            let serving = async {
+                match tls {
+                    Some(acceptor) => {
+                        match tokio::time::timeout(limits.header_timeout, acceptor.accept(stream))
+                            .await
+                        {
+                            Ok(Ok(tls_stream)) => {
+                                builder
+                                    .serve_connection(TokioIo::new(tls_stream), svc)
+                                    .await
+                            }
+                            Ok(Err(e)) => {
+                                tracing::debug!(%peer, error = %e, "TLS handshake failed");
+                                Ok(())
+                            }
+                            Err(_) => Ok(()),
                         }
-                        Ok(Err(e)) => {
-                            tracing::debug!(%peer, error = %e, "TLS handshake failed");
-                            return;
-                        }
-                        Err(_) => return,
                     }
+                    None => builder.serve_connection(TokioIo::new(stream), svc).await,
                 }
-                None => builder.serve_connection(TokioIo::new(stream), svc).await,
             };
-            if let Err(e) = result {
-                tracing::debug!(%peer, error = %e, "HTTP connection ended with an error");
+            match tokio::time::timeout(limits.connection_lifetime, serving).await {
+                Ok(Err(e)) => {
+                    tracing::debug!(%peer, error = %e, "HTTP connection ended with an error")
+                }
+                Err(_) => tracing::debug!(%peer, "HTTP connection closed at its lifetime limit"),
+                Ok(Ok(())) => {}
             }
         });
     }
@@ -148,6 +299,8 @@ pub struct WebConfig {
     pub key: Option<std::path::PathBuf>,
     /// Lab CA directory, used when no certificate is given.
     pub lab_ca: std::path::PathBuf,
+    /// Connection, time and hashing limits.
+    pub limits: HttpLimits,
 }
 
 /// Why the web listeners could not start.
@@ -180,6 +333,7 @@ pub struct Web {
     /// The names the lab certificate covers.
     pub names: Vec<String>,
     service: Arc<ArcSwap<Service>>,
+    shared: Arc<Shared>,
     stop: watch::Sender<bool>,
     tasks: Vec<tokio::task::JoinHandle<()>>,
 }
@@ -188,6 +342,14 @@ impl Web {
     /// Starts the listeners `config` asks for, serving `d`.
     pub async fn start(d: &lyncdns_model::Deployment, config: &WebConfig) -> Result<Web, WebError> {
         let service = Arc::new(ArcSwap::from_pointee(Service::new(d)));
+        let limits = config.limits;
+        let shared = Arc::new(Shared {
+            service: service.clone(),
+            limits,
+            connections: Arc::new(Semaphore::new(limits.max_connections.max(1))),
+            per_client: Mutex::new(HashMap::new()),
+            hashing: Semaphore::new(limits.hashing.max(1)),
+        });
         let (stop, rx) = watch::channel(false);
         let mut web = Web {
             http_addr: None,
@@ -195,6 +357,7 @@ impl Web {
             ca_path: None,
             names: Vec::new(),
             service,
+            shared,
             stop,
             tasks: Vec::new(),
         };
@@ -205,12 +368,8 @@ impl Web {
             let bound = l
                 .local_addr()
                 .map_err(|source| WebError::Bind { addr, source })?;
-            web.tasks.push(tokio::spawn(serve(
-                l,
-                None,
-                web.service.clone(),
-                rx.clone(),
-            )));
+            web.tasks
+                .push(tokio::spawn(serve(l, None, web.shared.clone(), rx.clone())));
             tracing::info!(addr = %bound, "Autodiscover listening on HTTP");
             web.http_addr = Some(bound);
         }
@@ -230,7 +389,7 @@ impl Web {
             web.tasks.push(tokio::spawn(serve(
                 l,
                 Some(acceptor),
-                web.service.clone(),
+                web.shared.clone(),
                 rx,
             )));
             match &identity.ca_path {

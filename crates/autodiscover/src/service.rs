@@ -12,7 +12,7 @@ use lyncdns_dnsdata::view::ViewMatcher;
 use lyncdns_lync::naming::{LYNCDISCOVER, LYNCDISCOVERINTERNAL, srv_target_allowed};
 use lyncdns_model::{Deployment, Fqdn, Home, Location, Pool, Product};
 
-use crate::auth::{Tokens, verify_password};
+use crate::auth::{Guard, Limits, Tokens, loggable, verify_or_stand_in};
 use crate::doc::{AccessLocation, Doc, Form, ROOT, SipAccess, TOKEN, XFRAME};
 
 /// The source keys cited in this module's docs (`[S1]` …), as links to their entries.
@@ -109,6 +109,8 @@ pub struct Service {
     mcx: bool,
     users: HashMap<String, Account>,
     tokens: Arc<Tokens>,
+    /// Failed-grant counters (kept across reloads, like the tokens).
+    guard: Arc<Guard>,
 }
 
 fn bases(p: &Pool) -> (String, String) {
@@ -142,6 +144,12 @@ fn route(path: &str) -> Option<Route> {
         _ if p == TOKEN.to_ascii_lowercase() => Route::Token,
         _ => return None,
     })
+}
+
+/// The token of an `Authorization: Bearer <token>` header; the scheme is case-insensitive (RFC 9110 §11.1).
+fn bearer(authorization: &str) -> Option<&str> {
+    let (scheme, token) = authorization.trim_start().split_once([' ', '\t'])?;
+    scheme.eq_ignore_ascii_case("bearer").then_some(token)
 }
 
 /// Decodes `%XX` (and `+` as space when `form`); `None` for a bad escape or non-UTF-8.
@@ -234,15 +242,16 @@ impl Service {
         Self::with_tokens(
             d,
             Arc::new(Tokens::new(Duration::from_secs(d.serve.token_lifetime_s))),
+            Arc::new(Guard::new(Limits::default())),
         )
     }
 
     /// The service for a reloaded deployment: tokens issued before the reload stay valid.
     pub fn reloaded(&self, d: &Deployment) -> Service {
-        Self::with_tokens(d, self.tokens.clone())
+        Self::with_tokens(d, self.tokens.clone(), self.guard.clone())
     }
 
-    fn with_tokens(d: &Deployment, tokens: Arc<Tokens>) -> Service {
+    fn with_tokens(d: &Deployment, tokens: Arc<Tokens>, guard: Arc<Guard>) -> Service {
         let front = d.director.as_ref().unwrap_or_else(|| d.sign_in_pool());
         let pools = d
             .all_pools()
@@ -275,6 +284,7 @@ impl Service {
             mcx: d.product != Product::Skype2019,
             users,
             tokens,
+            guard,
         }
     }
 
@@ -539,17 +549,22 @@ impl Service {
         }
         let token = req
             .authorization
-            .and_then(|a| {
-                a.strip_prefix("Bearer ")
-                    .or_else(|| a.strip_prefix("bearer "))
-            })
+            .and_then(bearer)
             .or_else(|| req.webticket.and_then(|w| w.strip_prefix("opaque=")))
             .map(str::trim);
         let Some(token) = token else {
             return self.challenge(req.host, route, location, domain);
         };
         let Some(user) = self.tokens.user(token, now) else {
-            return Resp::error(403, "invalid or expired token");
+            // [MS-OCDISCWS] 3.1.5.5 (S12): an invalid Authorization header MUST get 403 Forbidden, and Lync
+            // clients restart discovery on a 403 (S13). RFC 6750 §3.1 would answer 401; the protocol real clients
+            // speak wins, and the RFC's `error="invalid_token"` is added so a generic OAuth client knows why.
+            let mut r = Resp::error(403, "invalid or expired token");
+            r.headers.push((
+                "WWW-Authenticate",
+                "Bearer error=\"invalid_token\", error_description=\"the token is invalid or expired\"".into(),
+            ));
+            return r;
         };
         let Some(account) = self.users.get(&user) else {
             // A user removed since the token was issued: no home pool is known.
@@ -644,13 +659,29 @@ impl Service {
             .trim()
             .trim_start_matches("sip:")
             .to_ascii_lowercase();
-        let ok = self
-            .users
-            .get(&username)
-            .is_some_and(|a| verify_password(password, &a.hash));
+        if let Err(t) = self.guard.check(&username, req.client, now) {
+            let mut r = oauth_error(429, "too_many_requests");
+            r.headers
+                .push(("Retry-After", t.retry_after.as_secs().to_string()));
+            return r;
+        }
+        // An unknown user costs a verification too, so the time taken does not tell which names exist.
+        let account = self.users.get(&username);
+        let ok = verify_or_stand_in(password, account.map(|a| a.hash.as_str()));
         if !ok {
-            // Same answer for an unknown user and a wrong password; neither is logged with the password.
-            tracing::info!(user = %username, "token request refused");
+            self.guard.failed(&username, req.client, now);
+            // Same answer for an unknown user and a wrong password. The log names only an existing user (a
+            // password typed into the user field must never reach a log), sanitized, and at a bounded rate.
+            if let Some(suppressed) = self.guard.may_log(now) {
+                match account {
+                    Some(_) => {
+                        tracing::info!(user = %loggable(&username), client = %req.client, suppressed, "token request refused: wrong password")
+                    }
+                    None => {
+                        tracing::info!(client = %req.client, suppressed, "token request refused: unknown user")
+                    }
+                }
+            }
             return oauth_error(400, "invalid_grant");
         }
         let Some((token, lifetime)) = self.tokens.issue(&username, now) else {

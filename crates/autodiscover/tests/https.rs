@@ -4,6 +4,7 @@
 
 use std::net::SocketAddr;
 use std::sync::Arc;
+use std::time::Duration;
 
 use lyncdns_autodiscover::http::{Web, WebConfig};
 use rustls::pki_types::pem::PemObject;
@@ -22,6 +23,7 @@ async fn start(dir: &std::path::Path) -> Web {
         cert: None,
         key: None,
         lab_ca: dir.to_owned(),
+        limits: Default::default(),
     };
     Web::start(&embedded(), &config).await.unwrap()
 }
@@ -204,5 +206,55 @@ async fn plain_http_redirects_and_limits_hold() {
     );
     let resp = send(get("/", "lyncdiscover.lyncdude.net", "")).await;
     assert!(resp.starts_with("HTTP/1.1 200"));
+    web.shutdown().await;
+}
+
+/// Regression (hardening issue, item 1): a request whose body never came was held forever (≥ 120 s seen), and
+/// one client could hold ~1,010 connections. Now a missing body is answered 408 and the connection closed at the
+/// body timeout, and one client's connections past its limit are closed at once.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn bodiless_requests_are_closed_and_one_client_cannot_hold_every_connection() {
+    let dir = tempfile::tempdir().unwrap();
+    let config = WebConfig {
+        http: Some("127.0.0.1:0".parse().unwrap()),
+        https: None,
+        cert: None,
+        key: None,
+        lab_ca: dir.path().to_owned(),
+        limits: lyncdns_autodiscover::http::HttpLimits {
+            body_timeout: Duration::from_secs(1),
+            per_client: 150,
+            ..Default::default()
+        },
+    };
+    let web = Web::start(&embedded(), &config).await.unwrap();
+    let addr = web.http_addr.unwrap();
+    let started = std::time::Instant::now();
+    let mut held = Vec::new();
+    for _ in 0..200 {
+        let mut s = TcpStream::connect(addr).await.unwrap();
+        // A head that promises a body, and no body.
+        let _ = s
+            .write_all(b"POST /WebTicket/oauthtoken HTTP/1.1\r\nHost: x\r\nContent-Type: application/x-www-form-urlencoded\r\nContent-Length: 100\r\n\r\n")
+            .await;
+        held.push(s);
+    }
+    let (mut timed_out, mut closed_at_once) = (0, 0);
+    for mut s in held {
+        let mut buf = Vec::new();
+        let read = tokio::time::timeout(Duration::from_secs(30), s.read_to_end(&mut buf)).await;
+        let text = String::from_utf8_lossy(&buf);
+        match read {
+            Ok(_) if text.starts_with("HTTP/1.1 408") => timed_out += 1,
+            Ok(_) if buf.is_empty() => closed_at_once += 1,
+            other => panic!("unexpected: {other:?} {text}"),
+        }
+    }
+    assert_eq!(
+        timed_out, 150,
+        "the client's first 150 connections time out"
+    );
+    assert_eq!(closed_at_once, 50, "the rest are over its limit");
+    assert!(started.elapsed() < Duration::from_secs(30));
     web.shutdown().await;
 }

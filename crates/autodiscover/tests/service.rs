@@ -546,3 +546,51 @@ fn bad_input_gets_the_right_status() {
     assert_eq!(c.run(&s).header("Allow"), Some("POST"));
     assert_eq!(Call::get("/nothing/here", OUTSIDE).run(&s).status, 404);
 }
+
+/// Regression (hardening issue, item 4): password guesses were unlimited (843/s on one connection). Past the
+/// per-user limit the grant is refused with 429 and `Retry-After` before any password is checked, whatever the
+/// password; other users are not locked out by it.
+#[test]
+fn password_guessing_meets_429_with_retry_after() {
+    let s = Service::new(&example("lyncdude.toml"));
+    let mut statuses = Vec::new();
+    for i in 0..150 {
+        statuses.push(token(&s, "alice@lyncdude.net", &format!("guess-{i}")).status);
+    }
+    assert_eq!(statuses[0], 400);
+    let limited = statuses.iter().filter(|&&c| c == 429).count();
+    assert!(limited >= 140, "{limited} of 150 limited: {statuses:?}");
+    // The right password does not get through the lockout either (that would confirm a guess).
+    let r = token(&s, "alice@lyncdude.net", PASSWORD);
+    assert_eq!(r.status, 429);
+    let retry: u64 = r.header("Retry-After").unwrap().parse().unwrap();
+    assert!((1..=300).contains(&retry), "{retry}");
+    // A reload keeps the counters (a reload must not reset an attacker's budget).
+    let s = s.reloaded(&example("lyncdude.toml"));
+    assert_eq!(token(&s, "alice@lyncdude.net", PASSWORD).status, 429);
+}
+
+/// Regression (item 6): `BEARER` in upper case was not recognised (schemes are case-insensitive, RFC 9110
+/// §11.1); an invalid token says why in `WWW-Authenticate` (RFC 6750 §3.1) while keeping the 403 that
+/// [MS-OCDISCWS] 3.1.5.5 requires of this resource [S12].
+#[test]
+fn bearer_is_case_insensitive_and_an_invalid_token_says_why() {
+    let s = Service::new(&example("lyncdude.toml"));
+    let token = bearer(&s, "alice@lyncdude.net");
+    let raw = token.trim_start_matches("Bearer ").to_owned();
+    let mut c = Call::get(
+        "/Autodiscover/AutodiscoverService.svc/root/oauth/user",
+        OUTSIDE,
+    );
+    c.auth = Some(format!("BEARER {raw}"));
+    assert_eq!(c.run(&s).status, 200);
+    c.auth = Some("bearer\tcwt=forged".into());
+    let r = c.run(&s);
+    assert_eq!(r.status, 403);
+    assert!(
+        r.header("WWW-Authenticate")
+            .is_some_and(|h| h.contains("error=\"invalid_token\"")),
+        "{:?}",
+        r.headers
+    );
+}

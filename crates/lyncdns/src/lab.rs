@@ -241,6 +241,7 @@ pub fn run_cmd(args: &LabArgs) -> anyhow::Result<()> {
             cert: None,
             key: None,
             lab_ca: ca_dir.clone(),
+            limits: Default::default(),
         };
         let web = Web::start(&deployment, &web_config)
             .await

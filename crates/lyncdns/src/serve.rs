@@ -165,6 +165,7 @@ pub fn run(args: &ServeArgs) -> anyhow::Result<()> {
             .clone()
             .or_else(|| s.lab_ca.clone())
             .unwrap_or_else(|| PathBuf::from("lyncdns-lab-ca")),
+        limits: Default::default(),
     };
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)
