@@ -12,7 +12,9 @@
 //! crate compiles them into answers and serves them.
 //!
 //! - [`names`]: the name table (names in an arena → entry numbers), with prefetching for bulk inserts.
-//! - [`compile`]: zones → a [`compile::Snapshot`] of prepared answers per view, built whole before it is swapped in.
+//! - [`compile`]: zones → a [`compile::Snapshot`] of prepared answers per view, built whole before it is swapped
+//!   in: records grouped by owner (`compile/group.rs`), answer bodies encoded (`compile/encode.rs`), the compiled
+//!   data and its lookups (`compile/snapshot.rs`).
 //! - [`in_memory`]: a resolver over a snapshot, through [`answer`], for tests and scenario runs.
 //! - [`answer`]: the pure answer function: no allocation, no lock, no I/O.
 //! - [`server`]: the thin I/O shell: UDP workers with `SO_REUSEPORT` sockets and `recvmmsg`/`sendmmsg`, TCP on
