@@ -10,7 +10,7 @@ use lyncdns_discover::machine::{
     Client, Fetch, HttpOrder, Machine, Options, Reply, Request, Response,
 };
 use lyncdns_discover::run::{Credentials, Discovery, Net, run};
-use lyncdns_dnsserver::build::Snapshot;
+use lyncdns_dnsserver::compile::Snapshot;
 use lyncdns_dnsserver::in_memory::InMemory;
 use lyncdns_model::Deployment;
 
@@ -697,14 +697,14 @@ fn srv_records_are_taken_by_priority_then_weight_rfc2782() {
         "t.zone",
     )
     .unwrap();
-    let views = vec![lyncdns_dnsserver::build::ViewInput {
+    let views = vec![lyncdns_dnsserver::compile::ViewInput {
         name: "all".into(),
         clients: vec!["0.0.0.0/0".parse().unwrap()],
         zones: vec![zone],
     }];
     let snap = Snapshot::build(
         views,
-        &lyncdns_dnsserver::build::Options {
+        &lyncdns_dnsserver::compile::Options {
             max_udp: 1232,
             rotation: lyncdns_model::Rotation::None,
             ecs_trusted: vec![],

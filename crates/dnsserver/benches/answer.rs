@@ -9,7 +9,7 @@ use criterion::{Criterion, criterion_group, criterion_main};
 use ipnet::IpNet;
 use lyncdns_dnsdata::view::ViewMatcher;
 use lyncdns_dnsserver::answer::{Picker, Transport, answer};
-use lyncdns_dnsserver::build::Snapshot;
+use lyncdns_dnsserver::compile::Snapshot;
 
 fn query(name: &str, qtype: u16, edns: bool) -> Vec<u8> {
     let mut b = vec![0x12, 0x34, 0x01, 0x00, 0, 1, 0, 0, 0, 0, 0, edns as u8];

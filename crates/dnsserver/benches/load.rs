@@ -8,7 +8,7 @@ use std::hint::black_box;
 
 use criterion::{Criterion, criterion_group, criterion_main};
 use lyncdns_dnsdata::zonefile::parse_text;
-use lyncdns_dnsserver::build::{Options, Snapshot, ViewInput};
+use lyncdns_dnsserver::compile::{Options, Snapshot, ViewInput};
 use lyncdns_model::Rotation;
 
 /// A deterministic zone in the shape of `bench/src/bin/bigzone.rs`'s, smaller.

@@ -23,7 +23,7 @@ use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
 
 use lyncdns_model::Rotation;
 
-use crate::build::{Prepared, Snapshot};
+use crate::compile::{Prepared, Snapshot};
 use lyncdns_dnsdata::types::{Class, Rcode, Rtype};
 
 /// The transport a query came over.
@@ -611,7 +611,7 @@ fn write(
 fn permute(
     dst: &mut [u8],
     src: &[u8],
-    r: crate::build::Rotate,
+    r: crate::compile::Rotate,
     rotation: Rotation,
     picker: &mut Picker,
 ) {

@@ -8,7 +8,7 @@ use lyncdns_dnsdata::resolve::{Lookup, Outcome, Resolver};
 use lyncdns_dnsdata::types::Rtype;
 
 use crate::answer::{Picker, Transport, answer};
-use crate::build::Snapshot;
+use crate::compile::Snapshot;
 
 /// Asks a compiled snapshot as a client at `from` would (over "TCP", so nothing is truncated).
 pub struct InMemory<'a> {

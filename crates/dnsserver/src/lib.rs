@@ -3,8 +3,8 @@
 //! Layers, from the network in (the shape of NLnet Labs' `domain` server, with our own fast path):
 //!
 //! ```text
-//! socket (server::udp, server::tcp) → answer::answer (parse, view, lookup, copy) → build::Snapshot (prepared answers)
-//!                                                                                     ↑ built by build::Snapshot::build
+//! socket (server::udp, server::tcp) → answer::answer (parse, view, lookup, copy) → compile::Snapshot (prepared answers)
+//!                                                                                     ↑ built by compile::Snapshot::build
 //!                                      dnsdata::record::Zone (from the plan, or dnsdata::zonefile::load) ─┘
 //! ```
 //!
@@ -12,14 +12,16 @@
 //! crate compiles them into answers and serves them.
 //!
 //! - [`names`]: the name table (names in an arena → entry numbers), with prefetching for bulk inserts.
-//! - [`build`]: zones → a [`build::Snapshot`] of prepared answers per view, built whole before it is swapped in.
+//! - [`compile`]: zones → a [`compile::Snapshot`] of prepared answers per view, built whole before it is swapped
+//!   in: records grouped by owner (`compile/group.rs`), answer bodies encoded (`compile/encode.rs`), the compiled
+//!   data and its lookups (`compile/snapshot.rs`).
 //! - [`in_memory`]: a resolver over a snapshot, through [`answer`], for tests and scenario runs.
 //! - [`answer`]: the pure answer function: no allocation, no lock, no I/O.
 //! - [`server`]: the thin I/O shell: UDP workers with `SO_REUSEPORT` sockets and `recvmmsg`/`sendmmsg`, TCP on
 //!   tokio, metrics, reload.
 
 pub mod answer;
-pub mod build;
+pub mod compile;
 pub mod in_memory;
 pub mod load;
 pub mod names;

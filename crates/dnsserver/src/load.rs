@@ -7,7 +7,7 @@ use std::path::{Path, PathBuf};
 
 use lyncdns_model::Deployment;
 
-use crate::build::{BuildError, Options, Snapshot, ViewInput};
+use crate::compile::{BuildError, Options, Snapshot, ViewInput};
 use lyncdns_dnsdata::record::{Source, Zone, ZoneError};
 use lyncdns_dnsdata::zonefile::{self, ZoneFileError};
 use lyncdns_plan::ZonePlan;

@@ -5,7 +5,7 @@ mod support;
 
 use lyncdns_dnsdata::zonefile::parse_text;
 use lyncdns_dnsserver::answer::Transport;
-use lyncdns_dnsserver::build::{Options, Snapshot, ViewInput};
+use lyncdns_dnsserver::compile::{Options, Snapshot, ViewInput};
 use lyncdns_model::Rotation;
 use support::*;
 

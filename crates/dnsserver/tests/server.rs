@@ -10,7 +10,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 
 use lyncdns_dnsdata::zonefile::parse_text;
-use lyncdns_dnsserver::build::{Options, Snapshot, ViewInput};
+use lyncdns_dnsserver::compile::{Options, Snapshot, ViewInput};
 use lyncdns_dnsserver::server::{Config, Server};
 use lyncdns_model::Rotation;
 use support::*;

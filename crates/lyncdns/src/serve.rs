@@ -8,7 +8,7 @@ use std::time::Duration;
 use anyhow::{Context, bail};
 use clap::{Args, ValueEnum};
 use lyncdns_autodiscover::http::{Web, WebConfig};
-use lyncdns_dnsserver::build::Snapshot;
+use lyncdns_dnsserver::compile::Snapshot;
 use lyncdns_dnsserver::server::{Config, Server};
 use lyncdns_model::{Deployment, Rotation};
 

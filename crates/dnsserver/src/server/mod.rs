@@ -23,7 +23,7 @@ use std::time::Duration;
 use arc_swap::ArcSwap;
 use tokio::sync::watch;
 
-use crate::build::Snapshot;
+use crate::compile::Snapshot;
 use metrics::{Global, Stats};
 
 /// How the server listens.

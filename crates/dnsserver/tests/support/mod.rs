@@ -10,7 +10,7 @@ use domain::base::iana::Rtype;
 use domain::base::name::ParsedName;
 use domain::rdata::AllRecordData;
 use lyncdns_dnsserver::answer::{Picker, Transport, answer};
-use lyncdns_dnsserver::build::Snapshot;
+use lyncdns_dnsserver::compile::Snapshot;
 
 /// EDNS of a query: (UDP size, version, DO, options as (code, data)).
 pub type Edns = (u16, u8, bool, Vec<(u16, Vec<u8>)>);
