@@ -201,6 +201,7 @@ pub fn check_deployment(
             &rules::Context {
                 deployment: Some(d),
                 plan_view: None,
+                zones: None,
             },
         ));
     }

@@ -3,7 +3,7 @@
 use std::net::IpAddr;
 
 use lyncdns_dnsdata::rdata::{Record, RecordData};
-use lyncdns_dnsdata::zonefile::{self, ZoneFileError};
+use lyncdns_dnsdata::zonefile::{self, OriginFrom, ZoneFileError};
 use lyncdns_model::Location;
 use serde::Serialize;
 
@@ -65,24 +65,49 @@ impl Dataset {
     }
 }
 
-/// Reads zone files (syntax only; the rules report the rest).
-pub fn from_files(paths: &[std::path::PathBuf]) -> Result<Vec<Rec>, ZoneFileError> {
-    let mut out = Vec::new();
-    for path in paths {
-        let shown = path.display().to_string();
-        let text = std::fs::read_to_string(path).map_err(|source| ZoneFileError::Read {
-            path: shown.clone(),
-            source,
-        })?;
-        for (record, line) in zonefile::scan(&text, &shown)? {
-            out.push(Rec::new(
-                record,
-                Origin {
-                    file: shown.clone(),
-                    line,
-                },
-            ));
-        }
-    }
-    Ok(out)
+/// One zone file as the linter reads it: leniently, every syntax error kept (see
+/// [`lyncdns_dnsdata::zonefile::scan_text`]).
+#[derive(Debug)]
+pub struct ZoneFile {
+    /// The path, as shown in findings.
+    pub path: String,
+    /// The origin the file was read with, if one was found.
+    pub origin: Option<String>,
+    /// Where the origin came from.
+    pub origin_from: Option<OriginFrom>,
+    /// The records read, each with its file and line.
+    pub records: Vec<Rec>,
+    /// Every syntax error, in file order.
+    pub syntax: Vec<ZoneFileError>,
+    /// Windows WINS / WINS-R records skipped.
+    pub skipped_wins: usize,
+}
+
+/// Reads the zone file at `path`, with `origin` if given (else `$ORIGIN`, an absolute SOA owner, or the file
+/// name). Only an unreadable file is an error; syntax errors are in the result.
+pub fn read_zone_file(
+    path: &std::path::Path,
+    origin: Option<&str>,
+) -> Result<ZoneFile, ZoneFileError> {
+    let scanned = zonefile::scan_file(path, origin)?;
+    Ok(ZoneFile {
+        path: path.display().to_string(),
+        origin: scanned.origin,
+        origin_from: scanned.origin_from,
+        records: scanned
+            .records
+            .into_iter()
+            .map(|f| {
+                Rec::new(
+                    f.record,
+                    Origin {
+                        file: f.file,
+                        line: f.line,
+                    },
+                )
+            })
+            .collect(),
+        syntax: scanned.errors,
+        skipped_wins: scanned.skipped_wins,
+    })
 }

@@ -207,6 +207,7 @@ fn ld010_missing_planned_record() {
         &Context {
             deployment: Some(&d),
             plan_view: Some(view),
+            zones: None,
         },
     );
     let missing: Vec<&str> = findings
@@ -313,6 +314,7 @@ fn the_plans_of_every_example_lint_clean() {
                     &Context {
                         deployment: ctx_d,
                         plan_view: pv,
+                        zones: None,
                     },
                 );
                 assert!(
@@ -324,4 +326,67 @@ fn the_plans_of_every_example_lint_clean() {
             }
         }
     }
+}
+
+/// The zone-level codes of `body` (without the usual head) read as zone `contoso.com`.
+fn zone_codes(text: &str) -> Vec<&'static str> {
+    let scanned = lyncdns_dnsdata::zonefile::scan_text(text, "contoso.com.zone", None);
+    let records: Vec<Rec> = scanned
+        .records
+        .into_iter()
+        .map(|f| {
+            Rec::new(
+                f.record,
+                Origin {
+                    file: f.file,
+                    line: f.line,
+                },
+            )
+        })
+        .collect();
+    let mut out: Vec<&'static str> = scanned
+        .errors
+        .iter()
+        .map(|e| lyncdns_check::rules::syntax_finding(e).code)
+        .collect();
+    out.extend(
+        lyncdns_check::rules::zone_file("contoso.com.zone", "contoso.com", &records)
+            .into_iter()
+            .map(|f| f.code),
+    );
+    out
+}
+
+#[test]
+fn ld015_syntax() {
+    assert_eq!(
+        zone_codes(&format!("{HEAD}sip IN A 300.1.1.1\n")),
+        ["LD015"]
+    );
+    assert!(zone_codes(&format!("{HEAD}sip IN A 192.0.2.1\n")).is_empty());
+}
+
+#[test]
+fn ld016_zone_without_soa() {
+    assert_eq!(
+        zone_codes("$ORIGIN contoso.com.\n@ IN NS ns1\nns1 IN A 192.0.2.53\n"),
+        ["LD016"]
+    );
+}
+
+#[test]
+fn ld017_zone_without_ns() {
+    assert_eq!(
+        zone_codes("$ORIGIN contoso.com.\n@ IN SOA ns1 h 1 2 3 4 5\nns1 IN A 192.0.2.53\n"),
+        ["LD017"]
+    );
+}
+
+#[test]
+fn ld018_out_of_zone_data() {
+    assert_eq!(
+        zone_codes(&format!("{HEAD}sip.fabrikam.com. IN A 192.0.2.10\n")),
+        ["LD018"]
+    );
+    assert!(zone_codes(&format!("{HEAD}sip.eu IN A 192.0.2.10\n")).is_empty());
 }

@@ -4,8 +4,9 @@ use std::path::PathBuf;
 
 use anyhow::{Context, bail};
 use clap::Args;
-use lyncdns_check::record::{Dataset, from_files};
+use lyncdns_check::record::{Dataset, Rec, ZoneFile, read_zone_file};
 use lyncdns_check::rules::{self, Finding, Severity};
+use lyncdns_dnsdata::zonefile::OriginFrom;
 use lyncdns_model::Location;
 
 /// Arguments of `lyncdns lint`.
@@ -23,6 +24,10 @@ pub struct LintArgs {
     /// Print findings as JSON.
     #[arg(long)]
     json: bool,
+    /// The origin of a file without `$ORIGIN` (one file only; default: the file's SOA owner if absolute, else
+    /// its name, as `lyncdude.net.dns`, `db.lyncdude.net` or `lyncdude.net.zone`).
+    #[arg(long, value_name = "NAME")]
+    origin: Option<String>,
     /// Explain a rule (code or name) and exit.
     #[arg(long, value_name = "CODE")]
     explain: Option<String>,
@@ -117,17 +122,119 @@ pub fn run_cmd(args: &LintArgs) -> anyhow::Result<bool> {
             _ => bail!("--view `{v}`: without --deployment, use `internal` or `external`"),
         },
     };
-    let records = from_files(&args.files)?;
+    if args.origin.is_some() && args.files.len() > 1 {
+        bail!("--origin names the zone of one file; give one file with it");
+    }
+    let mut files: Vec<ZoneFile> = Vec::new();
+    for path in &args.files {
+        files.push(read_zone_file(path, args.origin.as_deref())?);
+    }
+    let mut findings: Vec<Finding> = Vec::new();
+    let mut zones: Vec<String> = Vec::new();
+    for f in &files {
+        match (&f.origin, f.origin_from) {
+            (Some(o), Some(OriginFrom::FileName)) => {
+                eprintln!(
+                    "note: {}: origin {o}, taken from the file name (give --origin to say otherwise)",
+                    f.path
+                )
+            }
+            (Some(o), Some(OriginFrom::SoaOwner)) => {
+                eprintln!(
+                    "note: {}: origin {o}, taken from the SOA record's owner",
+                    f.path
+                )
+            }
+            (None, Some(OriginFrom::Unknown)) => eprintln!(
+                "note: {}: no origin ($ORIGIN, an absolute SOA owner, or a zone-like file name): relative names cannot be read; give --origin",
+                f.path
+            ),
+            _ => {}
+        }
+        if f.skipped_wins > 0 {
+            eprintln!(
+                "note: {}: {} Windows WINS record(s) skipped (a Windows DNS server setting, not DNS data)",
+                f.path, f.skipped_wins
+            );
+        }
+        findings.extend(f.syntax.iter().map(rules::syntax_finding));
+        // Zone-level checks need the zone: the origin the file was read with, else its SOA's owner.
+        let zone = f.origin.clone().or_else(|| {
+            f.records
+                .iter()
+                .find(|r| matches!(r.data, lyncdns_dnsdata::rdata::RecordData::Soa { .. }))
+                .map(|r| r.owner.clone())
+        });
+        if let Some(zone) = zone {
+            findings.extend(rules::zone_file(&f.path, &zone, &f.records));
+            zones.push(zone);
+        }
+    }
+    let records: Vec<Rec> = files.into_iter().flat_map(|f| f.records).collect();
+    let location = location.or_else(|| {
+        let guess = infer_view(&records);
+        if let Some((l, why)) = &guess {
+            eprintln!(
+                "note: read as the {} view because {why} (give --view to say otherwise)",
+                l.as_str()
+            );
+        }
+        guess.map(|(l, _)| l)
+    });
     let ds = Dataset { location, records };
     let ctx = rules::Context {
         deployment: deployment.as_ref(),
         plan_view,
+        zones: (!zones.is_empty()).then_some(zones),
     };
-    let findings = rules::lint(&ds, &ctx);
+    findings.extend(rules::lint(&ds, &ctx));
     if args.json {
         println!("{}", serde_json::to_string_pretty(&findings)?);
     } else {
         print!("{}", render(&findings));
     }
     Ok(findings.is_empty())
+}
+
+/// Which view zone files look like when `--view` is not given: internal when they hold an internal-only Lync name
+/// or a non-public address, external when they hold the external Autodiscover or sign-in names with public
+/// addresses only; with the reason, or `None` when they say neither.
+fn infer_view(records: &[Rec]) -> Option<(Location, String)> {
+    use lyncdns_dnsdata::rdata::RecordData;
+    if let Some(r) = records.iter().find(|r| {
+        r.owner.starts_with("lyncdiscoverinternal.") || r.owner.starts_with("_sipinternaltls._tcp.")
+    }) {
+        return Some((
+            Location::Internal,
+            format!("`{}` is an internal-only name", r.owner),
+        ));
+    }
+    if let Some((r, kind)) = records.iter().find_map(|r| {
+        r.data
+            .address()
+            .and_then(lyncdns_model::addr::non_public_kind)
+            .map(|k| (r, k))
+    }) {
+        return Some((
+            Location::Internal,
+            format!("`{}` has a {kind} address", r.owner),
+        ));
+    }
+    records
+        .iter()
+        .find(|r| {
+            r.owner.starts_with("lyncdiscover.")
+                || r.owner.starts_with("_sip._tls.")
+                || r.owner.starts_with("_sipfederationtls._tcp.")
+                || matches!(r.data, RecordData::A { .. } if r.owner.starts_with("sip."))
+        })
+        .map(|r| {
+            (
+                Location::External,
+                format!(
+                    "`{}` is an external name and every address is public",
+                    r.owner
+                ),
+            )
+        })
 }

@@ -140,6 +140,34 @@ pub const RULES: &[Rule] = &[
         explanation: "A name owns a CNAME and other records. RFC 1034 §3.6.2 forbids it; servers answer inconsistently.",
         fix: "Keep either the CNAME or the other records.",
     },
+    Rule {
+        code: "LD015",
+        name: "syntax",
+        severity: Severity::Error,
+        explanation: "An entry of the zone file is not valid master-file syntax (RFC 1035 §5.1): a field that does not parse, a relative name with no origin, an unknown type or class. A server refuses the whole zone (BIND's named-checkzone and Knot's kzonecheck stop at it), so every record in the file is missing, not only this one.",
+        fix: "Correct the entry at the line shown; for a relative name, give the origin (`$ORIGIN`, or `lyncdns lint --origin`).",
+    },
+    Rule {
+        code: "LD016",
+        name: "zone-without-soa",
+        severity: Severity::Error,
+        explanation: "The zone file has no SOA record at its origin. Every zone has exactly one SOA at its apex (RFC 1035 §5.2); BIND and Knot refuse to load a zone without one, so none of its records is served.",
+        fix: "Add the zone's SOA record at its apex (`@ IN SOA <primary NS> <mailbox> (serial refresh retry expire minimum)`).",
+    },
+    Rule {
+        code: "LD017",
+        name: "zone-without-ns",
+        severity: Severity::Error,
+        explanation: "The zone has no NS records at its apex. A zone must list its name servers there (RFC 1035 §5.2, RFC 1034 §4.2.1); BIND refuses to load it and secondaries cannot find it.",
+        fix: "Add the zone's NS records at its apex (`@ IN NS ns1.<zone>.`), one per server that answers for it.",
+    },
+    Rule {
+        code: "LD018",
+        name: "out-of-zone-data",
+        severity: Severity::Error,
+        explanation: "A record's owner is not inside the zone the file is for. Servers ignore such data (named-checkzone says \"ignoring out-of-zone data\", RFC 1035 §5.2), so the record looks present in the file but is never answered: usually a missing trailing dot or the wrong origin.",
+        fix: "Write the owner relative to the zone, or absolute with its trailing dot inside the zone; or lint the file with the right `--origin`.",
+    },
 ];
 
 /// The rule with `code` (case-insensitive).

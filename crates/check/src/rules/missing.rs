@@ -11,8 +11,15 @@ pub(super) fn missing_record(s: &Scope<'_>, out: &mut Vec<Finding>) {
         return;
     };
     for (_, p) in view.records() {
+        // With the zones given known, only what those zones would hold is asked for.
+        let outside_given = s.ctx.zones.as_ref().is_some_and(|given| {
+            !given
+                .iter()
+                .any(|z| p.owner == *z || lyncdns_lync::naming::is_below(&p.owner, z))
+        });
         if matches!(p.data, RecordData::Soa { .. } | RecordData::Ns { .. })
             || p.need != lyncdns_plan::Need::Required
+            || outside_given
         {
             continue;
         }

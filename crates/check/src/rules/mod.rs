@@ -6,6 +6,7 @@
 //! they look at: `srv.rs` (LD001, LD003, LD004, LD005: SRV owners, ports and targets), `aliases.rs` (LD002,
 //! LD008, LD013: CNAMEs), `views.rs` (LD006, LD007, LD014: what external clients must not be answered),
 //! `web.rs` (LD009), `wildcard.rs` (LD012) and `missing.rs` (LD010, LD011: records missing from a view).
+//! `zone.rs` (LD016–LD018) looks at one zone file as a whole; LD015 (syntax) is reported by whoever reads files.
 
 use std::collections::BTreeSet;
 
@@ -23,8 +24,10 @@ mod srv;
 mod views;
 mod web;
 mod wildcard;
+mod zone;
 
 pub use catalogue::{Finding, RULES, Rule, Severity, rule};
+pub use zone::{syntax_finding, zone_file};
 
 /// What the rules may know beyond the records.
 #[derive(Default)]
@@ -33,6 +36,9 @@ pub struct Context<'a> {
     pub deployment: Option<&'a Deployment>,
     /// The planned view these records should match (for LD010).
     pub plan_view: Option<&'a lyncdns_plan::ViewPlan>,
+    /// The zones the records are known to be all of (the origins of the files linted): LD010 then asks only for
+    /// planned records of these zones, not for zones that were never given.
+    pub zones: Option<Vec<String>>,
 }
 
 /// The records being linted, with what every rule derives from them and the context, worked out once.

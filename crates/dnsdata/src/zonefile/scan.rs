@@ -83,6 +83,13 @@ pub fn scan_text(text: &str, path: &str, origin: Option<&str>) -> Scanned {
     };
     out.origin = start.as_deref().map(name::to_text);
     out.origin_from = Some(from);
+    if from == OriginFrom::File {
+        // The file sets its own origin: report the one in effect at its first record.
+        out.origin = first_record(text, path, None)
+            .1
+            .as_deref()
+            .map(name::to_text);
+    }
     read_into(text, path, start, 0, &mut out);
     out
 }
@@ -152,20 +159,13 @@ fn to_record(r: RrRef<'_>) -> Record {
 /// The origin a file needs, when none is given: none if its first record reads without one (an `$ORIGIN`
 /// first, or absolute names), else an absolute SOA owner, else one guessed from the file name.
 fn guess_origin(text: &str, path: &str) -> (Option<Vec<u8>>, OriginFrom) {
-    let first = |origin: Option<Vec<u8>>| {
-        let mut reader = Reader::new(text.as_bytes(), path);
-        reader.origin = origin;
-        let mut scratch = Scratch::default();
-        let read = reader.next_record(&mut scratch);
-        (read, reader.origin, scratch.record)
-    };
-    if let (Ok(_), _, _) = first(None) {
+    if first_record(text, path, None).0 {
         return (None, OriginFrom::File);
     }
     // Read the first record again with a stand-in origin: an SOA whose owner does not end in it was written
     // absolute, and its owner is the zone.
     let stand_in = name::from_text("origin.invalid").unwrap_or_default();
-    if let (Ok(Some(Entry::Record(_))), Some(o), r) = first(Some(stand_in.clone()))
+    if let (true, Some(o), r) = first_record(text, path, Some(stand_in.clone()))
         && o == stand_in
         && r.rtype == crate::types::Rtype::SOA
         && !r.owner.ends_with(&stand_in)
@@ -176,6 +176,20 @@ fn guess_origin(text: &str, path: &str) -> (Option<Vec<u8>>, OriginFrom) {
         Some(o) => (Some(o), OriginFrom::FileName),
         None => (None, OriginFrom::Unknown),
     }
+}
+
+/// Reads the first record of `text` starting from `origin`: whether it read, the origin then in effect, and the
+/// record.
+fn first_record(
+    text: &str,
+    path: &str,
+    origin: Option<Vec<u8>>,
+) -> (bool, Option<Vec<u8>>, super::reader::Parsed) {
+    let mut reader = Reader::new(text.as_bytes(), path);
+    reader.origin = origin;
+    let mut scratch = Scratch::default();
+    let ok = matches!(reader.next_record(&mut scratch), Ok(Some(Entry::Record(_))));
+    (ok, reader.origin, scratch.record)
 }
 
 /// The zone a file's name suggests: `lyncdude.net.dns` (Windows DNS), `db.lyncdude.net`, `lyncdude.net.zone`,
