@@ -4,7 +4,7 @@ use std::net::IpAddr;
 
 use serde::Serialize;
 
-use crate::machine::{Client, Fetch, Machine, Reply, Request, Verdict, host_of};
+use crate::machine::{Client, Failure, Fetch, Machine, Reply, Request, Verdict, host_of};
 use lyncdns_dnsdata::resolve::Resolver;
 use lyncdns_dnsdata::types::Rtype;
 
@@ -89,7 +89,10 @@ fn form_encode(s: &str) -> String {
         .collect()
 }
 
-/// Runs `machine` to its verdict (at most 100 steps).
+/// The most steps a discovery may take: a machine that has not ended by then is stopped.
+pub const MAX_STEPS: usize = 100;
+
+/// Runs `machine` to its verdict (at most [`MAX_STEPS`] steps).
 pub fn run(
     mut machine: Machine,
     client: Client,
@@ -105,14 +108,8 @@ pub fn run(
         std::collections::HashMap::new();
     let mut request = machine.start();
     let verdict = loop {
-        if steps.len() >= 100 {
-            break Verdict {
-                ok: false,
-                summary: "discovery did not end within 100 steps".into(),
-                target: None,
-                via: None,
-                trust_prompt: false,
-            };
+        if steps.len() >= MAX_STEPS {
+            break Verdict::fails(Failure::StepLimit { steps: MAX_STEPS });
         }
         let reply = match &request {
             Request::Done(v) => break v.clone(),
@@ -197,7 +194,7 @@ pub fn run(
         });
         request = next;
     };
-    let decided_by = if verdict.ok {
+    let decided_by = if verdict.ok() {
         steps.len().checked_sub(1)
     } else {
         None

@@ -12,7 +12,8 @@ use lyncdns_lync::naming::LYNCDISCOVERINTERNAL;
 
 use super::methods::m_label;
 use super::{
-    Client, Fetch, HttpOrder, Machine, Request, Response, Verdict, Wait, host_of, parent, within,
+    Client, Fetch, HttpOrder, Machine, Outcome, Request, Response, Verdict, Wait, host_of, parent,
+    within,
 };
 
 /// The source keys cited in this module's docs (`[S1]` …), as links to their entries.
@@ -37,16 +38,9 @@ impl Machine {
             return self.fail_method(why);
         }
         if !self.options.probe {
-            let shown: Vec<String> = addrs.iter().map(|a| a.to_string()).collect();
             return Request::Done(Verdict {
-                ok: true,
-                summary: format!(
-                    "would use Autodiscover at https://{host}/ ({}); run with --probe to follow it to the server",
-                    shown.join(", ")
-                ),
-                target: None,
                 via: Some(m_label(&host)),
-                trust_prompt: false,
+                outcome: Outcome::WouldUseAutodiscover { host, addrs },
             });
         }
         let mut urls = self.root_urls(&host, &addrs);
@@ -99,13 +93,8 @@ impl Machine {
         };
         if !self.options.credentials {
             return Request::Done(Verdict {
-                ok: true,
-                summary: format!(
-                    "Autodiscover answers at {tried}; give --user and --password to follow the user document to the server"
-                ),
-                target: None,
+                outcome: Outcome::AutodiscoverAnswers { url: tried },
                 via: Some(m_label(&host)),
-                trust_prompt: false,
             });
         }
         self.wait = Wait::AdUserChallenge {
@@ -240,11 +229,10 @@ impl Machine {
             // UCWA clients continue with the applications resource, not SIP.
             return match crate::docs::link(&links, &["applications", "Ucwa"]) {
                 Some(app) => Request::Done(Verdict {
-                    ok: true,
-                    summary: format!("signs in through UCWA at {app} via {via}"),
-                    target: Some((host_of(app), 443)),
+                    outcome: Outcome::SignsInUcwa {
+                        url: app.to_owned(),
+                    },
                     via: Some(via),
-                    trust_prompt: false,
                 }),
                 None => self.fail_method("the user document has no UCWA applications link".into()),
             };
@@ -341,18 +329,11 @@ impl Machine {
         }
         if online {
             return Request::Done(Verdict {
-                ok: true,
-                summary: format!(
-                    "redirected to Skype for Business Online at {href}{}",
-                    if user_level {
-                        " (user homed online)"
-                    } else {
-                        ""
-                    }
-                ),
-                target: Some((to, 443)),
+                outcome: Outcome::RedirectedOnline {
+                    url: href.to_owned(),
+                    user_homed: user_level,
+                },
                 via: Some(self.method_label(from_host)),
-                trust_prompt: false,
             });
         }
         self.note = Some(format!("redirected to {href}"));

@@ -22,8 +22,8 @@
 //!
 //! By job: [`Client`] and [`Options`] in `options.rs`; each client's method list in `methods.rs`; the
 //! Autodiscover methods in `autodiscover.rs`; SRV and A-record methods, with strict DNS naming, in `srv.rs`; the
-//! phone's time server in `phone.rs`; the [`Verdict`] in `verdict.rs`. This file holds the machine, what it
-//! asks and what it is told, and hands each reply to the state that waits for it.
+//! phone's time server in `phone.rs`; the [`Verdict`] and its typed [`Outcome`] in `verdict.rs`. This file holds
+//! the machine, what it asks and what it is told, and hands each reply to the state that waits for it.
 
 mod autodiscover;
 mod methods;
@@ -42,7 +42,7 @@ use lyncdns_dnsdata::types::Rtype;
 
 use methods::{Method, m_label};
 pub use options::{Client, HttpOrder, Options};
-pub use verdict::Verdict;
+pub use verdict::{Failure, Outcome, Verdict};
 
 /// The source keys cited in this module's docs (`[S1]` …), as links to their entries.
 #[cfg(doc)]
@@ -383,24 +383,16 @@ impl Machine {
         let Some(m) = self.methods.pop_front() else {
             self.current = None;
             self.wait = Wait::Nothing;
-            let tried = self.failures.join("; ");
-            let summary = match self.client {
+            let tried = std::mem::take(&mut self.failures);
+            let reason = match self.client {
                 Client::Store | Client::Mobile
                     if !self.options.mobile_srv_fallback || self.client == Client::Store =>
                 {
-                    format!(
-                        "cannot sign in: Autodiscover failed and this client does not fall back to SRV records ({tried})"
-                    )
+                    Failure::NoSrvFallback { tried }
                 }
-                _ => format!("cannot sign in: every discovery method failed ({tried})"),
+                _ => Failure::EveryMethodFailed { tried },
             };
-            return Request::Done(Verdict {
-                ok: false,
-                summary,
-                target: None,
-                via: None,
-                trust_prompt: false,
-            });
+            return Request::Done(Verdict::fails(reason));
         };
         self.current = Some(m.clone());
         self.tls = true;
@@ -438,17 +430,13 @@ impl Machine {
 
     /// The client signs in at `host:port`, found by the method `via`.
     fn done(&mut self, via: &str, host: &str, port: u16, prompt: bool) -> Request {
-        let prompt_text = if prompt {
-            " after a trust prompt (the server is outside the SIP domain and the trusted domains)"
-        } else {
-            ""
-        };
         Request::Done(Verdict {
-            ok: true,
-            summary: format!("signs in at {host}:{port} via {via}{prompt_text}"),
-            target: Some((host.to_owned(), port)),
+            outcome: Outcome::SignsIn {
+                host: host.to_owned(),
+                port,
+                trust_prompt: prompt,
+            },
             via: Some(via.to_owned()),
-            trust_prompt: prompt,
         })
     }
 
