@@ -372,9 +372,6 @@ fn print_matrix(
         "inside".into(),
         "outside".into(),
     ]];
-    for (domain, _, _) in rows.iter().filter(|(_, l, _)| *l == "inside") {
-        let _ = domain;
-    }
     for client in Client::ALL {
         for domain in d.sip_domains().iter().map(|x| x.to_string()) {
             let find = |label: &str| {
