@@ -134,6 +134,38 @@ impl LiveNet {
     }
 }
 
+/// Where an HTTP request goes: the parts of its URL.
+#[derive(Debug, PartialEq, Eq)]
+struct Target {
+    /// `https`, or anything else for plain HTTP.
+    scheme: String,
+    /// The host as written (for `Host` and SNI).
+    host: String,
+    /// The URL's port, or the scheme's (443 for HTTPS, 80 otherwise).
+    port: u16,
+    /// The request target: path and query, `/` when the URL has no path.
+    path: String,
+}
+
+/// The parts of an absolute URL.
+fn target(url: &str) -> Result<Target, String> {
+    let bad = || format!("bad URL {url}");
+    let uri: http::Uri = url.parse().map_err(|_| bad())?;
+    let (Some(scheme), Some(host)) = (uri.scheme_str(), uri.host()) else {
+        return Err(bad());
+    };
+    let port = uri
+        .port_u16()
+        .unwrap_or(if scheme == "https" { 443 } else { 80 });
+    let query = uri.query().map(|q| format!("?{q}")).unwrap_or_default();
+    Ok(Target {
+        scheme: scheme.to_owned(),
+        host: host.to_owned(),
+        port,
+        path: format!("{}{query}", uri.path()),
+    })
+}
+
 /// Reads an HTTP/1.1 response (Content-Length, chunked, or until close).
 fn read_response(stream: &mut impl Read) -> Result<Response, String> {
     let mut raw = Vec::new();
@@ -151,37 +183,52 @@ fn read_response(stream: &mut impl Read) -> Result<Response, String> {
             return Err("response larger than 1 MiB".into());
         }
     }
-    let split = raw
-        .windows(4)
-        .position(|w| w == b"\r\n\r\n")
-        .ok_or("no HTTP header in the response")?;
-    let head = String::from_utf8_lossy(&raw[..split]).into_owned();
-    let mut body = raw[split + 4..].to_vec();
-    let mut lines = head.lines();
-    let status: u16 = lines
-        .next()
-        .and_then(|l| l.split_whitespace().nth(1))
-        .and_then(|s| s.parse().ok())
-        .ok_or("bad status line")?;
-    let headers: Vec<(String, String)> = lines
-        .filter_map(|l| l.split_once(':'))
-        .map(|(k, v)| (k.trim().to_ascii_lowercase(), v.trim().to_owned()))
+    parse_response(&raw)
+}
+
+/// A whole HTTP/1.1 response as read until the server closed: head, then the body by its framing.
+fn parse_response(raw: &[u8]) -> Result<Response, String> {
+    let mut slots = [httparse::EMPTY_HEADER; 64];
+    let mut head = httparse::Response::new(&mut slots);
+    let split = match head.parse(raw) {
+        Ok(httparse::Status::Complete(n)) => n,
+        Ok(httparse::Status::Partial) => return Err("no HTTP header in the response".into()),
+        Err(e) => return Err(format!("bad response head: {e}")),
+    };
+    let status = head.code.ok_or("bad status line")?;
+    let headers: Vec<(String, String)> = head
+        .headers
+        .iter()
+        .map(|h| {
+            (
+                h.name.to_ascii_lowercase(),
+                String::from_utf8_lossy(h.value).trim().to_owned(),
+            )
+        })
         .collect();
+    let mut body = raw[split..].to_vec();
     if headers
         .iter()
         .any(|(k, v)| k == "transfer-encoding" && v.eq_ignore_ascii_case("chunked"))
     {
         let mut out = Vec::new();
         let mut rest = body.as_slice();
-        while let Some(pos) = rest.windows(2).position(|w| w == b"\r\n") {
-            let size = usize::from_str_radix(String::from_utf8_lossy(&rest[..pos]).trim(), 16)
-                .map_err(|_| "bad chunk size")?;
+        loop {
+            let (start, size) = match httparse::parse_chunk_size(rest) {
+                Ok(httparse::Status::Complete(found)) => found,
+                // An unfinished size line ends the body, as a close before the last chunk does.
+                Ok(httparse::Status::Partial) => break,
+                Err(httparse::InvalidChunkSize) => return Err("bad chunk size".into()),
+            };
             if size == 0 {
                 break;
             }
-            let start = pos + 2;
-            out.extend_from_slice(rest.get(start..start + size).ok_or("short chunk")?);
-            rest = rest.get(start + size + 2..).unwrap_or(&[]);
+            let end = usize::try_from(size)
+                .ok()
+                .and_then(|s| start.checked_add(s))
+                .ok_or("bad chunk size")?;
+            out.extend_from_slice(rest.get(start..end).ok_or("short chunk")?);
+            rest = rest.get(end + 2..).unwrap_or(&[]);
         }
         body = out;
     } else if let Some(len) = headers
@@ -241,24 +288,17 @@ impl Net for LiveNet {
             response: None,
             error: Some(e),
         };
-        let Some((scheme, rest)) = fetch.url.split_once("://") else {
-            return err(format!("bad URL {}", fetch.url));
+        let Target {
+            scheme,
+            host,
+            port,
+            path,
+        } = match target(&fetch.url) {
+            Ok(t) => t,
+            Err(e) => return err(e),
         };
-        let (authority, path) = match rest.find(['/', '?']) {
-            Some(i) if rest.as_bytes()[i] == b'/' => (&rest[..i], &rest[i..]),
-            Some(i) => (&rest[..i], &rest[i..]),
-            None => (rest, "/"),
-        };
-        let path = if path.starts_with('?') {
-            format!("/{path}")
-        } else {
-            path.to_owned()
-        };
-        let (host, port) = match authority.rsplit_once(':') {
-            Some((h, p)) if p.chars().all(|c| c.is_ascii_digit()) => (h, p.parse().unwrap_or(443)),
-            _ => (authority, if scheme == "https" { 443 } else { 80 }),
-        };
-        let targets: Vec<SocketAddr> = match self.dial_for(scheme) {
+        let host = host.as_str();
+        let targets: Vec<SocketAddr> = match self.dial_for(&scheme) {
             Some(dial) => vec![dial],
             None => addrs.iter().map(|ip| SocketAddr::new(*ip, port)).collect(),
         };
@@ -305,5 +345,116 @@ impl Net for LiveNet {
             }
         }
         err(errors.join("; "))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn t(scheme: &str, host: &str, port: u16, path: &str) -> Result<Target, String> {
+        Ok(Target {
+            scheme: scheme.into(),
+            host: host.into(),
+            port,
+            path: path.into(),
+        })
+    }
+
+    #[test]
+    fn urls_give_scheme_host_port_and_target() {
+        assert_eq!(
+            target("https://lyncdiscover.contoso.com/?sipuri=alice@contoso.com"),
+            t(
+                "https",
+                "lyncdiscover.contoso.com",
+                443,
+                "/?sipuri=alice@contoso.com"
+            )
+        );
+        assert_eq!(
+            target("http://lyncdiscover.contoso.com?sipuri=alice@contoso.com"),
+            t(
+                "http",
+                "lyncdiscover.contoso.com",
+                80,
+                "/?sipuri=alice@contoso.com"
+            ),
+            "a query without a path is asked for at /"
+        );
+        assert_eq!(
+            target(
+                "https://WebInt.contoso.com:4443/Autodiscover/AutodiscoverService.svc/root/user?originalDomain=contoso.com"
+            ),
+            t(
+                "https",
+                "WebInt.contoso.com",
+                4443,
+                "/Autodiscover/AutodiscoverService.svc/root/user?originalDomain=contoso.com"
+            )
+        );
+        assert_eq!(
+            target("https://webext.contoso.com"),
+            t("https", "webext.contoso.com", 443, "/")
+        );
+        assert!(target("webext.contoso.com/path").is_err());
+        assert!(target("https:///no-host").is_err());
+    }
+
+    #[test]
+    fn content_length_bounds_the_body() {
+        let r = parse_response(
+            b"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: 2\r\nX-Empty:\r\n\r\n{}trailing",
+        )
+        .unwrap();
+        assert_eq!(r.status, 200);
+        assert_eq!(
+            r.headers,
+            [
+                ("content-type".to_owned(), "application/json".to_owned()),
+                ("content-length".to_owned(), "2".to_owned()),
+                ("x-empty".to_owned(), String::new()),
+            ]
+        );
+        assert_eq!(r.body, "{}");
+    }
+
+    #[test]
+    fn chunked_bodies_are_joined() {
+        let r = parse_response(
+            b"HTTP/1.1 401 Unauthorized\r\nTransfer-Encoding: chunked\r\n\r\n4\r\nWiki\r\n5;ext=1\r\npedia\r\n0\r\n\r\n",
+        )
+        .unwrap();
+        assert_eq!((r.status, r.body.as_str()), (401, "Wikipedia"));
+        // A close before the last chunk keeps what arrived.
+        let r =
+            parse_response(b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n4\r\nWiki\r\n")
+                .unwrap();
+        assert_eq!(r.body, "Wiki");
+        assert_eq!(
+            parse_response(b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\nzz\r\nWiki\r\n")
+                .unwrap_err(),
+            "bad chunk size"
+        );
+        assert_eq!(
+            parse_response(b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n9\r\nWiki\r\n")
+                .unwrap_err(),
+            "short chunk"
+        );
+    }
+
+    #[test]
+    fn without_framing_the_body_runs_to_the_close() {
+        let r = parse_response(b"HTTP/1.0 404 Not Found\r\n\r\nno such user").unwrap();
+        assert_eq!((r.status, r.body.as_str()), (404, "no such user"));
+    }
+
+    #[test]
+    fn a_response_without_a_whole_head_is_an_error() {
+        assert_eq!(
+            parse_response(b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\n").unwrap_err(),
+            "no HTTP header in the response"
+        );
+        assert!(parse_response(b"SSH-2.0-OpenSSH_9.6\r\n\r\n").is_err());
     }
 }

@@ -112,8 +112,8 @@ pub fn text(d: &Discovery) -> String {
             let _ = writeln!(out, "      · {n}");
         }
     }
-    let mark = if d.verdict.ok { "✓" } else { "✗" };
-    let _ = writeln!(out, "  {mark} {}", d.verdict.summary);
+    let mark = if d.verdict.ok() { "✓" } else { "✗" };
+    let _ = writeln!(out, "  {mark} {}", d.verdict);
     out
 }
 
@@ -131,13 +131,13 @@ pub fn html(title: &str, discoveries: &[Discovery]) -> String {
         t = esc(title)
     );
     for d in discoveries {
-        let class = if d.verdict.ok { "ok" } else { "fail" };
+        let class = if d.verdict.ok() { "ok" } else { "fail" };
         let _ = write!(
             out,
             "<h2>{} — {}</h2>\n<p class=\"{class}\"><b>{}</b></p>\n",
             esc(d.client.as_str()),
             esc(&d.sip_uri),
-            esc(&d.verdict.summary)
+            esc(&d.verdict.summary())
         );
         let lines = step_lines(d);
         let (w, box_h, gap) = (720, 46, 18);

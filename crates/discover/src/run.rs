@@ -4,7 +4,7 @@ use std::net::IpAddr;
 
 use serde::Serialize;
 
-use crate::machine::{Client, Fetch, Machine, Reply, Request, Verdict, host_of};
+use crate::machine::{Client, Failure, Fetch, Machine, Reply, Request, Verdict, host_of};
 use lyncdns_dnsdata::resolve::Resolver;
 use lyncdns_dnsdata::types::Rtype;
 
@@ -68,6 +68,9 @@ pub struct Discovery {
     pub decided_by: Option<usize>,
 }
 
+/// What a token response's body reads as in every step and report.
+pub const REDACTED_TOKEN_RESPONSE: &str = "(token response, redacted)";
+
 /// Credentials for the Autodiscover token flow.
 #[derive(Clone)]
 pub struct Credentials {
@@ -89,7 +92,10 @@ fn form_encode(s: &str) -> String {
         .collect()
 }
 
-/// Runs `machine` to its verdict (at most 100 steps).
+/// The most steps a discovery may take: a machine that has not ended by then is stopped.
+pub const MAX_STEPS: usize = 100;
+
+/// Runs `machine` to its verdict (at most [`MAX_STEPS`] steps).
 pub fn run(
     mut machine: Machine,
     client: Client,
@@ -105,14 +111,8 @@ pub fn run(
         std::collections::HashMap::new();
     let mut request = machine.start();
     let verdict = loop {
-        if steps.len() >= 100 {
-            break Verdict {
-                ok: false,
-                summary: "discovery did not end within 100 steps".into(),
-                target: None,
-                via: None,
-                trust_prompt: false,
-            };
+        if steps.len() >= MAX_STEPS {
+            break Verdict::fails(Failure::StepLimit { steps: MAX_STEPS });
         }
         let reply = match &request {
             Request::Done(v) => break v.clone(),
@@ -178,13 +178,9 @@ pub fn run(
                             .ok()
                             .and_then(|v| v["access_token"].as_str().map(str::to_owned));
                     }
-                    // Reports never show the token.
-                    r.body = r
-                        .body
-                        .split("\"access_token\"")
-                        .next()
-                        .map(|_| "(token response, redacted)".to_owned())
-                        .unwrap_or_default();
+                    // Reports never show the token: whatever the status, the whole body of a token response is
+                    // replaced before the machine or a step sees it.
+                    r.body = REDACTED_TOKEN_RESPONSE.to_owned();
                 }
                 reply
             }
@@ -197,7 +193,7 @@ pub fn run(
         });
         request = next;
     };
-    let decided_by = if verdict.ok {
+    let decided_by = if verdict.ok() {
         steps.len().checked_sub(1)
     } else {
         None
@@ -209,5 +205,150 @@ pub fn run(
         steps,
         verdict,
         decided_by,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::machine::{Options, Response};
+    use lyncdns_dnsdata::rdata::{Record, RecordData};
+    use lyncdns_dnsdata::resolve::{Lookup, Outcome};
+    use lyncdns_dnsdata::types::Rcode;
+
+    const TOKEN: &str = "tok-3f9a-SECRET";
+    const PASSWORD: &str = "pw-7c1e-SECRET";
+
+    /// Every name has one address.
+    struct Everywhere;
+
+    impl Resolver for Everywhere {
+        fn lookup(&mut self, name: &str, qtype: Rtype) -> Lookup {
+            Lookup {
+                name: name.to_owned(),
+                qtype,
+                server: "test".into(),
+                tcp_retry: false,
+                elapsed_ms: 0.0,
+                outcome: Outcome::Answered {
+                    rcode: Rcode::NOERROR,
+                    aa: true,
+                    answers: vec![Record {
+                        owner: name.to_owned(),
+                        ttl: 60,
+                        data: RecordData::A {
+                            address: "192.0.2.1".parse().unwrap(),
+                        },
+                    }],
+                },
+            }
+        }
+        fn describe(&self) -> String {
+            "test".into()
+        }
+    }
+
+    /// An Autodiscover service in a few lines: root → 401 challenge → token → UCWA user document. The token
+    /// response carries the token; only a request bearing it gets the user document.
+    struct Autodiscover;
+
+    impl Net for Autodiscover {
+        fn connect(&mut self, _: &str, _: &[IpAddr], _: u16, _: bool) -> Reply {
+            unreachable!("mobile clients do not connect to SIP")
+        }
+        fn fetch(
+            &mut self,
+            f: &Fetch,
+            _: &[IpAddr],
+            bearer: Option<&str>,
+            form: Option<&str>,
+        ) -> Reply {
+            let ok = |status, headers: Vec<(String, String)>, body: String| Reply::Fetch {
+                response: Some(Response {
+                    status,
+                    headers,
+                    body,
+                }),
+                error: None,
+            };
+            let user = "https://web.example.test/user";
+            if f.token_request {
+                assert!(form.is_some_and(|b| b.contains(PASSWORD)));
+                return ok(
+                    200,
+                    vec![],
+                    format!(
+                        r#"{{"access_token":"{TOKEN}","token_type":"Bearer","expires_in":28800}}"#
+                    ),
+                );
+            }
+            if f.url == user {
+                return match bearer {
+                    Some(t) if t == TOKEN => ok(
+                        200,
+                        vec![],
+                        r#"{"_links":{"applications":{"href":"https://web.example.test/ucwa/v1/applications"}}}"#
+                            .into(),
+                    ),
+                    _ => ok(
+                        401,
+                        vec![(
+                            "www-authenticate".into(),
+                            r#"MsRtcOAuth href="https://web.example.test/token",grant_type="password""#
+                                .into(),
+                        )],
+                        String::new(),
+                    ),
+                };
+            }
+            ok(
+                200,
+                vec![],
+                format!(r#"{{"_links":{{"user":{{"href":"{user}"}}}}}}"#),
+            )
+        }
+    }
+
+    #[test]
+    fn reports_never_contain_the_token_or_the_password() {
+        let uri = "alice@example.test";
+        let options = Options {
+            probe: true,
+            credentials: true,
+            ..Options::default()
+        };
+        let machine = Machine::new(Client::Mobile, uri, options).unwrap();
+        let creds = Credentials {
+            user: uri.into(),
+            password: PASSWORD.into(),
+        };
+        let d = run(
+            machine,
+            Client::Mobile,
+            uri,
+            &mut Everywhere,
+            &mut Autodiscover,
+            Some(&creds),
+        );
+        // The token was used: the user document came back and the client reached UCWA.
+        assert!(d.verdict.ok(), "{}", d.verdict);
+        let token_step = d
+            .steps
+            .iter()
+            .find(|s| matches!(&s.request, Request::Fetch(f) if f.token_request))
+            .expect("a token request");
+        assert!(matches!(
+            &token_step.reply,
+            Reply::Fetch { response: Some(r), .. } if r.body == REDACTED_TOKEN_RESPONSE
+        ));
+        let reports = [
+            crate::report::text(&d),
+            crate::report::html("t", std::slice::from_ref(&d)),
+            serde_json::to_string(&d).unwrap(),
+        ];
+        for report in reports {
+            assert!(!report.contains(TOKEN), "{report}");
+            assert!(!report.contains(PASSWORD), "{report}");
+        }
     }
 }

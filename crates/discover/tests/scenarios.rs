@@ -187,7 +187,7 @@ fn lync2010_uses_srv_then_a_records_s17() {
         ]
     );
     assert_eq!(
-        r.verdict.summary,
+        r.verdict.summary(),
         "signs in at lyncfe01.lyncdude.net:5061 via _sipinternaltls._tcp"
     );
     let r = discover(
@@ -206,7 +206,10 @@ fn lync2010_uses_srv_then_a_records_s17() {
             "A access.lyncdude.net"
         ]
     );
-    assert_eq!(r.verdict.target, Some(("access.lyncdude.net".into(), 443)));
+    assert_eq!(
+        r.verdict.target(),
+        Some(("access.lyncdude.net".into(), 443))
+    );
     // With TCP allowed, `_sipinternal._tcp` is asked between the two (S3).
     let r = discover(
         &d,
@@ -250,7 +253,7 @@ fn srv_typos_leave_only_the_a_record_fallbacks_s35_s19() {
         ]
     );
     assert_eq!(
-        r.verdict.summary,
+        r.verdict.summary(),
         "signs in at sipinternal.lyncdude.net:5061 via sipinternal"
     );
     // Phones have no A-record fallback: they fail (S21, S22).
@@ -262,7 +265,7 @@ fn srv_typos_leave_only_the_a_record_fallbacks_s35_s19() {
         INSIDE,
         Options::default(),
     );
-    assert!(!r.verdict.ok);
+    assert!(!r.verdict.ok());
     assert_eq!(
         asked(&r)[0],
         "SRV _ntp._udp.lyncdude.net",
@@ -285,10 +288,10 @@ fn desktop_prefers_autodiscover_and_follows_it_s3_s4() {
     assert_eq!(asked(&r), ["A lyncdiscoverinternal.lyncdude.net"]);
     assert!(
         r.verdict
-            .summary
+            .summary()
             .starts_with("would use Autodiscover at https://lyncdiscoverinternal.lyncdude.net/"),
         "{}",
-        r.verdict.summary
+        r.verdict.summary()
     );
     let r = discover(
         &d,
@@ -311,7 +314,7 @@ fn desktop_prefers_autodiscover_and_follows_it_s3_s4() {
         ]
     );
     assert_eq!(
-        r.verdict.summary,
+        r.verdict.summary(),
         "signs in at lyncfe01.lyncdude.net:5061 via lyncdiscoverinternal"
     );
     let r = discover(
@@ -331,7 +334,8 @@ fn desktop_prefers_autodiscover_and_follows_it_s3_s4() {
         "outside, lyncdiscoverinternal does not resolve"
     );
     assert_eq!(
-        r.verdict.summary, "signs in at access.lyncdude.net:443 via lyncdiscover",
+        r.verdict.summary(),
+        "signs in at access.lyncdude.net:443 via lyncdiscover",
         "SipClientExternalAccess for an External AccessLocation (S4)"
     );
 }
@@ -358,7 +362,7 @@ fn desktop_falls_back_to_srv_only_when_autodiscover_fails_s3() {
         ]
     );
     assert_eq!(
-        r.verdict.summary,
+        r.verdict.summary(),
         "signs in at lyncfe01.lyncdude.net:5061 via _sipinternaltls._tcp"
     );
 }
@@ -385,7 +389,7 @@ fn missing_lyncdiscoverinternal_sends_internal_desktops_to_srv_s5() {
         INSIDE,
         probing(),
     );
-    assert!(!r.verdict.ok);
+    assert!(!r.verdict.ok());
 }
 
 #[test]
@@ -408,9 +412,9 @@ fn the_store_app_never_falls_back_to_srv_s3() {
         ]
     );
     assert!(
-        r.verdict.summary.contains("does not fall back to SRV"),
+        r.verdict.summary().contains("does not fall back to SRV"),
         "{}",
-        r.verdict.summary
+        r.verdict.summary()
     );
 }
 
@@ -426,7 +430,7 @@ fn mobile_srv_fallback_is_an_option_because_the_sources_disagree_s3_s4() {
         OUTSIDE,
         probing(),
     );
-    assert!(!r.verdict.ok, "default: Autodiscover exclusively (S4)");
+    assert!(!r.verdict.ok(), "default: Autodiscover exclusively (S4)");
     let r = discover(
         &d,
         &snap,
@@ -454,7 +458,7 @@ fn mobile_srv_fallback_is_an_option_because_the_sources_disagree_s3_s4() {
         probing(),
     );
     assert_eq!(
-        r.verdict.summary,
+        r.verdict.summary(),
         "signs in through UCWA at https://lyncwebext.lyncdude.net/ucwa/oauth/v1/applications via lyncdiscoverinternal"
     );
 }
@@ -471,8 +475,12 @@ fn cross_domain_srv_prompts_desktops_and_stops_phones_s2_s23_s24() {
         INSIDE,
         Options::default(),
     );
-    assert!(r.verdict.ok && r.verdict.trust_prompt, "{:?}", r.verdict);
-    assert!(r.verdict.summary.ends_with(
+    assert!(
+        r.verdict.ok() && r.verdict.trust_prompt(),
+        "{:?}",
+        r.verdict
+    );
+    assert!(r.verdict.summary().ends_with(
         "after a trust prompt (the server is outside the SIP domain and the trusted domains)"
     ));
     // Trusting lyncdude.net (TrustModelData) removes the prompt.
@@ -490,7 +498,7 @@ fn cross_domain_srv_prompts_desktops_and_stops_phones_s2_s23_s24() {
             trusted
         )
         .verdict
-        .trust_prompt
+        .trust_prompt()
     );
     let r = discover(
         &d,
@@ -500,7 +508,7 @@ fn cross_domain_srv_prompts_desktops_and_stops_phones_s2_s23_s24() {
         INSIDE,
         Options::default(),
     );
-    assert!(!r.verdict.ok);
+    assert!(!r.verdict.ok());
     assert!(r.steps.iter().any(|s| {
         s.note
             .as_deref()
@@ -517,7 +525,7 @@ fn cross_domain_srv_prompts_desktops_and_stops_phones_s2_s23_s24() {
         Options::default(),
     );
     assert_eq!(
-        r.verdict.summary,
+        r.verdict.summary(),
         "signs in at sip.anotherdomain.com:5061 via _sipinternaltls._tcp"
     );
 }
@@ -629,7 +637,7 @@ fn redirects_pass_the_anti_spoofing_rule_or_stop_s13() {
         asked(&r)
     );
     assert_eq!(
-        r.verdict.summary,
+        r.verdict.summary(),
         "signs in at sip.contoso.com:443 via lyncdiscover"
     );
     // dave@contoso.net is redirected to webext02.contoso.com: another domain, refused unless trusted.
@@ -685,7 +693,7 @@ fn online_users_are_redirected_to_office_365_s28_s37() {
         probing(),
     );
     assert_eq!(
-        r.verdict.summary,
+        r.verdict.summary(),
         "redirected to Skype for Business Online at https://webdir.online.lync.com/Autodiscover/AutodiscoverService.svc/root?originalDomain=litwareinc.com (user homed online)"
     );
 }
@@ -732,5 +740,5 @@ fn srv_records_are_taken_by_priority_then_weight_rfc2782() {
             "A a.example.test"
         ]
     );
-    assert_eq!(r.verdict.target, Some(("a.example.test".into(), 443)));
+    assert_eq!(r.verdict.target(), Some(("a.example.test".into(), 443)));
 }

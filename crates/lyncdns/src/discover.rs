@@ -163,7 +163,7 @@ pub fn report(
         std::fs::write(path, lyncdns_discover::report::html(title, discoveries))
             .with_context(|| format!("writing {}", path.display()))?;
     }
-    Ok(discoveries.iter().all(|d| d.verdict.ok))
+    Ok(discoveries.iter().all(|d| d.verdict.ok()))
 }
 
 /// Runs `lyncdns discover`; `Ok(false)` when a client fails.

@@ -13,7 +13,7 @@ use std::time::Duration;
 use anyhow::{Context, bail};
 use clap::Args;
 use lyncdns_autodiscover::http::{Web, WebConfig};
-use lyncdns_discover::machine::{Client, Machine, Options};
+use lyncdns_discover::machine::{Client, Failure, Machine, Options, Outcome, Reply, Request};
 use lyncdns_discover::probe::LiveNet;
 use lyncdns_discover::resolver::Live;
 use lyncdns_discover::run::{Credentials, Discovery, run};
@@ -87,21 +87,8 @@ fn add_lab_users(d: &mut Deployment, password: &str) -> anyhow::Result<()> {
 /// Short text for a matrix cell.
 fn cell(d: &Discovery) -> String {
     let v = &d.verdict;
-    if v.ok {
-        let via = v.via.clone().unwrap_or_default();
-        match &v.target {
-            Some((host, port)) => format!(
-                "✓ {host}:{port} via {via}{}",
-                if v.trust_prompt {
-                    " (trust prompt)"
-                } else {
-                    ""
-                }
-            ),
-            None => format!("✓ {}", v.summary),
-        }
-    } else {
-        let reason = v.summary.trim_start_matches("cannot sign in: ");
+    if let Outcome::Fails { reason } = &v.outcome {
+        let reason = reason.to_string();
         let short: String = reason.chars().take(70).collect();
         format!(
             "✗ {short}{}",
@@ -111,35 +98,51 @@ fn cell(d: &Discovery) -> String {
                 ""
             }
         )
+    } else {
+        let via = v.via.clone().unwrap_or_default();
+        match v.target() {
+            Some((host, port)) => format!(
+                "✓ {host}:{port} via {via}{}",
+                if v.trust_prompt() {
+                    " (trust prompt)"
+                } else {
+                    ""
+                }
+            ),
+            None => format!("✓ {v}"),
+        }
     }
 }
 
 /// Marks a SIP verdict whose server resolves to the reverse proxy as failed: the reverse proxy carries only
-/// web traffic (`lync-discovery.md` §4 #2).
+/// web traffic (`lync-discovery.md` §4 #2). UCWA and Online verdicts reach web services, which it does carry.
 fn check_roles(d: &mut Discovery, reverse_proxy: &[IpAddr]) {
-    let Some((host, port)) = d.verdict.target.clone() else {
+    let Outcome::SignsIn { host, port, .. } = &d.verdict.outcome else {
         return;
     };
-    if d.verdict.summary.contains("UCWA") || d.verdict.summary.contains("Online") {
-        return;
-    }
+    let (host, port) = (host.clone(), *port);
     let addrs: Vec<IpAddr> = d
         .steps
         .iter()
         .filter_map(|s| match (&s.request, &s.reply) {
-            (
-                lyncdns_discover::machine::Request::Lookup { name, .. },
-                lyncdns_discover::machine::Reply::Lookup(l),
-            ) if name.eq_ignore_ascii_case(&host) => Some(l.addresses()),
+            (Request::Lookup { name, .. }, Reply::Lookup(l))
+                if name.eq_ignore_ascii_case(&host) =>
+            {
+                Some(l.addresses())
+            }
             _ => None,
         })
         .flatten()
         .collect();
-    if let Some(rp) = addrs.iter().find(|a| reverse_proxy.contains(a)) {
-        d.verdict.ok = false;
-        d.verdict.summary = format!(
-            "cannot sign in: {host}:{port} resolves to {rp}, the reverse proxy, which carries only web traffic; SIP must go to the Access Edge"
-        );
+    if let Some(&address) = addrs.iter().find(|a| reverse_proxy.contains(a)) {
+        // The method that found the server stays in `via`.
+        d.verdict.outcome = Outcome::Fails {
+            reason: Failure::ReverseProxy {
+                host,
+                port,
+                address,
+            },
+        };
         d.decided_by = None;
     }
 }
@@ -370,9 +373,6 @@ fn print_matrix(
         "inside".into(),
         "outside".into(),
     ]];
-    for (domain, _, _) in rows.iter().filter(|(_, l, _)| *l == "inside") {
-        let _ = domain;
-    }
     for client in Client::ALL {
         for domain in d.sip_domains().iter().map(|x| x.to_string()) {
             let find = |label: &str| {
@@ -406,7 +406,7 @@ fn print_matrix(
             .collect();
         println!("{}", line.join("  ").trim_end());
     }
-    let ok = rows.iter().filter(|(_, _, x)| x.verdict.ok).count();
+    let ok = rows.iter().filter(|(_, _, x)| x.verdict.ok()).count();
     println!(
         "\n{ok} of {} discoveries sign in. Details: lyncdns lab --json, or --html FILE.",
         rows.len()
