@@ -233,6 +233,7 @@ mod tests {
                 outcome: Outcome::Answered {
                     rcode: Rcode::NOERROR,
                     aa: true,
+                    ra: false,
                     answers: vec![Record {
                         owner: name.to_owned(),
                         ttl: 60,
