@@ -1,4 +1,4 @@
-//! The Autodiscover documents ([MS-OCDISCWS] §2.2, `lync-discovery.md` §3.2, §3.3), in both forms:
+//! The Autodiscover documents ([MS-OCDISCWS] §2.2, `docs/lync.md` §3.2, §3.3), in both forms:
 //! XML (`application/vnd.microsoft.rtc.autodiscover+xml;v=1`, the `AutodiscoverResponse` document) and JSON
 //! (`{"_links":{…}}`, as UCWA clients read it). Pure: values in, text out.
 

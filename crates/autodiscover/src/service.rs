@@ -1,5 +1,5 @@
 //! The Autodiscover service as a pure function from a request to a response ([MS-OCDISCWS] §3.1.5,
-//! `lync-discovery.md` §3): routing with case-insensitive paths, content negotiation, the anonymous root, the
+//! `docs/lync.md` §3): routing with case-insensitive paths, content negotiation, the anonymous root, the
 //! 401 → token → 200 flow, redirects to another pool or to Online, and the errors of bad input. The HTTP shell
 //! ([`crate::http`]) only converts to and from these types.
 

@@ -1,6 +1,6 @@
 //! Scenario tests: every client profile driven through the in-memory resolver (the DNS server's own answer
 //! path) and the in-process Autodiscover service, for each documented order and each §4 misconfiguration.
-//! Each test names its source key from `lync-discovery.md`.
+//! Each test names its source key from `docs/lync.md`.
 
 use std::net::{IpAddr, SocketAddr};
 use std::time::SystemTime;

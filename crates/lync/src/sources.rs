@@ -1,6 +1,6 @@
 //! The published documents behind the source keys cited across lyncdns.
 //!
-//! `lync-discovery.md`, the project's research notes, backs every fact about Lync / Skype for Business DNS records,
+//! `docs/lync.md`, the project's research notes, backs every fact about Lync / Skype for Business DNS records,
 //! client discovery and Autodiscover with a source key: `S1` … `S44`, plus `S37b`. The code cites the same keys: in
 //! doc comments (`[S8]`, `[S1], [S7]`), in the `sources` field of plan rows and certificate names (`vec!["S8"]`), and
 //! in the explanations printed by `lyncdns lint --explain`. This module is the key table: each key's title,
@@ -9,7 +9,7 @@
 //! `docs/sources.md` is the same table for readers; the crate's `tests/sources.rs` checks that it lists exactly these
 //! keys with the same addresses, and that every key cited anywhere under `crates/` and `examples/` is defined here.
 //!
-//! Where lync-discovery.md gave only a shortened address or none, the entry's `supports` text says which address was
+//! Where docs/lync.md gave only a shortened address or none, the entry's `supports` text says which address was
 //! used instead and why.
 
 /// One published source: a key as cited in the code, and the document it stands for.
@@ -117,7 +117,7 @@ pub const S7: Source = Source {
     title: "DNS summary - Scaled consolidated edge, DNS load balancing with public IP addresses (Lync Server 2013)",
     publisher: "Microsoft, Lync Server 2013 documentation (TechNet library)",
     url: "https://technet.microsoft.com/en-us/library/jj205319(v=ocs.15).aspx",
-    supports: "The external Edge records per SIP domain: `sip` as an A record, `_sip._tls` on 443 as required for external automatic configuration, and `_sipfederationtls._tcp` on 5061 for federation and push notifications (external DNS only). lync-discovery.md read it in the it-IT bilingual archive copy, whose file it does not name; the URL is the TechNet address (JJ205319) that the archive copies record for this page.",
+    supports: "The external Edge records per SIP domain: `sip` as an A record, `_sip._tls` on 443 as required for external automatic configuration, and `_sipfederationtls._tcp` on 5061 for federation and push notifications (external DNS only). docs/lync.md read it in the it-IT bilingual archive copy, whose file it does not name; the URL is the TechNet address (JJ205319) that the archive copies record for this page.",
 };
 
 /// Edge Server environmental requirements in Skype for Business Server
@@ -156,7 +156,7 @@ pub const S10: Source = Source {
     title: "DNS requirements for automatic client sign-in in Lync Server 2013",
     publisher: "Microsoft, Lync Server 2013 documentation (TechNet library)",
     url: "https://github.com/v-alji/OfficeArchive-LyncServer-pr.de-de/blob/HEAD/Lync-2013/LyncServer/lync-server-2013-dns-requirements-for-automatic-client-sign-in.md",
-    supports: "The Lync 2013 view that `_sipinternaltls._tcp` to the pool on 5061 must exist for automatic configuration (one side of the required-or-optional disagreement), and strict DNS naming with the DisableStrictDNSNaming policy as the way to suffix matching. TechNet Gg425884 (v=OCS.15); lync-discovery.md names only the archive, and the URL is this page's file in the same archive as S3.",
+    supports: "The Lync 2013 view that `_sipinternaltls._tcp` to the pool on 5061 must exist for automatic configuration (one side of the required-or-optional disagreement), and strict DNS naming with the DisableStrictDNSNaming policy as the way to suffix matching. TechNet Gg425884 (v=OCS.15); docs/lync.md names only the archive, and the URL is this page's file in the same archive as S3.",
 };
 
 /// Certificate requirements for mobility (Lync Server 2010)
@@ -169,7 +169,7 @@ pub const S11: Source = Source {
     title: "Certificate requirements for mobility (Lync Server 2010)",
     publisher: "Microsoft, Lync Server 2010 documentation (TechNet library)",
     url: "https://technet.microsoft.com/en-us/library/hh690044(v=ocs.14).aspx",
-    supports: "The lyncdiscover and lyncdiscoverinternal names (or a wildcard for the SIP domain) that Director and Front End certificates need for mobility. The URL is the TechNet address of hh690044; the Lync 2013 copy lync-discovery.md also cites, on unifiedpeople.ru, is given there only in shortened form and is not resolved.",
+    supports: "The lyncdiscover and lyncdiscoverinternal names (or a wildcard for the SIP domain) that Director and Front End certificates need for mobility. The URL is the TechNet address of hh690044; the Lync 2013 copy docs/lync.md also cites, on unifiedpeople.ru, is given there only in shortened form and is not resolved.",
 };
 
 /// \[MS-OCDISCWS\]: Lync Autodiscover Web Service Protocol
@@ -181,7 +181,7 @@ pub const S11: Source = Source {
 /// Sections: 3.1.5.2 Root <https://learn.microsoft.com/openspecs/office_protocols/ms-ocdiscws/70b7c616-43c4-4472-aee3-3b1f60617180>,
 /// 3.1.5.3 User <https://learn.microsoft.com/openspecs/office_protocols/ms-ocdiscws/558e6357-7362-472b-b857-b5fef2106ed1>,
 /// 2.2.5.5 Token <https://learn.microsoft.com/openspecs/office_protocols/ms-ocdiscws/f8058ddf-dd66-4135-a70e-42a46d7e0400>;
-/// 3.1.5.5 OAuth is cited in lync-discovery.md only as MSDN hh658089.
+/// 3.1.5.5 OAuth is cited in docs/lync.md only as MSDN hh658089.
 pub const S12: Source = Source {
     key: "S12",
     title: "[MS-OCDISCWS]: Lync Autodiscover Web Service Protocol",
@@ -304,7 +304,7 @@ pub const S21: Source = Source {
     title: "Log on to the Lync Server (Lync Server 2010 devices)",
     publisher: "Microsoft, Lync Server 2010 documentation (TechNet library)",
     url: "https://technet.microsoft.com/en-us/library/gg398713(v=ocs.14).aspx",
-    supports: "The Lync Phone Edition registrar search (internal SRV over TLS, DHCP over TLS, internal SRV over TCP, DHCP over TCP, then external DNS) with no A-record fallback, and the phone records the planner publishes. lync-discovery.md also cites a Lync 2010 phone troubleshooting page on unifiedpeople.ru in shortened form; it is not resolved.",
+    supports: "The Lync Phone Edition registrar search (internal SRV over TLS, DHCP over TLS, internal SRV over TCP, DHCP over TCP, then external DNS) with no A-record fallback, and the phone records the planner publishes. docs/lync.md also cites a Lync 2010 phone troubleshooting page on unifiedpeople.ru in shortened form; it is not resolved.",
 };
 
 /// Configuring DHCP Options to Enable Sign-in for IP Phones
@@ -382,7 +382,7 @@ pub const S27: Source = Source {
     title: "pidgin-sipe: sipe-lync-autodiscover.c and sip-transport.c",
     publisher: "pidgin-sipe project (GitHub mirror tieto/sipe)",
     url: "https://github.com/tieto/sipe/blob/ad0d885d8a52316ab8103013446318987d66a764/src/core/sipe-lync-autodiscover.c",
-    supports: "How an open-source client runs Lync Autodiscover: HTTP and HTTPS per host in lockstep, the XML Accept and Content-Type check, parsing the Root and User links, the WebTicket path, and its SRV and A fallback list. The URL is the Autodiscover file at the commit lync-discovery.md read (ad0d885d); sip-transport.c is in the same directory.",
+    supports: "How an open-source client runs Lync Autodiscover: HTTP and HTTPS per host in lockstep, the XML Accept and Content-Type check, parsing the Root and User links, the WebTicket path, and its SRV and A fallback list. The URL is the Autodiscover file at the commit docs/lync.md read (ad0d885d); sip-transport.c is in the same directory.",
 };
 
 /// Troubleshoot Skype for Business Online DNS configuration issues in Office 365
@@ -395,7 +395,7 @@ pub const S28: Source = Source {
     title: "Troubleshoot Skype for Business Online DNS configuration issues in Office 365",
     publisher: "Microsoft Support (KB 2566790)",
     url: "https://support.microsoft.com/help/2566790",
-    supports: "The records an Online or hybrid domain needs (lyncdiscover and sip CNAMEs to webdir and sipdir.online.lync.com, `_sip._tls` 443 and `_sipfederationtls._tcp` 5061 SRV records) with their priority 100, weight 1 and one-hour TTL, and the problem of DNS hosts that cannot publish SRV records. lync-discovery.md names the article but gives no address; the URL is its KB number, as Microsoft's own pages link it.",
+    supports: "The records an Online or hybrid domain needs (lyncdiscover and sip CNAMEs to webdir and sipdir.online.lync.com, `_sip._tls` 443 and `_sipfederationtls._tcp` 5061 SRV records) with their priority 100, weight 1 and one-hour TTL, and the problem of DNS hosts that cannot publish SRV records. docs/lync.md names the article but gives no address; the URL is its KB number, as Microsoft's own pages link it.",
 };
 
 /// Using Lync Connectivity Analyzer (Lync Server 2013)
@@ -460,7 +460,7 @@ pub const S33: Source = Source {
     title: "TAK PowerShell module: Test-SfBDNS and Test-SfBDiscover",
     publisher: "ntsystems",
     url: "https://github.com/ntsystemsit/ntsystemsit.github.io/blob/HEAD/_OnlineHelp/Test-SfBDNS.md",
-    supports: "An existing DNS and Autodiscover test: the names it probes, its filtering of answers equal to the zone apex's address to spot wildcard zones, and the `originalDomain` parameter seen in Online root links. The URL is the module's online help page; lync-discovery.md does not give an address for the module source.",
+    supports: "An existing DNS and Autodiscover test: the names it probes, its filtering of answers equal to the zone apex's address to spot wildcard zones, and the `originalDomain` parameter seen in Online root links. The URL is the module's online help page; docs/lync.md does not give an address for the module source.",
 };
 
 /// mattermost-plugin-skype4business: server/plugin.go (determineRootURL)
@@ -499,7 +499,7 @@ pub const S36: Source = Source {
     title: "Configuring Autodiscover for hybrid deployments in Lync Server 2013",
     publisher: "Microsoft, Lync Server 2013 documentation (TechNet library)",
     url: "https://github.com/v-alji/OfficeArchive-LyncServer-pr.de-de/blob/HEAD/Lync-2013/LyncServer/lync-server-2013-configuring-autodiscover-for-hybrid-deployments.md",
-    supports: "The hosting-provider Autodiscover URL step for hybrid deployments, and the page's misspelt path `autodisccoverservice.svc`; not cited in the code. lync-discovery.md names only the archive; the URL is this page's file in the same archive as S3 (TechNet JJ945653).",
+    supports: "The hosting-provider Autodiscover URL step for hybrid deployments, and the page's misspelt path `autodisccoverservice.svc`; not cited in the code. docs/lync.md names only the archive; the URL is this page's file in the same archive as S3 (TechNet JJ945653).",
 };
 
 /// New-CsHostingProvider (hybrid shared SIP address space)
@@ -512,7 +512,7 @@ pub const S37: Source = Source {
     title: "New-CsHostingProvider (hybrid shared SIP address space)",
     publisher: "Microsoft, Skype for Business PowerShell reference",
     url: "https://learn.microsoft.com/powershell/module/skype/new-cshostingprovider",
-    supports: "The hybrid setup in which on-premises Autodiscover sends users homed Online to `https://webdir.online.lync.com/Autodiscover/AutodiscoverService.svc/root` (hosting provider with a shared address space). lync-discovery.md cites the Skype for Business hybrid docs without naming a page, and several hybrid pages carry the same command; the URL is the cmdlet's reference page, which documents the parameter.",
+    supports: "The hybrid setup in which on-premises Autodiscover sends users homed Online to `https://webdir.online.lync.com/Autodiscover/AutodiscoverService.svc/root` (hosting provider with a shared address space). docs/lync.md cites the Skype for Business hybrid docs without naming a page, and several hybrid pages carry the same command; the URL is the cmdlet's reference page, which documents the parameter.",
 };
 
 /// Set-CsAutodiscoverConfiguration and New-CsWebLink
@@ -564,7 +564,7 @@ pub const S40: Source = Source {
     title: "The Director in Lync Server 2013",
     publisher: "Microsoft, Lync Server 2013 documentation (unifiedpeople.ru mirror)",
     url: "https://unifiedpeople.ru/lyncserver2013_itpro.en/html/d2cf384a-0860-4779-80ce-cba2543be322.htm",
-    supports: "The Director role: it authenticates and redirects users to their home pool but homes none, the Front End pool takes that role when there is no Director, and the Director's web services are published through the reverse proxy too. lync-discovery.md also cites a second page (cf9919b3…, shortened, not resolved) and the ITPro article \"Lync Server 2013 Director role options\" (windowsitpro.com, now a redirect).",
+    supports: "The Director role: it authenticates and redirects users to their home pool but homes none, the Front End pool takes that role when there is no Director, and the Director's web services are published through the reverse proxy too. docs/lync.md also cites a second page (cf9919b3…, shortened, not resolved) and the ITPro article \"Lync Server 2013 Director role options\" (windowsitpro.com, now a redirect).",
 };
 
 /// lyncsmash; SprayingToolkit (lync module)

@@ -104,7 +104,7 @@ pub enum OrderArg {
     HttpsFirst,
     /// HTTPS only (UCWA guidance).
     HttpsOnly,
-    /// HTTP then HTTPS per host (older pidgin-sipe).
+    /// HTTP then HTTPS per host (the external order UCWA guidance writes; no released pidgin-sipe does this).
     HttpFirst,
     /// HTTPS to both hosts, then HTTP.
     HttpsAllFirst,

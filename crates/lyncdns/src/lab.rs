@@ -115,7 +115,7 @@ fn cell(d: &Discovery) -> String {
 }
 
 /// Marks a SIP verdict whose server resolves to the reverse proxy as failed: the reverse proxy carries only
-/// web traffic (`lync-discovery.md` §4 #2). UCWA and Online verdicts reach web services, which it does carry.
+/// web traffic (`docs/lync.md` §4 #2). UCWA and Online verdicts reach web services, which it does carry.
 fn check_roles(d: &mut Discovery, reverse_proxy: &[IpAddr]) {
     let Outcome::SignsIn { host, port, .. } = &d.verdict.outcome else {
         return;

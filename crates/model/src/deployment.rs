@@ -3,7 +3,7 @@
 //! These are the types every other crate reads. A [`Deployment`] comes only out of [`load`](crate::load) (or
 //! [`embedded`](crate::embedded)), which reads the file as written (the crate's private `raw` module, with its
 //! spans, defaults and `deny_unknown_fields`), checks the rules, then converts; each field's documentation says
-//! what the rules guarantee about it. Defaults follow `lync-discovery.md` and are already applied here.
+//! what the rules guarantee about it. Defaults follow `docs/lync.md` and are already applied here.
 //!
 //! Types with nothing to point an error at (the enums, [`Ttls`], [`Serve`], [`Home`]) are also the file's own: they
 //! keep their serde attributes and defaults, and the raw description reads them as they are.
@@ -371,7 +371,7 @@ pub struct Hybrid {
     pub autodiscover_url: String,
 }
 
-/// Whether `_sipinternaltls._tcp` is planned as required (see `lync-discovery.md` §1.4, DISAGREE).
+/// Whether `_sipinternaltls._tcp` is planned as required (see `docs/lync.md` §1.4, DISAGREE).
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize, Serialize)]
 #[serde(rename_all = "kebab-case")]
 pub enum InternalSrv {
@@ -383,7 +383,7 @@ pub enum InternalSrv {
     LegacyOnly,
 }
 
-/// What `lyncdiscoverinternal.<domain>` points at (see `lync-discovery.md` §1.4, DISAGREE).
+/// What `lyncdiscoverinternal.<domain>` points at (see `docs/lync.md` §1.4, DISAGREE).
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize, Serialize)]
 #[serde(rename_all = "kebab-case")]
 pub enum LyncdiscoverInternalTarget {

@@ -1,7 +1,7 @@
 //! Host names as Lync topologies allow them.
 //!
 //! Topology Builder accepts only `A–Z a–z 0–9 -` in FQDNs, no underscores, no Unicode, and no single-label
-//! domains (`lync-discovery.md` §1.6, [S3], [S39]). We check that once, when the deployment is read, so that every
+//! domains (`docs/lync.md` §1.6, [S3], [S39]). We check that once, when the deployment is read, so that every
 //! other part of lyncdns can take an [`Fqdn`] as valid.
 
 use std::fmt;

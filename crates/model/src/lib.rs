@@ -3,7 +3,7 @@
 //! A deployment is a versioned TOML file (`version = 1`): SIP domains, DNS zones and views, pools, Director, Edge,
 //! reverse proxy, simple URLs, features and options. [`load`] reads it in three steps: the TOML reader checks
 //! syntax, types and unknown keys into the file as written (every table is `deny_unknown_fields`, and the values a
-//! rule may point at keep their span), then the topology's own rules are checked (`lync-discovery.md` §1.6), then
+//! rule may point at keep their span), then the topology's own rules are checked (`docs/lync.md` §1.6), then
 //! the spans are dropped. Either check's errors name the file, line, column and field. The result, a
 //! [`Deployment`] of plain values, is valid, and every other crate relies on that: only [`load`] makes one.
 //!

@@ -4,7 +4,7 @@
 //!
 //! Every table rejects unknown keys (`deny_unknown_fields`), so a misspelt key is an error and never silently
 //! ignored. Fields that a topology rule may complain about are [`Spanned`], so that the error can point at the
-//! line and column where the value was written. Defaults follow `lync-discovery.md`; each default's reason is on
+//! line and column where the value was written. Defaults follow `docs/lync.md`; each default's reason is on
 //! its field.
 //!
 //! Only the types with a span somewhere inside are written here; they keep the names of their checked

@@ -1,5 +1,5 @@
 //! The topology's own rules, checked once after the TOML reader has accepted the file
-//! (`lync-discovery.md` §1.6 and the roles' needs). All problems are reported, not only the first.
+//! (`docs/lync.md` §1.6 and the roles' needs). All problems are reported, not only the first.
 //!
 //! The rules read the file as written ([`crate::raw`]), whose spans locate each error; once they hold, `load`
 //! converts it to the checked [`crate::Deployment`].

@@ -1,4 +1,4 @@
-//! Certificate subject names per role (`lync-discovery.md` §4 #4 and #5; [S6], [S8], [S9], [S11]).
+//! Certificate subject names per role (`docs/lync.md` §4 #4 and #5; [S6], [S8], [S9], [S11]).
 //!
 //! A certificate that lacks `lyncdiscover.<domain>` or `sip.<domain>` for one SIP domain breaks that domain's
 //! clients, so every list is built per SIP domain, never from a wildcard.

@@ -1,10 +1,10 @@
 //! The record planner: from a [`Deployment`], every DNS record each view needs, the feature that needs it,
-//! whether it is required, its source in `lync-discovery.md`, and the certificate names each role needs.
+//! whether it is required, its source in `docs/lync.md`, and the certificate names each role needs.
 //!
 //! The planner is pure: no I/O, no clock, no randomness; the same deployment always gives the same [`Plan`].
 //! It works in three steps:
 //! 1. [`rules`] turns the deployment into *wanted records* per location (internal / external), each with its
-//!    reason. This is where the Lync knowledge lives (`lync-discovery.md` §1).
+//!    reason. This is where the Lync knowledge lives (`docs/lync.md` §1).
 //! 2. [`zones`] places the wanted records of each view into the zones that view serves, adds SOA, NS and glue,
 //!    and creates pin-point zones for SIP-domain names that no zone of the view holds ([S2], [S3]).
 //! 3. [`certs`] derives the certificate subject names each role needs.
@@ -94,7 +94,7 @@ pub struct PlannedRecord {
     pub also_for: Vec<Feature>,
     /// Required, recommended or optional.
     pub need: Need,
-    /// Source keys of `lync-discovery.md` (`S1`, `S7`, …).
+    /// Source keys of `docs/lync.md` (`S1`, `S7`, …).
     pub sources: Vec<&'static str>,
     /// Why, in one sentence.
     pub why: String,

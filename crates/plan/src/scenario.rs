@@ -1,4 +1,4 @@
-//! Documented misconfigurations (`lync-discovery.md` §4), applied to a correct plan so that `lyncdns lab` can
+//! Documented misconfigurations (`docs/lync.md` §4), applied to a correct plan so that `lyncdns lab` can
 //! show how each client reacts. Each scenario changes only DNS data, the way the mistake is made in practice.
 
 use crate::{Plan, ZonePlan};

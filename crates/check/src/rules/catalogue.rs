@@ -1,4 +1,4 @@
-//! The rule catalogue: every Lync DNS mistake DNS data can show (`lync-discovery.md` §4 and the RFCs), each with
+//! The rule catalogue: every Lync DNS mistake DNS data can show (`docs/lync.md` §4 and the RFCs), each with
 //! a stable code, a severity, an explanation with its source key, and a fix; and the [`Finding`] a rule reports.
 
 use serde::Serialize;
@@ -46,7 +46,7 @@ pub const RULES: &[Rule] = &[
         code: "LD001",
         name: "srv-owner-typo",
         severity: Severity::Error,
-        explanation: "An SRV record's owner is not `_service._protocol.domain`: a misplaced underscore or dot (`_sipfederationtls_.tcp`, `_sipfederationtls_tcp`), a missing `._tcp` (`_sipinternal.<domain>`, an error Microsoft's own dns.md carried), or a missing leading underscore. Clients ask for the exact name, so the record is never found: federation, push notifications or automatic sign-in fail (lync-discovery.md §4 #1; [S35], [S8], [S1], [S28]).",
+        explanation: "An SRV record's owner is not `_service._protocol.domain`: a misplaced underscore or dot (`_sipfederationtls_.tcp`, `_sipfederationtls_tcp`), a missing `._tcp` (`_sipinternal.<domain>`, an error Microsoft's own dns.md carried), or a missing leading underscore. Clients ask for the exact name, so the record is never found: federation, push notifications or automatic sign-in fail (docs/lync.md §4 #1; [S35], [S8], [S1], [S28]).",
         fix: "Rename the record to the spelling shown, e.g. `_sipfederationtls._tcp.<domain>`. Some DNS hosts add the underscore or the domain themselves: check what they publish with `dig SRV`.",
     },
     Rule {
@@ -67,7 +67,7 @@ pub const RULES: &[Rule] = &[
         code: "LD004",
         name: "srv-target-outside-domain",
         severity: Severity::Error,
-        explanation: "A SIP SRV record points at a host outside the SRV's own SIP domain (e.g. `_sipinternaltls._tcp.anotherdomain.com → sip.lyncdude.net`). With strict DNS naming, the default, automatic configuration fails; Lync 2010/2013 desktop clients show \"cannot verify that the server is trusted\", and Lync Phone Edition (CU7+) refuses to sign in (lync-discovery.md §1.5, §4 #3; [S2], [S3], [S23], [S24]).",
+        explanation: "A SIP SRV record points at a host outside the SRV's own SIP domain (e.g. `_sipinternaltls._tcp.anotherdomain.com → sip.lyncdude.net`). With strict DNS naming, the default, automatic configuration fails; Lync 2010/2013 desktop clients show \"cannot verify that the server is trusted\", and Lync Phone Edition (CU7+) refuses to sign in (docs/lync.md §1.5, §4 #3; [S2], [S3], [S23], [S24]).",
         fix: "Point the SRV record at a host directly in the SIP domain (e.g. `sip.<domain>` with the pool's addresses, and that name on the certificate), or create a matching/pin-point zone.",
     },
     Rule {
@@ -81,7 +81,7 @@ pub const RULES: &[Rule] = &[
         code: "LD006",
         name: "sip-on-reverse-proxy",
         severity: Severity::Error,
-        explanation: "External `sip`, `sipexternal` or the `_sip._tls` target resolves to the reverse proxy's address. The reverse proxy carries only web traffic (HTTP/S); SIP from remote users and federation go to the Access Edge. A published blog table made this mistake (lync-discovery.md §4 #2; [S35] against [S1], [S7], [S8], [S42]).",
+        explanation: "External `sip`, `sipexternal` or the `_sip._tls` target resolves to the reverse proxy's address. The reverse proxy carries only web traffic (HTTP/S); SIP from remote users and federation go to the Access Edge. A published blog table made this mistake (docs/lync.md §4 #2; [S35] against [S1], [S7], [S8], [S42]).",
         fix: "Point `sip.<domain>`, `sipexternal.<domain>` and the `_sip._tls` target at the Access Edge's public address.",
     },
     Rule {
@@ -95,42 +95,42 @@ pub const RULES: &[Rule] = &[
         code: "LD008",
         name: "lyncdiscover-cname-other-domain",
         severity: Severity::Warning,
-        explanation: "`lyncdiscover` or `lyncdiscoverinternal` is a CNAME into another DNS domain (e.g. → `director.contoso.net`). Mobile clients then fail over HTTPS, because the certificate does not match; the first request must be HTTP (lync-discovery.md §4 #6; [S5]). Online domains' `lyncdiscover → webdir.online.lync.com` is the documented exception ([S28]).",
+        explanation: "`lyncdiscover` or `lyncdiscoverinternal` is a CNAME into another DNS domain (e.g. → `director.contoso.net`). Mobile clients then fail over HTTPS, because the certificate does not match; the first request must be HTTP (docs/lync.md §4 #6; [S5]). Online domains' `lyncdiscover → webdir.online.lync.com` is the documented exception ([S28]).",
         fix: "Use an A record for the reverse proxy (outside) or the web services VIP (inside), or a CNAME to a name in the same domain.",
     },
     Rule {
         code: "LD009",
         name: "web-services-dns-load-balanced",
         severity: Severity::Error,
-        explanation: "The web services (the target of `lyncdiscover(internal)`, or the pool's web FQDN) resolve to several server addresses: DNS load balancing cannot be used for client-to-server web traffic, which needs a hardware load balancer VIP ([S1], [S2]; lync-discovery.md §1.6).",
+        explanation: "The web services (the target of `lyncdiscover(internal)`, or the pool's web FQDN) resolve to several server addresses: DNS load balancing cannot be used for client-to-server web traffic, which needs a hardware load balancer VIP ([S1], [S2]; docs/lync.md §1.6).",
         fix: "Give the web services FQDN one address: the load balancer's VIP.",
     },
     Rule {
         code: "LD010",
         name: "missing-record",
         severity: Severity::Error,
-        explanation: "A record that the deployment's plan requires for an enabled feature is missing from this view. The plan names the feature and the source key of each record (lync-discovery.md §1; [S1], [S7]); `lyncdns plan` shows them.",
+        explanation: "A record that the deployment's plan requires for an enabled feature is missing from this view. The plan names the feature and the source key of each record (docs/lync.md §1; [S1], [S7]); `lyncdns plan` shows them.",
         fix: "Add the record shown, in this view; `lyncdns plan --format zone` writes complete zone files.",
     },
     Rule {
         code: "LD011",
         name: "missing-lyncdiscoverinternal",
         severity: Severity::Warning,
-        explanation: "The internal zone of a SIP domain has no `lyncdiscoverinternal` record. Internal Lync 2013+ clients then try `lyncdiscover`, which may lead them to the external service or fail; internal clients get the wrong Autodiscover response (lync-discovery.md §4 #7; [S5]).",
+        explanation: "The internal zone of a SIP domain has no `lyncdiscoverinternal` record. Internal Lync 2013+ clients then try `lyncdiscover`, which may lead them to the external service or fail; internal clients get the wrong Autodiscover response (docs/lync.md §4 #7; [S5]).",
         fix: "Add `lyncdiscoverinternal.<domain>` pointing at the internal web services of the Director, else the Front End pool.",
     },
     Rule {
         code: "LD012",
         name: "wildcard",
         severity: Severity::Warning,
-        explanation: "A wildcard record makes every name resolve, so a missing or misspelt Lync name still \"exists\" and points at the wildcard's target (often a web server), hiding mistakes from clients' fail-over and from checks (lync-discovery.md §4 #12; [S33], [S41]).",
+        explanation: "A wildcard record makes every name resolve, so a missing or misspelt Lync name still \"exists\" and points at the wildcard's target (often a web server), hiding mistakes from clients' fail-over and from checks (docs/lync.md §4 #12; [S33], [S41]).",
         fix: "Remove the wildcard, or make sure every Lync name has its own record; `lyncdns check --domain` detects wildcard zones.",
     },
     Rule {
         code: "LD014",
         name: "internal-name-outside",
         severity: Severity::Warning,
-        explanation: "An internal-only Lync name (`lyncdiscoverinternal`, `_sipinternaltls._tcp`, `sipinternal`) is answered to external clients. The internal Autodiscover URL should not be reachable from outside; outside clients that find it waste time on it or reach a service they cannot use ([S9]; lync-discovery.md §1.4).",
+        explanation: "An internal-only Lync name (`lyncdiscoverinternal`, `_sipinternaltls._tcp`, `sipinternal`) is answered to external clients. The internal Autodiscover URL should not be reachable from outside; outside clients that find it waste time on it or reach a service they cannot use ([S9]; docs/lync.md §1.4).",
         fix: "Publish internal-only names in the internal view only (split-brain DNS).",
     },
     Rule {

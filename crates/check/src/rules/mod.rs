@@ -1,4 +1,4 @@
-//! The rule catalogue: every Lync DNS mistake DNS data can show (`lync-discovery.md` §4 and the RFCs), each with
+//! The rule catalogue: every Lync DNS mistake DNS data can show (`docs/lync.md` §4 and the RFCs), each with
 //! a stable code, a severity, an explanation with its source key, and a fix. [`lint`] applies them to a
 //! [`Dataset`].
 //!

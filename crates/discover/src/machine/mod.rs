@@ -3,7 +3,7 @@
 //! No sockets, no clock: the driver ([`crate::run`]) does the I/O, so every order can be tested against an
 //! in-memory resolver.
 //!
-//! The orders, from `lync-discovery.md` §2 (source keys on each [`Client`]):
+//! The orders, from `docs/lync.md` §2 (source keys on each [`Client`]):
 //! - Lync 2010: `_sipinternaltls._tcp` → `_sipinternal._tcp` (if TCP is allowed) → `_sip._tls` → A `sipinternal`
 //!   → A `sip` → A `sipexternal` [S17].
 //! - Lync 2013 / Skype for Business desktop: `lyncdiscoverinternal` → `lyncdiscover` → the Lync 2010 chain; SRV is

@@ -60,7 +60,7 @@ impl Client {
     }
 }
 
-/// The order of HTTP and HTTPS requests to the Autodiscover hosts (`lync-discovery.md` §2.2, DISAGREE).
+/// The order of HTTP and HTTPS requests to the Autodiscover hosts (`docs/lync.md` §2.2, DISAGREE).
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "kebab-case")]
 pub enum HttpOrder {
@@ -70,7 +70,8 @@ pub enum HttpOrder {
     HttpsFirst,
     /// HTTPS only, as UCWA guidance "highly recommends" [S13].
     HttpsOnly,
-    /// HTTP then HTTPS per host, as older pidgin-sipe did [S27].
+    /// HTTP then HTTPS per host: the order UCWA guidance writes for the external host [S13]. (pidgin-sipe sends
+    /// both at once in every tagged release [S27]: no released client is known to do exactly this.)
     HttpFirst,
     /// HTTPS to both hosts, then HTTP to both, as mattermost-plugin-skype4business does [S34].
     HttpsAllFirst,

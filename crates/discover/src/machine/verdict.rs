@@ -90,7 +90,7 @@ pub enum Failure {
         steps: usize,
     },
     /// The SIP server found resolves to the reverse proxy, which carries only web traffic: SIP must go to the
-    /// Access Edge (`lync-discovery.md` §4 #2).
+    /// Access Edge (`docs/lync.md` §4 #2).
     ReverseProxy {
         /// The SIP server found.
         host: String,

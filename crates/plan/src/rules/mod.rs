@@ -1,5 +1,5 @@
 //! The Lync knowledge: which records each location needs, for which feature, and why
-//! (`lync-discovery.md` §1; each record cites its source keys).
+//! (`docs/lync.md` §1; each record cites its source keys).
 //!
 //! The output is a list of *wanted records* per location, not yet placed in zones: [`crate::zones`] does that
 //! per view. Records are emitted in a fixed order, most fundamental first, so that when two features want the

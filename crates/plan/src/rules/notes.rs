@@ -1,5 +1,5 @@
 //! The planner's notes: decisions and defaults worth telling the admin, with their sources. Among them are the
-//! two places where the sources disagree: whether `_sipinternaltls._tcp` is required (`lync-discovery.md` §1.4,
+//! two places where the sources disagree: whether `_sipinternaltls._tcp` is required (`docs/lync.md` §1.4,
 //! DISAGREE) and in which view `_sipfederationtls._tcp` belongs.
 //!
 //! The internal location's notes come first, then the external location's, each in the order of the records
