@@ -112,6 +112,6 @@ async fn connection(
         }
         stats.count(Proto::Tcp, &o);
         stats.latency(1, started.elapsed().as_nanos() as u64);
-        super::log_query(&shared, peer.ip(), &query[..len], &o, "tcp");
+        super::log_query(shared, peer.ip(), &query[..len], &o, "tcp");
     }
 }
