@@ -24,6 +24,11 @@ pub struct PlanArgs {
     /// Print the certificate names each role needs instead of the records.
     #[arg(long)]
     certs: bool,
+    /// With `--format bind-views`: internal views also resolve other names for their own clients
+    /// (`recursion yes`, `allow-recursion` limited to the view's clients). Without it every view is
+    /// authoritative only.
+    #[arg(long)]
+    internal_recursion: bool,
 }
 
 /// `--format` values.
@@ -65,10 +70,16 @@ pub fn run(args: &PlanArgs) -> anyhow::Result<()> {
         plan.views.retain(|v| &v.name == name);
     }
     let format = Format::from(args.format);
+    if args.internal_recursion && (format != Format::BindViews || args.certs) {
+        bail!("--internal-recursion applies to --format bind-views only");
+    }
+    let options = export::Options {
+        bind_internal_recursion: args.internal_recursion,
+    };
     let rendered = if args.certs {
         export::render_certs(&plan, format)
     } else {
-        export::render(&plan, format)
+        export::render_with(&plan, format, &options)
     };
     tracing::info!(format = %format, files = rendered.files.len(), "rendered plan");
     match &args.out {

@@ -1,6 +1,7 @@
 //! Interop: BIND (`named`) serves the plan's own `bind-views` output (two views, matched by source address) on
 //! loopback, and `lyncdns check` reads both views through it: every planned record is found, and a record
-//! deliberately removed from BIND's zone is reported missing. Skipped (with a message) without `named`, unless
+//! deliberately removed from BIND's zone is reported missing; with `--internal-recursion` the configuration passes
+//! `named-checkconf -z` and only the internal view offers recursion. Skipped (with a message) without `named`, unless
 //! `LYNCDNS_INTEROP=require`.
 
 mod support;
@@ -49,6 +50,98 @@ fn wait_ready(port: u16) {
     panic!("named did not answer on port {port}");
 }
 
+/// Writes `named.conf` (loopback, a free port, recursion off by default) including the plan's views from `d`,
+/// starts `named` on it and waits until it answers.
+fn start_named(named: &std::path::Path, d: &std::path::Path) -> (Named, u16) {
+    let port = free_port();
+    let conf = d.join("named.conf");
+    std::fs::write(
+        &conf,
+        format!(
+            "options {{\n directory \"{0}\";\n listen-on port {port} {{ 127.0.0.1; }};\n listen-on-v6 {{ none; }};\n pid-file none;\n session-keyfile \"{0}/session.key\";\n managed-keys-directory \"{0}\";\n recursion no;\n dnssec-validation no;\n}};\ninclude \"{0}/named.conf.views\";\n",
+            d.display()
+        ),
+    )
+    .unwrap();
+    let child = Command::new(named)
+        .args(["-g", "-c", conf.to_str().unwrap()])
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("start named");
+    let named = Named(child);
+    wait_ready(port);
+    (named, port)
+}
+
+/// Asks `lyncdude.net SOA` with RD set from `source` and returns whether the answer says recursion is
+/// available (RA, RFC 1035 §4.1.1).
+fn recursion_available(source: &str, port: u16) -> bool {
+    let sock = UdpSocket::bind((source, 0)).unwrap();
+    sock.set_read_timeout(Some(Duration::from_secs(5))).unwrap();
+    let q = [
+        0x43, 0x21, 0x01, 0, 0, 1, 0, 0, 0, 0, 0, 0, 8, b'l', b'y', b'n', b'c', b'd', b'u', b'd',
+        b'e', 3, b'n', b'e', b't', 0, 0, 6, 0, 1,
+    ];
+    sock.send_to(&q, ("127.0.0.1", port)).unwrap();
+    let mut buf = [0u8; 1232];
+    let n = sock.recv(&mut buf).expect("an answer from named");
+    assert!(n >= 12 && buf[..2] == [0x43, 0x21], "{:?}", &buf[..n]);
+    assert_eq!(buf[3] & 0x0f, 0, "rcode NOERROR: {:?}", &buf[..n]);
+    buf[3] & 0x80 != 0
+}
+
+#[test]
+fn internal_recursion_lets_the_internal_view_resolve_for_its_clients_only() {
+    let (Some(named), Some(checkconf)) = (
+        interop_tool("named", "bind9"),
+        interop_tool("named-checkconf", "bind9-utils"),
+    ) else {
+        return;
+    };
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    let out = lyncdns(&[
+        "plan",
+        "--format",
+        "bind-views",
+        "--internal-recursion",
+        "--out",
+        d.to_str().unwrap(),
+    ]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let views = std::fs::read_to_string(d.join("named.conf.views")).unwrap();
+    assert!(
+        views.contains("    recursion yes;\n    allow-recursion { 127.0.0.1/32;"),
+        "{views}"
+    );
+    let (_named, port) = start_named(&named, d);
+    let checked = Command::new(checkconf)
+        .arg("-z")
+        .arg(d.join("named.conf"))
+        .output()
+        .unwrap();
+    assert!(
+        checked.status.success(),
+        "named-checkconf -z: {}{}",
+        String::from_utf8_lossy(&checked.stdout),
+        String::from_utf8_lossy(&checked.stderr)
+    );
+    // 127.0.0.1 is in the internal view of the embedded example; 127.0.0.2 falls to the external one.
+    assert!(
+        recursion_available("127.0.0.1", port),
+        "the internal view recurses for its clients"
+    );
+    assert!(
+        !recursion_available("127.0.0.2", port),
+        "the external view never recurses"
+    );
+}
+
 #[test]
 fn check_reads_both_views_served_by_bind() {
     let Some(named) = interop_tool("named", "bind9") else {
@@ -75,24 +168,7 @@ fn check_reads_both_views_served_by_bind() {
             .collect::<String>(),
     )
     .unwrap();
-    let port = free_port();
-    let conf = d.join("named.conf");
-    std::fs::write(
-        &conf,
-        format!(
-            "options {{\n directory \"{0}\";\n listen-on port {port} {{ 127.0.0.1; }};\n listen-on-v6 {{ none; }};\n pid-file none;\n session-keyfile \"{0}/session.key\";\n managed-keys-directory \"{0}\";\n recursion no;\n dnssec-validation no;\n}};\ninclude \"{0}/named.conf.views\";\n",
-            d.display()
-        ),
-    )
-    .unwrap();
-    let child = Command::new(named)
-        .args(["-g", "-c", conf.to_str().unwrap()])
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .spawn()
-        .expect("start named");
-    let _named = Named(child);
-    wait_ready(port);
+    let (_named, port) = start_named(&named, d);
     let server = format!("127.0.0.1:{port}");
     let out = lyncdns(&[
         "check",

@@ -83,8 +83,22 @@ impl Rendered {
     }
 }
 
-/// Renders `plan` in `format`; `certs` adds (table, JSON) or selects (others ignore it) the certificate names.
+/// Choices that change what an export writes; the default is what each format writes without them.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Options {
+    /// BIND views: each internal view also resolves every other name for its own clients (`recursion yes`,
+    /// `allow-recursion` limited to the view's clients), so that the server can be their resolver. Off: every
+    /// view is authoritative only (`recursion no`).
+    pub bind_internal_recursion: bool,
+}
+
+/// Renders `plan` in `format` with the default [`Options`].
 pub fn render(plan: &Plan, format: Format) -> Rendered {
+    render_with(plan, format, &Options::default())
+}
+
+/// Renders `plan` in `format` with `options`.
+pub fn render_with(plan: &Plan, format: Format, options: &Options) -> Rendered {
     let one = |name: &str, text: String| Rendered {
         files: vec![(name.to_owned(), text)],
     };
@@ -95,7 +109,10 @@ pub fn render(plan: &Plan, format: Format) -> Rendered {
             files: zone_files(plan),
         },
         Format::BindViews => {
-            let mut files = vec![("named.conf.views".to_owned(), bind::named_conf(plan))];
+            let mut files = vec![(
+                "named.conf.views".to_owned(),
+                bind::named_conf(plan, options.bind_internal_recursion),
+            )];
             files.extend(zone_files(plan));
             Rendered { files }
         }
