@@ -90,24 +90,31 @@ pub fn read_zone_file(
     origin: Option<&str>,
 ) -> Result<ZoneFile, ZoneFileError> {
     let scanned = zonefile::scan_file(path, origin)?;
-    Ok(ZoneFile {
-        path: path.display().to_string(),
-        origin: scanned.origin,
-        origin_from: scanned.origin_from,
-        records: scanned
-            .records
-            .into_iter()
-            .map(|f| {
-                Rec::new(
-                    f.record,
-                    Origin {
-                        file: f.file,
-                        line: f.line,
-                    },
-                )
-            })
-            .collect(),
-        syntax: scanned.errors,
-        skipped_wins: scanned.skipped_wins,
-    })
+    Ok(ZoneFile::new(path.display().to_string(), scanned))
+}
+
+impl ZoneFile {
+    /// The file `path` as scanned.
+    pub fn new(path: String, scanned: zonefile::Scanned) -> ZoneFile {
+        ZoneFile {
+            path,
+            origin: scanned.origin,
+            origin_from: scanned.origin_from,
+            records: scanned
+                .records
+                .into_iter()
+                .map(|f| {
+                    Rec::new(
+                        f.record,
+                        Origin {
+                            file: f.file,
+                            line: f.line,
+                        },
+                    )
+                })
+                .collect(),
+            syntax: scanned.errors,
+            skipped_wins: scanned.skipped_wins,
+        }
+    }
 }

@@ -330,27 +330,17 @@ fn the_plans_of_every_example_lint_clean() {
 
 /// The zone-level codes of `body` (without the usual head) read as zone `contoso.com`.
 fn zone_codes(text: &str) -> Vec<&'static str> {
-    let scanned = lyncdns_dnsdata::zonefile::scan_text(text, "contoso.com.zone", None);
-    let records: Vec<Rec> = scanned
-        .records
-        .into_iter()
-        .map(|f| {
-            Rec::new(
-                f.record,
-                Origin {
-                    file: f.file,
-                    line: f.line,
-                },
-            )
-        })
-        .collect();
-    let mut out: Vec<&'static str> = scanned
-        .errors
+    let file = lyncdns_check::record::ZoneFile::new(
+        "contoso.com.zone".into(),
+        lyncdns_dnsdata::zonefile::scan_text(text, "contoso.com.zone", None),
+    );
+    let mut out: Vec<&'static str> = file
+        .syntax
         .iter()
         .map(|e| lyncdns_check::rules::syntax_finding(e).code)
         .collect();
     out.extend(
-        lyncdns_check::rules::zone_file("contoso.com.zone", "contoso.com", &records)
+        lyncdns_check::rules::zone_file(&file.path, "contoso.com", &file.records)
             .into_iter()
             .map(|f| f.code),
     );
