@@ -65,25 +65,29 @@ fn lab_password() -> String {
     format!("lab-{:016x}", h.finish())
 }
 
-/// Adds a `lab@<domain>` user for each SIP domain, homed on the sign-in pool.
-fn add_lab_users(d: &mut Deployment, password: &str) -> anyhow::Result<()> {
+/// Adds a `lab@<domain>` user for each SIP domain, homed on the sign-in pool, and with a shared SIP address
+/// space (hybrid) a `lab-online@<primary domain>` homed Online, so the lab exercises the Online redirect
+/// (`docs/lync.md` §3.5). Returns the lab users' SIP addresses, in matrix order.
+fn add_lab_users(d: &mut Deployment, password: &str) -> anyhow::Result<Vec<String>> {
     let hash = lyncdns_autodiscover::auth::hash_password(password)?;
     let home = d.sign_in_pool().fqdn.clone();
-    for domain in d
+    let mut users: Vec<(String, Home)> = d
         .sip_domains()
         .iter()
-        .map(|x| x.to_string())
-        .collect::<Vec<_>>()
-    {
-        let sip = format!("lab@{domain}");
-        d.users.retain(|u| u.sip != sip);
+        .map(|domain| (format!("lab@{domain}"), Home::Pool(home.clone())))
+        .collect();
+    if d.hybrid.as_ref().is_some_and(|h| h.shared_address_space) {
+        users.push((format!("lab-online@{}", d.sip.primary_domain), Home::Online));
+    }
+    for (sip, home) in &users {
+        d.users.retain(|u| u.sip != *sip);
         d.users.push(lyncdns_model::User {
-            sip,
-            home: Home::Pool(home.clone()),
+            sip: sip.clone(),
+            home: home.clone(),
             password_hash: hash.clone(),
         });
     }
-    Ok(())
+    Ok(users.into_iter().map(|(sip, _)| sip).collect())
 }
 
 /// Makes the lab's two clients match a view of the right location: when the first view that matches
@@ -239,7 +243,7 @@ pub fn run_cmd(args: &LabArgs) -> anyhow::Result<bool> {
     let mut deployment = crate::load_deployment(args.deployment.as_ref())?;
     let placed = place_lab_clients(&mut deployment)?;
     let password = lab_password();
-    add_lab_users(&mut deployment, &password)?;
+    let lab_users = add_lab_users(&mut deployment, &password)?;
     let mut plan = lyncdns_plan::plan(&deployment);
     let scenario = match &args.scenario {
         Some(name) => {
@@ -320,8 +324,8 @@ pub fn run_cmd(args: &LabArgs) -> anyhow::Result<bool> {
         .unwrap_or_default();
 
     let mut discoveries: Vec<(String, &str, Discovery)> = Vec::new();
-    for domain in deployment.sip_domains().iter().map(|d| d.to_string()) {
-        let uri = format!("lab@{domain}");
+    for uri in &lab_users {
+        let uri = uri.clone();
         let creds = Credentials {
             user: uri.clone(),
             password: password.clone(),
@@ -365,7 +369,7 @@ pub fn run_cmd(args: &LabArgs) -> anyhow::Result<bool> {
                 check_roles(&mut d, &reverse_proxy);
                 d.location = Some(label.to_owned());
                 d.scenario = scenario.map(|s| s.name.to_owned());
-                discoveries.push((domain.clone(), label, d));
+                discoveries.push((uri.clone(), label, d));
             }
         }
     }
@@ -411,7 +415,7 @@ pub fn run_cmd(args: &LabArgs) -> anyhow::Result<bool> {
             d = deployment.sip.primary_domain,
             p = https.port()
         );
-        println!("  lab users: lab@<each SIP domain>, password {password}");
+        println!("  lab users: {}, password {password}", lab_users.join(", "));
         runtime
             .block_on(async { tokio::signal::ctrl_c().await })
             .context("waiting for Ctrl-C")?;
@@ -462,17 +466,23 @@ fn print_matrix(
         "inside".into(),
         "outside".into(),
     ]];
+    let mut users: Vec<&str> = Vec::new();
+    for (uri, _, _) in rows {
+        if !users.contains(&uri.as_str()) {
+            users.push(uri);
+        }
+    }
     for client in Client::ALL {
-        for domain in d.sip_domains().iter().map(|x| x.to_string()) {
+        for uri in &users {
             let find = |label: &str| {
                 rows.iter()
-                    .find(|(dm, l, x)| *dm == domain && *l == label && x.client == client)
+                    .find(|(u, l, x)| u == uri && *l == label && x.client == client)
                     .map(|(_, _, x)| cell(x))
                     .unwrap_or_default()
             };
             table.push([
                 client.as_str().to_owned(),
-                format!("lab@{domain}"),
+                uri.to_string(),
                 find("inside"),
                 find("outside"),
             ]);

@@ -439,3 +439,29 @@ fn lab_html_leads_with_the_matrix_and_colours_by_decision_issue_16() {
         "nobody fails: nothing is red"
     );
 }
+
+/// Issue 16 point 7 (part): the lab never exercised a user homed Online. With a shared SIP address space the
+/// lab adds one, and Autodiscover's user-level redirect to Online is followed (docs/lync.md §3.5; S37).
+#[test]
+fn the_lab_exercises_an_online_homed_user_of_the_hybrid_example_issue_16() {
+    let hybrid =
+        std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../examples/hybrid.toml");
+    let out = lyncdns(&["lab", "--deployment", hybrid.to_str().unwrap(), "--json"]);
+    assert_eq!(out.status.code(), Some(0));
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let online: Vec<_> = v
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|d| d["sip_uri"] == "lab-online@litwareinc.com")
+        .collect();
+    assert_eq!(online.len(), 10);
+    for d in online
+        .iter()
+        .filter(|d| ["desktop", "store", "mobile"].contains(&d["client"].as_str().unwrap()))
+    {
+        let outcome = &d["verdict"]["outcome"];
+        assert_eq!(outcome["kind"], "redirected-online", "{d}");
+        assert_eq!(outcome["user_homed"], true, "{d}");
+    }
+}
