@@ -171,7 +171,7 @@ fn place(d: &Discovery) -> &str {
 /// and the step table.
 pub fn html(title: &str, discoveries: &[Discovery]) -> String {
     let mut out = format!(
-        "<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\"><title>{t}</title>\n<style>\nbody{{font-family:system-ui,sans-serif;margin:2em;color:#222}}\nh2{{margin-top:2em}}\n.ok{{color:#186a1e}}.prompt{{color:#8a6100}}.fail{{color:#a3121c}}\ntable{{border-collapse:collapse}}td,th{{border:1px solid #ccc;padding:4px 8px;font-size:13px;vertical-align:top}}\ntd.ok{{background:#d9f2dc}}td.prompt{{background:#fff0c2}}td.fail{{background:#fbe3e4}}\ntd a{{color:inherit}}.key span{{display:inline-block;padding:2px 8px;margin-right:6px;border:1px solid;border-radius:4px;font-size:12px}}\n</style></head><body>\n<h1>{t}</h1>\n",
+        "<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\"><title>{t}</title>\n<style>\nbody{{font-family:system-ui,sans-serif;margin:2em;color:#222}}\nh2{{margin-top:2em}}\n.ok{{color:#186a1e}}.prompt{{color:#8a6100}}.fail{{color:#a3121c}}\ntable{{border-collapse:collapse}}td,th{{border:1px solid #ccc;padding:4px 8px;font-size:13px;vertical-align:top}}\ntable.matrix td.ok,table.matrix td.prompt,table.matrix td.fail{{max-width:26em;overflow-wrap:anywhere}}td.ok{{background:#d9f2dc}}td.prompt{{background:#fff0c2}}td.fail{{background:#fbe3e4}}\ntd a{{color:inherit}}.key span{{display:inline-block;padding:2px 8px;margin-right:6px;border:1px solid;border-radius:4px;font-size:12px}}\n</style></head><body>\n<h1>{t}</h1>\n",
         t = esc(title)
     );
     if discoveries.iter().any(|d| d.location.is_some()) {
