@@ -4,7 +4,7 @@
 use std::fmt::Write;
 
 use crate::machine::{Reply, Request};
-use crate::run::Discovery;
+use crate::run::{Decision, Discovery};
 use lyncdns_dnsdata::rdata::RecordData;
 use lyncdns_dnsdata::resolve::Lookup;
 
@@ -124,19 +124,139 @@ fn esc(s: &str) -> String {
         .replace('"', "&quot;")
 }
 
-/// A self-contained HTML report of several discoveries, each with an SVG diagram of its chain.
+/// How a step's box and a matrix cell are drawn: fill, stroke, and the words of the legend.
+fn look(decision: Decision) -> (&'static str, &'static str, &'static str) {
+    match decision {
+        Decision::Continues => ("#eef2f7", "#5b6b7f", "the method goes on"),
+        Decision::MovedOn => (
+            "#fff4e0",
+            "#b26a00",
+            "the method failed: the client moves on",
+        ),
+        Decision::SignsIn => ("#d9f2dc", "#186a1e", "signs in"),
+        Decision::SignsInAfterPrompt => ("#fff0c2", "#8a6100", "signs in after a trust prompt"),
+        Decision::Fails => ("#fbe3e4", "#a3121c", "cannot sign in"),
+    }
+}
+
+/// The decision a whole discovery ended in, for its matrix cell and heading.
+fn ending(d: &Discovery) -> Decision {
+    if !d.verdict.ok() {
+        Decision::Fails
+    } else if d.verdict.trust_prompt() {
+        Decision::SignsInAfterPrompt
+    } else {
+        Decision::SignsIn
+    }
+}
+
+/// The CSS class of an ending.
+fn class(decision: Decision) -> &'static str {
+    match decision {
+        Decision::SignsIn => "ok",
+        Decision::SignsInAfterPrompt => "prompt",
+        Decision::Fails => "fail",
+        Decision::Continues | Decision::MovedOn => "",
+    }
+}
+
+/// "inside", "outside", or "here" when the caller did not say where the client was.
+fn place(d: &Discovery) -> &str {
+    d.location.as_deref().unwrap_or("here")
+}
+
+/// A self-contained HTML report of several discoveries: first a matrix of client × user × location, each cell
+/// coloured by how that client's discovery ended and linked to its chain; then each chain as an SVG diagram whose
+/// boxes are coloured by what the client decided on each reply (from the typed outcome, not the DNS response code),
+/// and the step table.
 pub fn html(title: &str, discoveries: &[Discovery]) -> String {
     let mut out = format!(
-        "<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\"><title>{t}</title>\n<style>\nbody{{font-family:system-ui,sans-serif;margin:2em;color:#222}}\nh2{{margin-top:2em}}\n.ok{{color:#186a1e}}.fail{{color:#a3121c}}\ntable{{border-collapse:collapse}}td,th{{border:1px solid #ccc;padding:4px 8px;font-size:13px;vertical-align:top}}\n</style></head><body>\n<h1>{t}</h1>\n",
+        "<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\"><title>{t}</title>\n<style>\nbody{{font-family:system-ui,sans-serif;margin:2em;color:#222}}\nh2{{margin-top:2em}}\n.ok{{color:#186a1e}}.prompt{{color:#8a6100}}.fail{{color:#a3121c}}\ntable{{border-collapse:collapse}}td,th{{border:1px solid #ccc;padding:4px 8px;font-size:13px;vertical-align:top}}\ntable.matrix td.ok,table.matrix td.prompt,table.matrix td.fail{{max-width:26em;overflow-wrap:anywhere}}td.ok{{background:#d9f2dc}}td.prompt{{background:#fff0c2}}td.fail{{background:#fbe3e4}}\ntd a{{color:inherit}}.key span{{display:inline-block;padding:2px 8px;margin-right:6px;border:1px solid;border-radius:4px;font-size:12px}}\n</style></head><body>\n<h1>{t}</h1>\n",
         t = esc(title)
     );
+    if discoveries.iter().any(|d| d.location.is_some()) {
+        let scenario = discoveries
+            .iter()
+            .find_map(|d| d.scenario.as_deref())
+            .unwrap_or("none (the deployment as planned)");
+        let _ = writeln!(out, "<p>scenario: <b>{}</b></p>", esc(scenario));
+    }
+    // The matrix: one row per client and user, one column per location, in the order met.
+    let mut places: Vec<&str> = Vec::new();
+    let mut rows: Vec<(&str, &str)> = Vec::new();
     for d in discoveries {
-        let class = if d.verdict.ok() { "ok" } else { "fail" };
+        if !places.contains(&place(d)) {
+            places.push(place(d));
+        }
+        let row = (d.client.as_str(), d.sip_uri.as_str());
+        if !rows.contains(&row) {
+            rows.push(row);
+        }
+    }
+    out.push_str("<h2>Summary</h2>\n<table class=\"matrix\"><tr><th>client</th><th>user</th>");
+    for p in &places {
+        let _ = write!(out, "<th>{}</th>", esc(p));
+    }
+    out.push_str("</tr>\n");
+    for (client, uri) in &rows {
+        let _ = write!(out, "<tr><td>{}</td><td>{}</td>", esc(client), esc(uri));
+        for p in &places {
+            match discoveries
+                .iter()
+                .enumerate()
+                .find(|(_, d)| d.client.as_str() == *client && d.sip_uri == *uri && place(d) == *p)
+            {
+                Some((i, d)) => {
+                    let end = ending(d);
+                    let mark = if d.verdict.ok() { "✓" } else { "✗" };
+                    let _ = write!(
+                        out,
+                        "<td class=\"{}\"><a href=\"#d{i}\">{mark} {}</a></td>",
+                        class(end),
+                        esc(&d.verdict.summary())
+                    );
+                }
+                None => out.push_str("<td></td>"),
+            }
+        }
+        out.push_str("</tr>\n");
+    }
+    let ok = discoveries.iter().filter(|d| d.verdict.ok()).count();
+    let _ = writeln!(
+        out,
+        "</table>\n<p>{ok} of {} discoveries sign in.</p>",
+        discoveries.len()
+    );
+    out.push_str("<p class=\"key\">");
+    for decision in [
+        Decision::Continues,
+        Decision::MovedOn,
+        Decision::SignsIn,
+        Decision::SignsInAfterPrompt,
+        Decision::Fails,
+    ] {
+        let (fill, stroke, words) = look(decision);
         let _ = write!(
             out,
-            "<h2>{} — {}</h2>\n<p class=\"{class}\"><b>{}</b></p>\n",
+            "<span style=\"background:{fill};border-color:{stroke}\">{words}</span>"
+        );
+    }
+    out.push_str("</p>\n");
+    for (i, d) in discoveries.iter().enumerate() {
+        let end = ending(d);
+        let scenario = d
+            .scenario
+            .as_deref()
+            .map(|s| format!(" — scenario {s}"))
+            .unwrap_or_default();
+        let _ = write!(
+            out,
+            "<h2 id=\"d{i}\">{} — {} — {}{}</h2>\n<p class=\"{}\"><b>{}</b></p>\n",
             esc(d.client.as_str()),
             esc(&d.sip_uri),
+            esc(place(d)),
+            esc(&scenario),
+            class(end),
             esc(&d.verdict.summary())
         );
         let lines = step_lines(d);
@@ -146,21 +266,14 @@ pub fn html(title: &str, discoveries: &[Discovery]) -> String {
             out,
             "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"{w}\" height=\"{h}\" role=\"img\" aria-label=\"discovery chain\">"
         );
-        for (i, (asked, got, _)) in lines.iter().enumerate() {
+        for (i, ((asked, got, _), step)) in lines.iter().zip(&d.steps).enumerate() {
             let y = 5 + i * (box_h + gap);
-            let decided = d.decided_by == Some(i);
-            let failed = got.starts_with("NXDOMAIN")
-                || got.starts_with("failed")
-                || got.starts_with("TIMEOUT")
-                || got.contains("no records");
-            let (fill, stroke) = if decided {
-                ("#d9f2dc", "#186a1e")
-            } else if failed {
-                ("#fbe3e4", "#a3121c")
+            let (fill, stroke, _) = look(step.decision);
+            let width = if d.decided_by == Some(i) || step.decision == Decision::Fails {
+                3
             } else {
-                ("#eef2f7", "#5b6b7f")
+                1
             };
-            let width = if decided { 3 } else { 1 };
             let _ = writeln!(
                 out,
                 "<rect x=\"10\" y=\"{y}\" width=\"{}\" height=\"{box_h}\" rx=\"6\" fill=\"{fill}\" stroke=\"{stroke}\" stroke-width=\"{width}\"/>",
@@ -194,14 +307,15 @@ pub fn html(title: &str, discoveries: &[Discovery]) -> String {
                 );
             }
         }
-        out.push_str("</svg>\n<table><tr><th>#</th><th>asked</th><th>answer</th><th>why the client moved on</th></tr>\n");
-        for (i, (asked, got, note)) in lines.iter().enumerate() {
+        out.push_str("</svg>\n<table><tr><th>#</th><th>asked</th><th>answer</th><th>decision</th><th>why the client moved on</th></tr>\n");
+        for (i, ((asked, got, note), step)) in lines.iter().zip(&d.steps).enumerate() {
             let _ = writeln!(
                 out,
-                "<tr><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>",
+                "<tr><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>",
                 i + 1,
                 esc(asked),
                 esc(got),
+                look(step.decision).2,
                 esc(note.as_deref().unwrap_or(""))
             );
         }

@@ -8,6 +8,11 @@ use crate::machine::{Client, Failure, Fetch, Machine, Reply, Request, Verdict, h
 use lyncdns_dnsdata::resolve::Resolver;
 use lyncdns_dnsdata::types::Rtype;
 
+/// The source keys cited in this module's docs (`[S1]` …), as links to their entries.
+#[cfg(doc)]
+#[allow(unused_imports)]
+use lyncdns_lync::sources::*;
+
 /// Network probes: TCP/TLS connects and HTTP(S) requests.
 pub trait Net {
     /// Connects to `host:port` at each address in turn (TLS with SNI `host` when `tls`).
@@ -49,6 +54,25 @@ pub struct Step {
     pub reply: Reply,
     /// The client's conclusion.
     pub note: Option<String>,
+    /// What the client decided on this reply, from the machine's state (never from the reply's text).
+    pub decision: Decision,
+}
+
+/// What the client decided on a step's reply: reports colour steps by it, not by the DNS response code (an
+/// NXDOMAIN for `lyncdiscoverinternal` outside is expected, not an error).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Decision {
+    /// The method in progress goes on (the next lookup, URL or request).
+    Continues,
+    /// The method in progress failed on this reply: the client moves on to its next method.
+    MovedOn,
+    /// The last step: the client signs in (or reaches what it needs).
+    SignsIn,
+    /// The last step: the client signs in after a trust prompt [S24].
+    SignsInAfterPrompt,
+    /// The last step: the client cannot sign in.
+    Fails,
 }
 
 /// A whole discovery.
@@ -66,6 +90,12 @@ pub struct Discovery {
     pub verdict: Verdict,
     /// The step that decided the verdict (its index), if any.
     pub decided_by: Option<usize>,
+    /// Where the client asked from, when the caller knows: `inside` or `outside` (the lab's two clients).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub location: Option<String>,
+    /// The lab scenario the DNS was broken by, when there is one.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub scenario: Option<String>,
 }
 
 /// What a token response's body reads as in every step and report.
@@ -132,18 +162,38 @@ pub fn run(
                     addrs = cached.clone();
                 }
                 if addrs.is_empty() {
-                    // Resolve the URL's host as the client would, and show that lookup as its own step.
-                    let l = resolver.lookup(&host, Rtype::A);
-                    addrs = l.addresses();
-                    let note = addrs.is_empty().then(|| format!("{host} does not resolve"));
-                    steps.push(Step {
-                        request: Request::Lookup {
-                            name: host.clone(),
-                            qtype: Rtype::A,
-                        },
-                        reply: Reply::Lookup(l),
-                        note,
-                    });
+                    // Resolve the URL's host as the client would, and show each lookup as its own step: an
+                    // alias out of the server's zones is followed, as the client's resolver would.
+                    let mut name = host.clone();
+                    for _ in 0..8 {
+                        let l = resolver.lookup(&name, Rtype::A);
+                        addrs = l.addresses();
+                        let alias = l.cnames().last().cloned().filter(|end| {
+                            addrs.is_empty() && l.conclusive().is_ok() && *end != name
+                        });
+                        let note = match (&alias, addrs.is_empty()) {
+                            (Some(end), _) => Some(format!(
+                                "{name} is an alias of {end}, outside the zones that answered: asking for {end}"
+                            )),
+                            (None, true) => {
+                                Some(format!("{host} does not resolve ({})", l.status()))
+                            }
+                            (None, false) => None,
+                        };
+                        steps.push(Step {
+                            request: Request::Lookup {
+                                name: name.clone(),
+                                qtype: Rtype::A,
+                            },
+                            reply: Reply::Lookup(l),
+                            note,
+                            decision: Decision::Continues,
+                        });
+                        match alias {
+                            Some(end) => name = end,
+                            None => break,
+                        }
+                    }
                 }
                 cache.insert(host, addrs.clone());
                 let form = match (f.token_request, creds) {
@@ -185,11 +235,20 @@ pub fn run(
                 reply
             }
         };
+        let failed_before = machine.methods_failed();
         let next = machine.feed(reply.clone());
+        let decision = match &next {
+            Request::Done(v) if v.trust_prompt() => Decision::SignsInAfterPrompt,
+            Request::Done(v) if v.ok() => Decision::SignsIn,
+            Request::Done(_) => Decision::Fails,
+            _ if machine.methods_failed() > failed_before => Decision::MovedOn,
+            _ => Decision::Continues,
+        };
         steps.push(Step {
             request,
             reply,
             note: machine.take_note(),
+            decision,
         });
         request = next;
     };
@@ -205,6 +264,8 @@ pub fn run(
         steps,
         verdict,
         decided_by,
+        location: None,
+        scenario: None,
     }
 }
 

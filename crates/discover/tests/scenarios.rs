@@ -640,44 +640,117 @@ fn redirects_pass_the_anti_spoofing_rule_or_stop_s13() {
         r.verdict.summary(),
         "signs in at sip.contoso.com:443 via lyncdiscover"
     );
-    // dave@contoso.net is redirected to webext02.contoso.com: another domain, refused unless trusted.
+    // dave@contoso.net is redirected by the Director's Autodiscover service (dirwebext.contoso.com) to
+    // webext02.contoso.com: the domain of the service that redirected, so the redirect is followed (S13 step 3,
+    // S12 3.1.5.3), although contoso.com is not his SIP domain.
     let r = discover(
         &d,
         &snap,
         Client::Desktop,
         "dave@contoso.net",
         outside,
-        Options {
-            mobile_srv_fallback: false,
-            ..probing()
-        },
+        probing(),
     );
     assert!(
         r.steps.iter().any(|s| s
             .note
             .as_deref()
-            .is_some_and(|n| n.contains("refused by the anti-spoofing rule"))),
+            .is_some_and(|n| n.starts_with("redirected to https://webext02.contoso.com/"))),
         "{:#?}",
         r.steps.iter().map(|s| &s.note).collect::<Vec<_>>()
     );
-    let trusted = Options {
-        trusted_domains: vec!["contoso.com".into()],
-        ..probing()
-    };
-    let r = discover(
-        &d,
-        &snap,
-        Client::Desktop,
-        "dave@contoso.net",
-        outside,
-        trusted,
-    );
     assert_eq!(
-        r.verdict.via.as_deref(),
-        Some("lyncdiscover"),
-        "{:?}",
-        r.verdict
+        r.verdict.summary(),
+        "signs in at sip.contoso.net:443 via lyncdiscover"
     );
+}
+
+/// An Autodiscover root that redirects every request to a host in `to`'s domain.
+struct RedirectingRoot {
+    to: &'static str,
+}
+
+impl Net for RedirectingRoot {
+    fn connect(&mut self, _: &str, _: &[IpAddr], _: u16, _: bool) -> Reply {
+        unreachable!("discovery stops at the redirect")
+    }
+    fn fetch(&mut self, _: &Fetch, _: &[IpAddr], _: Option<&str>, _: Option<&str>) -> Reply {
+        Reply::Fetch {
+            response: Some(Response {
+                status: 200,
+                headers: vec![],
+                body: format!(r#"{{"_links":{{"redirect":{{"href":"{}"}}}}}}"#, self.to),
+            }),
+            error: None,
+        }
+    }
+}
+
+#[test]
+fn a_redirect_out_of_the_services_domain_is_refused_unless_trusted_s13_s24() {
+    let d = example("lyncdude.toml");
+    let snap = snapshot(&d, None);
+    let run_with = |options: Options| {
+        let mut resolver = InMemory::new(&snap, INSIDE.parse().unwrap());
+        let mut net = RedirectingRoot {
+            to: "https://autodiscover.evil.example/Autodiscover/AutodiscoverService.svc/root",
+        };
+        let uri = "alice@lyncdude.net";
+        let m = Machine::new(Client::Store, uri, options).unwrap();
+        run(m, Client::Store, uri, &mut resolver, &mut net, None)
+    };
+    let r = run_with(Options {
+        probe: true,
+        ..Options::default()
+    });
+    assert!(!r.verdict.ok());
+    assert!(
+        r.verdict.summary().contains(
+            "refused by the anti-spoofing rule (autodiscover.evil.example is not in lyncdude.net"
+        ),
+        "{}",
+        r.verdict.summary()
+    );
+    // Trusted (TrustModelData), the redirect is followed (S24).
+    let r = run_with(Options {
+        probe: true,
+        trusted_domains: vec!["evil.example".into()],
+        ..Options::default()
+    });
+    assert!(
+        r.steps.iter().any(|s| s
+            .note
+            .as_deref()
+            .is_some_and(|n| n.starts_with("redirected to https://autodiscover.evil.example/"))),
+        "{:#?}",
+        r.steps.iter().map(|s| &s.note).collect::<Vec<_>>()
+    );
+}
+
+/// Issue 16 point 3: the shipped enterprise example failed its own lab for the Store and mobile users of
+/// contoso.net, because the Director's User redirect to their home pool (in contoso.com) was refused.
+#[test]
+fn enterprise_example_contoso_net_users_follow_the_directors_redirect_issue_16() {
+    let d = example("enterprise-director.toml");
+    let snap = snapshot(&d, None);
+    for from in ["10.0.0.50", "198.51.100.200"] {
+        for client in [Client::Desktop, Client::Store, Client::Mobile] {
+            let r = discover(&d, &snap, client, "dave@contoso.net", from, probing());
+            assert!(
+                r.verdict.ok(),
+                "{client:?} from {from}: {}",
+                r.verdict.summary()
+            );
+            assert!(
+                r.verdict
+                    .via
+                    .as_deref()
+                    .is_some_and(|v| v.starts_with("lyncdiscover")),
+                "{client:?} from {from}: {}",
+                r.verdict.summary()
+            );
+        }
+    }
 }
 
 #[test]
@@ -741,4 +814,214 @@ fn srv_records_are_taken_by_priority_then_weight_rfc2782() {
         ]
     );
     assert_eq!(r.verdict.target(), Some(("a.example.test".into(), 443)));
+}
+
+/// Issue 16 point 2: a mobile client inside was reported as signing in through UCWA although the UCWA URL's host
+/// (the external web services FQDN, `lyncwebext`) did not resolve inside: the URL was never resolved or
+/// contacted. Hair-pinning is the most common real mobility failure (§2.3, §4 #9; S3, S9).
+#[test]
+fn mobile_inside_fails_when_the_ucwa_host_does_not_resolve_there_issue_16_s3_s9() {
+    let d = example("lyncdude.toml");
+    // As planned, the external web FQDN is copied inside: the client resolves it before it signs in.
+    let snap = snapshot(&d, None);
+    let r = discover(
+        &d,
+        &snap,
+        Client::Mobile,
+        "alice@lyncdude.net",
+        INSIDE,
+        probing(),
+    );
+    assert_eq!(
+        asked(&r).last().map(String::as_str),
+        Some("A lyncwebext.lyncdude.net"),
+        "{:#?}",
+        asked(&r)
+    );
+    assert!(
+        r.verdict
+            .summary()
+            .starts_with("signs in through UCWA at https://lyncwebext.lyncdude.net/")
+    );
+    // Without the copy inside, the mobile and Store apps fail inside, saying why; desktops are unaffected.
+    let snap = snapshot(&d, Some("no-hairpin"));
+    for client in [Client::Mobile, Client::Store] {
+        let r = discover(&d, &snap, client, "alice@lyncdude.net", INSIDE, probing());
+        assert!(!r.verdict.ok(), "{client:?}: {}", r.verdict.summary());
+        assert!(
+            r.verdict.summary().contains(
+                "the UCWA host lyncwebext.lyncdude.net does not resolve from here (NXDOMAIN)"
+            ) && r.verdict.summary().contains("hair-pinning"),
+            "{client:?}: {}",
+            r.verdict.summary()
+        );
+    }
+    let r = discover(
+        &d,
+        &snap,
+        Client::Desktop,
+        "alice@lyncdude.net",
+        INSIDE,
+        probing(),
+    );
+    assert!(r.verdict.ok(), "{}", r.verdict.summary());
+    // Outside nothing changes.
+    let r = discover(
+        &d,
+        &snap,
+        Client::Mobile,
+        "alice@lyncdude.net",
+        OUTSIDE,
+        probing(),
+    );
+    assert!(r.verdict.ok(), "{}", r.verdict.summary());
+}
+
+/// With connections probed, the client must also reach the UCWA host: a refused connection inside is a
+/// hair-pinning failure, not a sign-in.
+#[test]
+fn mobile_must_connect_to_the_ucwa_host_when_probing_connections_issue_16() {
+    let d = example("lyncdude.toml");
+    let snap = snapshot(&d, None);
+    let from: IpAddr = INSIDE.parse().unwrap();
+    let mut resolver = InMemory::new(&snap, from);
+    /// The Autodiscover service answers; the reverse proxy does not, from inside.
+    struct NoHairpin(ServiceNet);
+    impl Net for NoHairpin {
+        fn connect(&mut self, h: &str, a: &[IpAddr], port: u16, tls: bool) -> Reply {
+            self.0.connect(h, a, port, tls)
+        }
+        fn fetch(&mut self, f: &Fetch, a: &[IpAddr], b: Option<&str>, form: Option<&str>) -> Reply {
+            if f.url.contains("/ucwa/") {
+                return Reply::Fetch {
+                    response: None,
+                    error: Some(format!("{}:443: connection refused", a[0])),
+                };
+            }
+            self.0.fetch(f, a, b, form)
+        }
+    }
+    let mut net = NoHairpin(ServiceNet {
+        service: Service::new(&d),
+        from,
+        down: vec![],
+    });
+    let uri = "alice@lyncdude.net";
+    let creds = Credentials {
+        user: uri.to_owned(),
+        password: PASSWORD.to_owned(),
+    };
+    let options = Options {
+        connect: true,
+        ..probing()
+    };
+    let m = Machine::new(Client::Mobile, uri, options).unwrap();
+    let r = run(
+        m,
+        Client::Mobile,
+        uri,
+        &mut resolver,
+        &mut net,
+        Some(&creds),
+    );
+    assert!(
+        asked(&r)
+            .contains(&"GET https://lyncwebext.lyncdude.net/ucwa/oauth/v1/applications".to_owned()),
+        "{:#?}",
+        asked(&r)
+    );
+    assert!(!r.verdict.ok());
+    assert!(
+        r.verdict
+            .summary()
+            .contains("cannot reach the UCWA host lyncwebext.lyncdude.net:443"),
+        "{}",
+        r.verdict.summary()
+    );
+    // Where the web services answer, it signs in.
+    let r = discover(
+        &d,
+        &snap,
+        Client::Mobile,
+        uri,
+        INSIDE,
+        Options {
+            connect: true,
+            ..probing()
+        },
+    );
+    assert!(r.verdict.ok(), "{}", r.verdict.summary());
+    assert!(
+        r.steps
+            .last()
+            .unwrap()
+            .note
+            .as_deref()
+            .is_some_and(|n| n.starts_with("the UCWA host answered"))
+    );
+}
+
+/// Issue 16 point 5: an Online-only domain's `lyncdiscover` is a CNAME to `webdir.online.lync.com`, outside the
+/// zones of an authoritative server; the answer holds the alias and no address. It read "does not resolve
+/// (NOERROR)"; the client's resolver would follow the alias, and so does the simulator, saying so (S28).
+#[test]
+fn an_out_of_zone_alias_is_followed_not_reported_as_unresolved_issue_16_s28() {
+    let d = example("hybrid.toml");
+    let snap = snapshot(&d, None);
+    let r = discover(
+        &d,
+        &snap,
+        Client::Mobile,
+        "grace@litwareonline.com",
+        "198.51.100.200",
+        Options::default(),
+    );
+    assert!(
+        asked(&r).contains(&"A webdir.online.lync.com".to_owned()),
+        "{:#?}",
+        asked(&r)
+    );
+    assert!(
+        r.steps.iter().any(|s| s.note.as_deref().is_some_and(|n| n
+            .starts_with("lyncdiscover.litwareonline.com is an alias of webdir.online.lync.com"))),
+        "{:#?}",
+        r.steps.iter().map(|s| &s.note).collect::<Vec<_>>()
+    );
+    // The lab's server is authoritative only: the alias's target is refused there, and the verdict says so.
+    let summary = r.verdict.summary();
+    assert!(!summary.contains("(NOERROR)"), "{summary}");
+    assert!(
+        summary.contains("lyncdiscover.litwareonline.com does not resolve (via the alias webdir.online.lync.com: REFUSED)"),
+        "{summary}"
+    );
+}
+
+/// Issue 16 point 6: outside, the DNS-only verdict of the `sip` A-record fallback named port 5061, where remote
+/// users reach the Access Edge on 443 (docs/lync.md §1.2; S1, S7, S8). Inside, the pool is still on 5061.
+#[test]
+fn the_dns_only_sip_fallback_names_443_for_the_access_edge_issue_16_s7() {
+    let d = example("lyncdude.toml");
+    let snap = snapshot(&d, Some("srv-typo"));
+    let r = discover(
+        &d,
+        &snap,
+        Client::Lync2010,
+        "alice@lyncdude.net",
+        OUTSIDE,
+        Options::default(),
+    );
+    assert_eq!(
+        r.verdict.summary(),
+        "signs in at sip.lyncdude.net:443 via sip"
+    );
+    let snap = snapshot(&d, Some("no-autodiscover"));
+    let r = discover(
+        &d,
+        &snap,
+        Client::Lync2010,
+        "alice@lyncdude.net",
+        INSIDE,
+        Options::default(),
+    );
+    assert_eq!(r.verdict.target().map(|t| t.1), Some(5061));
 }

@@ -133,16 +133,73 @@ fn parse_dial(s: &str) -> Result<(&'static str, SocketAddr), String> {
     Ok((scheme, addr.parse().map_err(|e| format!("`{addr}`: {e}"))?))
 }
 
-/// `ADDR` or `ADDR:PORT` (IPv6 in brackets with a port), port 53 by default.
+/// `ADDR`, `ADDR:PORT` (IPv6 in brackets with a port), `HOST` or `HOST:PORT`, port 53 by default. A host name
+/// is resolved with the system's resolver (std's `ToSocketAddrs`), first address.
 pub fn parse_server(s: &str) -> anyhow::Result<SocketAddr> {
+    parse_server_for(s, None)
+}
+
+/// [`parse_server`], preferring for a host name an address of `from`'s family (a query from an IPv4 source
+/// cannot go to an IPv6 server).
+pub fn parse_server_for(s: &str, from: Option<IpAddr>) -> anyhow::Result<SocketAddr> {
     if let Ok(a) = s.parse::<SocketAddr>() {
         return Ok(a);
     }
-    let ip: IpAddr = s
-        .trim_matches(['[', ']'])
-        .parse()
-        .with_context(|| format!("`{s}` is not an address or address:port"))?;
-    Ok(SocketAddr::new(ip, 53))
+    if let Ok(ip) = s.trim_matches(['[', ']']).parse::<IpAddr>() {
+        return Ok(SocketAddr::new(ip, 53));
+    }
+    let (host, port) = match s.rsplit_once(':') {
+        Some((h, p)) if !h.contains(':') => (
+            h,
+            p.parse::<u16>()
+                .with_context(|| format!("`{s}`: `{p}` is not a port"))?,
+        ),
+        _ => (s, 53),
+    };
+    if host.is_empty() || host.starts_with('-') || host.contains(['/', ' ']) {
+        bail!("`{s}` is not an address, address:port, host or host:port");
+    }
+    let addrs: Vec<SocketAddr> = std::net::ToSocketAddrs::to_socket_addrs(&(host, port))
+        .with_context(|| format!("`{host}` does not resolve (the system resolver was asked)"))?
+        .collect();
+    addrs
+        .iter()
+        .find(|a| from.is_none_or(|f| f.is_ipv4() == a.is_ipv4()))
+        .or(addrs.first())
+        .copied()
+        .with_context(|| format!("`{host}` has no address"))
+}
+
+/// The first question of the failing discoveries that got no answer at all (the server timed out, could not be
+/// reached, or sent garbage): their verdicts rest on it, so the command could not run (exit 2), rather than a
+/// client being shown failing.
+pub fn unanswered(discoveries: &[Discovery]) -> Option<String> {
+    use lyncdns_discover::machine::Reply;
+    use lyncdns_dnsdata::resolve::Outcome;
+    discoveries
+        .iter()
+        .filter(|d| !d.verdict.ok())
+        .flat_map(|d| &d.steps)
+        .find_map(|s| match &s.reply {
+            Reply::Lookup(l)
+                if matches!(
+                    l.outcome,
+                    Outcome::Timeout { .. }
+                        | Outcome::Unreachable { .. }
+                        | Outcome::Malformed { .. }
+                ) =>
+            {
+                Some(format!(
+                    "{} {} asked of {}: {} ({})",
+                    l.qtype,
+                    l.name,
+                    l.server,
+                    l.status(),
+                    l.error().unwrap_or_default()
+                ))
+            }
+            _ => None,
+        })
 }
 
 /// Prints discoveries (text or JSON) and writes the HTML report; returns whether every client succeeded.
@@ -175,7 +232,7 @@ pub fn run_cmd(args: &DiscoverArgs) -> anyhow::Result<bool> {
         );
     }
     let server = match &args.server {
-        Some(s) => parse_server(s)?,
+        Some(s) => parse_server_for(s, args.from)?,
         None => system_server().context("no --server and no nameserver in /etc/resolv.conf")?,
     };
     let timeout = Duration::from_secs_f64(args.timeout.max(0.05));
@@ -221,10 +278,16 @@ pub fn run_cmd(args: &DiscoverArgs) -> anyhow::Result<bool> {
             creds.as_ref(),
         ));
     }
-    report(
+    let all_ok = report(
         &discoveries,
         args.json,
         args.html.as_ref(),
         &format!("lyncdns discover {}", args.sip_uri),
-    )
+    )?;
+    if let Some(question) = unanswered(&discoveries) {
+        bail!(
+            "could not run: the DNS server gave no answer ({question}); the failures above are not the clients'"
+        );
+    }
+    Ok(all_ok)
 }

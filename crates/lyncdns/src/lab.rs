@@ -17,6 +17,8 @@ use lyncdns_discover::machine::{Client, Failure, Machine, Options, Outcome, Repl
 use lyncdns_discover::probe::LiveNet;
 use lyncdns_discover::resolver::Live;
 use lyncdns_discover::run::{Credentials, Discovery, run};
+use lyncdns_dnsdata::resolve::{Lookup, Outcome as LookupOutcome, Resolver};
+use lyncdns_dnsdata::types::{Rcode, Rtype};
 use lyncdns_dnsserver::server::{Config, Server};
 use lyncdns_model::{Deployment, Home, Location};
 use lyncdns_plan::scenario::{Context as ScenarioContext, SCENARIOS};
@@ -63,25 +65,108 @@ fn lab_password() -> String {
     format!("lab-{:016x}", h.finish())
 }
 
-/// Adds a `lab@<domain>` user for each SIP domain, homed on the sign-in pool.
-fn add_lab_users(d: &mut Deployment, password: &str) -> anyhow::Result<()> {
+/// Adds a `lab@<domain>` user for each SIP domain, homed on the sign-in pool, and with a shared SIP address
+/// space (hybrid) a `lab-online@<primary domain>` homed Online, so the lab exercises the Online redirect
+/// (`docs/lync.md` §3.5). Returns the lab users' SIP addresses, in matrix order.
+fn add_lab_users(d: &mut Deployment, password: &str) -> anyhow::Result<Vec<String>> {
     let hash = lyncdns_autodiscover::auth::hash_password(password)?;
     let home = d.sign_in_pool().fqdn.clone();
-    for domain in d
+    let mut users: Vec<(String, Home)> = d
         .sip_domains()
         .iter()
-        .map(|x| x.to_string())
-        .collect::<Vec<_>>()
-    {
-        let sip = format!("lab@{domain}");
-        d.users.retain(|u| u.sip != sip);
+        .map(|domain| (format!("lab@{domain}"), Home::Pool(home.clone())))
+        .collect();
+    if d.hybrid.as_ref().is_some_and(|h| h.shared_address_space) {
+        users.push((format!("lab-online@{}", d.sip.primary_domain), Home::Online));
+    }
+    for (sip, home) in &users {
+        d.users.retain(|u| u.sip != *sip);
         d.users.push(lyncdns_model::User {
-            sip,
-            home: Home::Pool(home.clone()),
+            sip: sip.clone(),
+            home: home.clone(),
             password_hash: hash.clone(),
         });
     }
-    Ok(())
+    Ok(users.into_iter().map(|(sip, _)| sip).collect())
+}
+
+/// Makes the lab's two clients match a view of the right location: when the first view that matches
+/// 127.0.0.1 is not internal (127.0.0.2 not external), the address is added, as a /32, to the first view of that
+/// location, so that every deployment runs in the lab whatever its client prefixes (issue 16). Returns what was
+/// added, to be said; refuses only when an earlier view of the other location already matches the address.
+fn place_lab_clients(d: &mut Deployment) -> anyhow::Result<Vec<String>> {
+    let mut placed = Vec::new();
+    for (from, want) in [(INSIDE, Location::Internal), (OUTSIDE, Location::External)] {
+        let ip: IpAddr = from.parse().expect("valid");
+        let matching = d
+            .views
+            .iter()
+            .position(|v| v.clients.iter().any(|n| n.contains(&ip)));
+        if matching.is_some_and(|i| d.views[i].location == want) {
+            continue;
+        }
+        let Some(target) = d.views.iter().position(|v| v.location == want) else {
+            bail!("the lab needs an internal and an external view");
+        };
+        if let Some(i) = matching.filter(|&i| i < target) {
+            bail!(
+                "the lab's {} client ({from}) matches view `{}` ({}), which comes before every {} view; \
+                 put {from}/32 in a {} view's clients, before `{}`",
+                want.as_str(),
+                d.views[i].name,
+                d.views[i].location.as_str(),
+                want.as_str(),
+                want.as_str(),
+                d.views[i].name
+            );
+        }
+        let view = &mut d.views[target];
+        view.clients.insert(0, ip.into());
+        placed.push(format!(
+            "the lab adds {from}/32 to the clients of view `{}` ({}), for its {} client",
+            view.name,
+            want.as_str(),
+            if want == Location::Internal {
+                "inside"
+            } else {
+                "outside"
+            }
+        ));
+    }
+    Ok(placed)
+}
+
+/// The inside client's resolver: the lab's DNS server as the internal view's clients see it, and, for a name
+/// outside every internal zone (REFUSED by an authoritative-only server), the answer the Internet gives, i.e. the
+/// external view, as an internal DNS server that forwards such names would return it. Without this, a name
+/// the plan rightly leaves to the Internet (`lyncweb.fabrikam.com` when the internal zone is `corp.local`) would
+/// not resolve inside in the lab, though it does in the deployment.
+struct Inside {
+    internal: Live,
+    forwarder: Live,
+}
+
+impl Resolver for Inside {
+    fn lookup(&mut self, name: &str, qtype: Rtype) -> Lookup {
+        let l = self.internal.lookup(name, qtype);
+        if !matches!(l.outcome, LookupOutcome::Answered { rcode, .. } if rcode == Rcode::REFUSED) {
+            return l;
+        }
+        let mut forwarded = self.forwarder.lookup(name, qtype);
+        forwarded.server = format!(
+            "{} (forwarded: the internal view holds no zone for it)",
+            forwarded.server
+        );
+        forwarded
+    }
+
+    fn describe(&self) -> String {
+        format!(
+            "{}; names outside its zones forwarded to {}",
+            self.internal.describe(),
+            self.forwarder.describe()
+        )
+    }
 }
 
 /// Short text for a matrix cell.
@@ -147,43 +232,18 @@ fn check_roles(d: &mut Discovery, reverse_proxy: &[IpAddr]) {
     }
 }
 
-/// Runs `lyncdns lab`.
-pub fn run_cmd(args: &LabArgs) -> anyhow::Result<()> {
+/// Runs `lyncdns lab`; `Ok(false)` when a client cannot sign in.
+pub fn run_cmd(args: &LabArgs) -> anyhow::Result<bool> {
     if args.list_scenarios {
         for s in SCENARIOS {
             println!("{:<30} {}", s.name, s.description);
         }
-        return Ok(());
+        return Ok(true);
     }
     let mut deployment = crate::load_deployment(args.deployment.as_ref())?;
-    if !deployment
-        .views
-        .iter()
-        .any(|v| v.location == Location::Internal)
-        || !deployment
-            .views
-            .iter()
-            .any(|v| v.location == Location::External)
-    {
-        bail!("the lab needs an internal and an external view");
-    }
-    for (from, want) in [(INSIDE, Location::Internal), (OUTSIDE, Location::External)] {
-        let ip: IpAddr = from.parse().expect("valid");
-        let got = deployment
-            .views
-            .iter()
-            .find(|v| v.clients.iter().any(|n| n.contains(&ip)))
-            .map(|v| v.location);
-        if got != Some(want) {
-            bail!(
-                "the lab's {} client ({from}) must match a {} view of this deployment; add it to that view's clients",
-                want.as_str(),
-                want.as_str()
-            );
-        }
-    }
+    let placed = place_lab_clients(&mut deployment)?;
     let password = lab_password();
-    add_lab_users(&mut deployment, &password)?;
+    let lab_users = add_lab_users(&mut deployment, &password)?;
     let mut plan = lyncdns_plan::plan(&deployment);
     let scenario = match &args.scenario {
         Some(name) => {
@@ -264,8 +324,8 @@ pub fn run_cmd(args: &LabArgs) -> anyhow::Result<()> {
         .unwrap_or_default();
 
     let mut discoveries: Vec<(String, &str, Discovery)> = Vec::new();
-    for domain in deployment.sip_domains().iter().map(|d| d.to_string()) {
-        let uri = format!("lab@{domain}");
+    for uri in &lab_users {
+        let uri = uri.clone();
         let creds = Credentials {
             user: uri.clone(),
             password: password.clone(),
@@ -273,7 +333,22 @@ pub fn run_cmd(args: &LabArgs) -> anyhow::Result<()> {
         for client in Client::ALL {
             for (label, from) in [("inside", INSIDE), ("outside", OUTSIDE)] {
                 let from_ip: IpAddr = from.parse().expect("valid");
-                let mut resolver = Live::new(dns, Some(from_ip), Duration::from_secs(2), 1);
+                let live = |ip: &str| {
+                    Live::new(
+                        dns,
+                        Some(ip.parse().expect("valid")),
+                        Duration::from_secs(2),
+                        1,
+                    )
+                };
+                let mut resolver: Box<dyn Resolver> = if label == "inside" {
+                    Box::new(Inside {
+                        internal: live(INSIDE),
+                        forwarder: live(OUTSIDE),
+                    })
+                } else {
+                    Box::new(live(OUTSIDE))
+                };
                 let mut net = LiveNet::new(Some(&ca), Duration::from_secs(3), Some(from_ip))?;
                 net.dial = vec![("https", https), ("http", http)];
                 let options = Options {
@@ -283,9 +358,18 @@ pub fn run_cmd(args: &LabArgs) -> anyhow::Result<()> {
                     ..Options::default()
                 };
                 let machine = Machine::new(client, &uri, options).expect("a valid lab URI");
-                let mut d = run(machine, client, &uri, &mut resolver, &mut net, Some(&creds));
+                let mut d = run(
+                    machine,
+                    client,
+                    &uri,
+                    resolver.as_mut(),
+                    &mut net,
+                    Some(&creds),
+                );
                 check_roles(&mut d, &reverse_proxy);
-                discoveries.push((domain.clone(), label, d));
+                d.location = Some(label.to_owned());
+                d.scenario = scenario.map(|s| s.name.to_owned());
+                discoveries.push((uri.clone(), label, d));
             }
         }
     }
@@ -297,6 +381,7 @@ pub fn run_cmd(args: &LabArgs) -> anyhow::Result<()> {
         print_matrix(
             &deployment,
             scenario.map(|s| s.name),
+            &placed,
             dns,
             https,
             &ca,
@@ -330,7 +415,7 @@ pub fn run_cmd(args: &LabArgs) -> anyhow::Result<()> {
             d = deployment.sip.primary_domain,
             p = https.port()
         );
-        println!("  lab users: lab@<each SIP domain>, password {password}");
+        println!("  lab users: {}, password {password}", lab_users.join(", "));
         runtime
             .block_on(async { tokio::signal::ctrl_c().await })
             .context("waiting for Ctrl-C")?;
@@ -339,12 +424,13 @@ pub fn run_cmd(args: &LabArgs) -> anyhow::Result<()> {
         web.shutdown().await;
         server.shutdown().await;
     });
-    Ok(())
+    Ok(all.iter().all(|d| d.verdict.ok()))
 }
 
 fn print_matrix(
     d: &Deployment,
     scenario: Option<&str>,
+    placed: &[String],
     dns: SocketAddr,
     https: SocketAddr,
     ca: &std::path::Path,
@@ -360,9 +446,16 @@ fn print_matrix(
         "scenario: {}",
         scenario.unwrap_or("none (the deployment as planned)")
     );
+    for p in placed {
+        println!("{p}");
+    }
     println!(
         "DNS {dns} (inside = from {INSIDE}, outside = from {OUTSIDE}); Autodiscover https://{https} (lab CA {})",
         ca.display()
+    );
+    println!(
+        "Inside, a name outside every internal zone is answered from the external view, as an internal DNS server \
+         forwarding to the Internet would."
     );
     println!(
         "SIP servers are found, not connected to: their addresses are the deployment's, not this machine's.\n"
@@ -373,17 +466,23 @@ fn print_matrix(
         "inside".into(),
         "outside".into(),
     ]];
+    let mut users: Vec<&str> = Vec::new();
+    for (uri, _, _) in rows {
+        if !users.contains(&uri.as_str()) {
+            users.push(uri);
+        }
+    }
     for client in Client::ALL {
-        for domain in d.sip_domains().iter().map(|x| x.to_string()) {
+        for uri in &users {
             let find = |label: &str| {
                 rows.iter()
-                    .find(|(dm, l, x)| *dm == domain && *l == label && x.client == client)
+                    .find(|(u, l, x)| u == uri && *l == label && x.client == client)
                     .map(|(_, _, x)| cell(x))
                     .unwrap_or_default()
             };
             table.push([
                 client.as_str().to_owned(),
-                format!("lab@{domain}"),
+                uri.to_string(),
                 find("inside"),
                 find("outside"),
             ]);

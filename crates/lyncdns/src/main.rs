@@ -130,7 +130,11 @@ fn main() -> ExitCode {
         Command::Plan(args) => plan::run(args),
         Command::Serve(args) => serve::run(args),
         Command::HashPassword => hash_password(),
-        Command::Lab(args) => lab::run_cmd(args),
+        Command::Lab(args) => match lab::run_cmd(args) {
+            Ok(true) => Ok(()),
+            Ok(false) => return ExitCode::from(1),
+            Err(e) => Err(e),
+        },
         Command::Check(args) => match check::run_cmd(args) {
             Ok(true) => Ok(()),
             Ok(false) => return ExitCode::from(1),

@@ -62,11 +62,16 @@ fn lab_scenarios_show_how_clients_react() {
         .find(|l| l.starts_with("lync2010  lab@anotherdomain.com"))
         .unwrap();
     assert!(lync2010.contains("(trust prompt)"), "{lync2010}");
+    // The phone refuses the internal SRV target outside its domain (strict DNS naming, S23); inside, the
+    // external SRV reaches it through the internal server's forwarder, so it ends at the Access Edge instead.
     let phone = text
         .lines()
         .find(|l| l.starts_with("phone     lab@anotherdomain.com"))
         .unwrap();
-    assert!(phone.contains("✗"), "{phone}");
+    assert!(
+        phone.contains("✓ sip.anotherdomain.com:443 via _sip._tls") && !phone.contains("lyncfe01"),
+        "{phone}"
+    );
     let out = lyncdns(&["lab", "--scenario", "no-such-thing"]);
     assert_eq!(out.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&out.stderr).contains("no scenario `no-such-thing`"));
@@ -258,4 +263,205 @@ fn discover_with_probes_follows_autodiscover_and_connects_to_the_pool() {
         text.contains("cannot connect to access.lyncdude.net:443: 127.0.0.11:443"),
         "{text}"
     );
+}
+
+/// Issue 16 point 4: `lab --deployment` refused every shipped example but the embedded one ("the lab's internal
+/// client (127.0.0.1) must match a internal view"). Each now runs, says where it put the lab's clients, and
+/// every client signs in (exit 0).
+#[test]
+fn every_shipped_example_runs_in_the_lab_issue_16() {
+    let examples = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../examples");
+    let mut names: Vec<_> = std::fs::read_dir(&examples)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .filter(|p| p.extension().is_some_and(|x| x == "toml"))
+        .collect();
+    names.sort();
+    assert!(names.len() >= 4, "{names:?}");
+    for path in names {
+        let out = lyncdns(&["lab", "--deployment", path.to_str().unwrap()]);
+        let text = stdout(&out);
+        assert_eq!(
+            out.status.code(),
+            Some(0),
+            "{}: {text}{}",
+            path.display(),
+            String::from_utf8_lossy(&out.stderr)
+        );
+        let (ok, total) = text
+            .lines()
+            .find_map(|l| l.split_once(" discoveries sign in"))
+            .and_then(|(head, _)| head.split_once(" of "))
+            .map(|(a, b)| (a.trim().to_owned(), b.trim().to_owned()))
+            .unwrap_or_else(|| panic!("{}: no summary in {text}", path.display()));
+        assert_eq!(ok, total, "{}: {text}", path.display());
+        if !path.ends_with("lyncdude.toml") {
+            assert!(
+                text.contains("the lab adds 127.0.0.1/32 to the clients of view"),
+                "{}: {text}",
+                path.display()
+            );
+        }
+    }
+}
+
+/// Issue 16 point 4: `lab` exited 0 even when clients failed, and its JSON did not say inside/outside or the
+/// scenario.
+#[test]
+fn lab_exits_1_when_a_client_fails_and_json_names_location_and_scenario_issue_16() {
+    let out = lyncdns(&["lab", "--scenario", "no-autodiscover", "--json"]);
+    assert_eq!(out.status.code(), Some(1), "{}", stdout(&out));
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let all = v.as_array().unwrap();
+    assert!(all.iter().any(|d| d["verdict"]["ok"] == false));
+    for d in all {
+        assert_eq!(d["scenario"], "no-autodiscover", "{d}");
+        assert!(
+            d["location"] == "inside" || d["location"] == "outside",
+            "{d}"
+        );
+    }
+    assert_eq!(
+        all.iter().filter(|d| d["location"] == "inside").count(),
+        all.len() / 2
+    );
+    let out = lyncdns(&["lab", "--json"]);
+    assert_eq!(out.status.code(), Some(0));
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert!(v[0].get("scenario").is_none(), "no scenario, no key");
+}
+
+/// Issue 16 point 5: a DNS server that cannot be reached is "could not run" (exit 2), not a client failing
+/// (exit 1).
+#[test]
+fn discover_against_an_unreachable_dns_server_exits_2_issue_16() {
+    // A bound UDP socket that never answers, and a port where nothing listens.
+    let silent = std::net::UdpSocket::bind("127.0.0.1:0").unwrap();
+    let silent = silent.local_addr().unwrap().to_string();
+    let closed = {
+        let s = std::net::UdpSocket::bind("127.0.0.1:0").unwrap();
+        s.local_addr().unwrap().to_string()
+    };
+    for server in [silent.as_str(), closed.as_str()] {
+        let out = lyncdns(&[
+            "discover",
+            "alice@lyncdude.net",
+            "--server",
+            server,
+            "--profile",
+            "store",
+            "--timeout",
+            "0.2",
+            "--retries",
+            "0",
+        ]);
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(2), "{server}: {err}");
+        assert!(
+            err.contains("could not run: the DNS server gave no answer"),
+            "{err}"
+        );
+    }
+}
+
+/// Issue 16 point 5: `--server` rejected host names.
+#[test]
+fn discover_server_takes_a_host_name_issue_16() {
+    let s = Serve::start(&[]);
+    let server = format!("localhost:{}", s.addr.port());
+    let out = lyncdns(&[
+        "discover",
+        "alice@lyncdude.net",
+        "--server",
+        &server,
+        "--from",
+        "127.0.0.1",
+        "--profile",
+        "lync2010",
+    ]);
+    assert!(
+        out.status.success(),
+        "{}{}",
+        stdout(&out),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(stdout(&out).contains("✓ signs in at lyncfe01.lyncdude.net:5061"));
+    let out = lyncdns(&[
+        "discover",
+        "alice@lyncdude.net",
+        "--server",
+        "no-such-host.invalid",
+    ]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("no-such-host.invalid"));
+}
+
+/// Issue 16 point 6: the HTML report had no summary matrix, headings without inside/outside or the scenario, and
+/// boxes coloured by DNS response code (a harmless NXDOMAIN red, a trust-prompt sign-in green like a clean one).
+#[test]
+fn lab_html_leads_with_the_matrix_and_colours_by_decision_issue_16() {
+    let dir = tempfile::tempdir().unwrap();
+    let html = dir.path().join("lab.html");
+    let page = |scenario: &str| {
+        let out = lyncdns(&[
+            "lab",
+            "--scenario",
+            scenario,
+            "--html",
+            html.to_str().unwrap(),
+        ]);
+        (out.status.code(), std::fs::read_to_string(&html).unwrap())
+    };
+    let (code, page_) = page("no-autodiscover");
+    assert_eq!(code, Some(1), "the Store and mobile apps fail");
+    let matrix = page_.find("<h2>Summary</h2>").expect("a summary matrix");
+    assert!(
+        matrix < page_.find("<svg").unwrap(),
+        "the matrix comes first"
+    );
+    assert!(page_.contains("<p>scenario: <b>no-autodiscover</b></p>"));
+    assert!(page_.contains("<th>inside</th><th>outside</th>"));
+    assert!(
+        page_.contains("lync2010 — lab@lyncdude.net — outside — scenario no-autodiscover</h2>")
+    );
+    // One red box per failing discovery (its last step), however many NXDOMAINs were on the way.
+    let failing = page_.matches("<td class=\"fail\">").count();
+    assert_eq!(failing, 8);
+    assert_eq!(page_.matches("fill=\"#fbe3e4\"").count(), failing);
+    // A trust-prompt sign-in is drawn apart from a clean one.
+    let (code, page_) = page("cross-domain-srv");
+    assert_eq!(code, Some(0));
+    assert!(page_.contains("<td class=\"prompt\">"));
+    assert!(page_.contains("fill=\"#fff0c2\""));
+    assert_eq!(
+        page_.matches("fill=\"#fbe3e4\"").count(),
+        0,
+        "nobody fails: nothing is red"
+    );
+}
+
+/// Issue 16 point 7 (part): the lab never exercised a user homed Online. With a shared SIP address space the
+/// lab adds one, and Autodiscover's user-level redirect to Online is followed (docs/lync.md §3.5; S37).
+#[test]
+fn the_lab_exercises_an_online_homed_user_of_the_hybrid_example_issue_16() {
+    let hybrid =
+        std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../examples/hybrid.toml");
+    let out = lyncdns(&["lab", "--deployment", hybrid.to_str().unwrap(), "--json"]);
+    assert_eq!(out.status.code(), Some(0));
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let online: Vec<_> = v
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|d| d["sip_uri"] == "lab-online@litwareinc.com")
+        .collect();
+    assert_eq!(online.len(), 10);
+    for d in online
+        .iter()
+        .filter(|d| ["desktop", "store", "mobile"].contains(&d["client"].as_str().unwrap()))
+    {
+        let outcome = &d["verdict"]["outcome"];
+        assert_eq!(outcome["kind"], "redirected-online", "{d}");
+        assert_eq!(outcome["user_homed"], true, "{d}");
+    }
 }

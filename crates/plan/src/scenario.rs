@@ -152,6 +152,34 @@ pub const SCENARIOS: &[Scenario] = &[
         },
     },
     Scenario {
+        name: "no-hairpin",
+        description: "The external web services FQDN is not published inside (§4 #9): the UCWA URL Autodiscover hands out names it even on the LAN, so the Store and mobile apps inside cannot reach UCWA; desktops are unaffected [S3], [S9].",
+        apply: |plan, ctx| {
+            if ctx.reverse_proxy.is_empty() {
+                return Err("this deployment has no reverse proxy".into());
+            }
+            // Inside, only the hair-pin copies point at the reverse proxy's public addresses.
+            for v in plan
+                .views
+                .iter_mut()
+                .filter(|v| v.location == lyncdns_model::Location::Internal)
+            {
+                for z in &mut v.zones {
+                    z.records.retain(|r| match r.data {
+                        RecordData::A { address } => {
+                            !ctx.reverse_proxy.contains(&std::net::IpAddr::V4(address))
+                        }
+                        RecordData::Aaaa { address } => {
+                            !ctx.reverse_proxy.contains(&std::net::IpAddr::V6(address))
+                        }
+                        _ => true,
+                    });
+                }
+            }
+            Ok(())
+        },
+    },
+    Scenario {
         name: "cross-domain-srv",
         description: "The additional SIP domain's _sipinternaltls._tcp points at the registrar in the primary domain, as the seed article does (§4 #3): desktop clients show a trust prompt, phones refuse [S2], [S23], [S24].",
         apply: |plan, ctx| {

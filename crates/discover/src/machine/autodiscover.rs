@@ -13,7 +13,7 @@ use lyncdns_lync::naming::LYNCDISCOVERINTERNAL;
 use super::methods::m_label;
 use super::{
     Client, Fetch, HttpOrder, Machine, Outcome, Request, Response, Verdict, Wait, host_of, parent,
-    within,
+    port_of, status_of, within,
 };
 
 /// The source keys cited in this module's docs (`[S1]` …), as links to their entries.
@@ -27,7 +27,7 @@ impl Machine {
     pub(super) fn on_ad_address(&mut self, host: String, l: Lookup) -> Request {
         let addrs = l.addresses();
         if addrs.is_empty() {
-            let why = format!("{host} does not resolve ({})", l.status());
+            let why = format!("{host} does not resolve ({})", status_of(&host, &l));
             // HTTPS to both hosts came first; the internal host's HTTP attempt is still due.
             if let Some(deferred) = self.deferred_http.take() {
                 self.note = Some(format!("{why}; trying {} as deferred", deferred.0));
@@ -83,7 +83,8 @@ impl Machine {
         let body = response.map(|r| r.body).unwrap_or_default();
         let links = crate::docs::links(&body);
         if let Some(redirect) = crate::docs::link(&links, &["Redirect", "redirect"]) {
-            return self.follow_redirect(&host, redirect, hops, false);
+            // The service that answered is the host of the URL fetched (after a redirect, no longer `host`).
+            return self.follow_redirect(&host_of(&tried), redirect, hops, false);
         }
         let Some(user) = crate::docs::link(&links, &["User", "user"]).map(str::to_owned) else {
             if urls.is_empty() {
@@ -222,18 +223,25 @@ impl Machine {
         }
         let links = crate::docs::links(&r.body);
         if let Some(redirect) = crate::docs::link(&links, &["Redirect", "redirect"]) {
-            return self.follow_redirect(&host, redirect, hops, true);
+            // The user document came from the service the root's User link named (a Director's web services,
+            // say), not from the lyncdiscover host: that service is the one whose domain counts.
+            return self.follow_redirect(&host_of(&user_url), redirect, hops, true);
         }
         let via = self.method_label(&host);
         if self.client != Client::Desktop {
             // UCWA clients continue with the applications resource, not SIP.
+            // The client has not signed in until it reaches that URL: resolve its host (and connect when
+            // probing connections) first.
             return match crate::docs::link(&links, &["applications", "Ucwa"]) {
-                Some(app) => Request::Done(Verdict {
-                    outcome: Outcome::SignsInUcwa {
-                        url: app.to_owned(),
-                    },
-                    via: Some(via),
-                }),
+                Some(app) => {
+                    let url = app.to_owned();
+                    let host = host_of(&url);
+                    self.wait = Wait::UcwaAddress { via, url };
+                    Request::Lookup {
+                        name: host,
+                        qtype: Rtype::A,
+                    }
+                }
                 None => self.fail_method("the user document has no UCWA applications link".into()),
             };
         }
@@ -265,10 +273,73 @@ impl Machine {
         if addrs.is_empty() {
             return self.fail_method(format!(
                 "the SIP server {fqdn} from Autodiscover does not resolve ({})",
-                l.status()
+                status_of(&fqdn, &l)
             ));
         }
         self.connect_or_done(via, fqdn, port, addrs, false, VecDeque::new())
+    }
+
+    /// The addresses of the UCWA applications URL's host. Both UCWA links name the external web services, even
+    /// for a client inside, so a mobile client on the LAN reaches UCWA only if that name resolves there and the
+    /// reverse proxy can be reached from inside (hair-pinning) [S3], [S9] (`docs/lync.md` §2.3, §4 #9).
+    pub(super) fn on_ucwa_address(&mut self, via: String, url: String, l: Lookup) -> Request {
+        let host = host_of(&url);
+        let addrs = l.addresses();
+        if addrs.is_empty() {
+            return self.fail_method(format!(
+                "the UCWA host {host} does not resolve from here ({}): UCWA clients use the external web \
+                 services URL even on the LAN, so it must resolve inside and the reverse proxy must allow \
+                 hair-pinning",
+                status_of(&host, &l)
+            ));
+        }
+        if !self.options.connect {
+            return Request::Done(Verdict {
+                outcome: Outcome::SignsInUcwa { url },
+                via: Some(via),
+            });
+        }
+        // Reaching it is an HTTPS request like the others (so `--dial` applies): any HTTP answer means the web
+        // services were reached; a UCWA session itself is not created.
+        self.wait = Wait::UcwaReach {
+            via,
+            url: url.clone(),
+        };
+        Request::Fetch(Fetch {
+            url,
+            method: "GET",
+            accept: "application/json",
+            bearer: true,
+            token_request: false,
+            addrs,
+        })
+    }
+
+    /// The answer of the UCWA host: any HTTP response means the client reaches UCWA; none, from inside, is
+    /// hair-pinning that fails.
+    pub(super) fn on_ucwa_reach(
+        &mut self,
+        via: String,
+        url: String,
+        response: Option<Response>,
+        error: Option<String>,
+    ) -> Request {
+        match response {
+            Some(r) => {
+                self.note = Some(format!("the UCWA host answered (HTTP {})", r.status));
+                Request::Done(Verdict {
+                    outcome: Outcome::SignsInUcwa { url },
+                    via: Some(via),
+                })
+            }
+            None => self.fail_method(format!(
+                "cannot reach the UCWA host {}:{}: {} (from inside, the reverse proxy must allow \
+                 hair-pinning)",
+                host_of(&url),
+                port_of(&url),
+                error.unwrap_or_default()
+            )),
+        }
     }
 
     /// Autodiscover root URLs for `host` in the configured order (for one host; the per-host list is built when
@@ -307,7 +378,17 @@ impl Machine {
     }
 
     /// Follows a `Redirect` link when it passes the anti-spoofing rule: the new host lies in the SIP domain, in the
-    /// domain of the host that redirected, or in a trusted domain (Online's hosts among them) [S13].
+    /// domain of the Autodiscover service that sent the redirect, or in a trusted domain (Online's hosts among
+    /// them) [S13].
+    ///
+    /// Which domain counts was decided by the sources, not by the simulator's first guess (the SIP domain's
+    /// lyncdiscover host, which refused every Director redirect to a home pool in another DNS domain, e.g.
+    /// `dave@contoso.net` → `webint02.contoso.com`, issue 16 point 3): UCWA's Root URL page [S13], step 3, fails
+    /// a redirect "to a domain different from the domain of the autodiscovery service", and the service that
+    /// answers the user request is the one the root's `User` link named (the Director's web services); its own
+    /// example redirects discovery for `user@vdomain.com` to `contoso.com`. [MS-OCDISCWS] 3.1.5.3 [S12] makes a
+    /// `Redirect` the answer for any user homed on another pool, with no rule on its domain, and a redirect from a
+    /// trusted server is trusted [S24] (`docs/lync.md` §2.5, §3.1). So `from_host` is that service's host.
     fn follow_redirect(
         &mut self,
         from_host: &str,
@@ -322,7 +403,12 @@ impl Machine {
             || self.trusted(&to)
             || online)
         {
-            return self.fail_method(format!("redirect to {href} refused by the anti-spoofing rule ({to} is not in {} nor a trusted domain; see --trusted-domains)", self.domain));
+            return self.fail_method(format!(
+                "redirect to {href} refused by the anti-spoofing rule ({to} is not in {}, nor in {} where the \
+                 Autodiscover service {from_host} is, nor in a trusted domain; see --trusted-domains)",
+                self.domain,
+                parent(from_host)
+            ));
         }
         if hops >= 5 {
             return self.fail_method("more than 5 Autodiscover redirects".into());

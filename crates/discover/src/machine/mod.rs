@@ -169,6 +169,14 @@ enum Wait {
         fqdn: String,
         port: u16,
     },
+    UcwaAddress {
+        via: String,
+        url: String,
+    },
+    UcwaReach {
+        via: String,
+        url: String,
+    },
     SrvRecords {
         name: String,
         tls: bool,
@@ -212,7 +220,12 @@ pub struct Machine {
     ntp_done: bool,
     /// With [`HttpOrder::HttpsAllFirst`]: the internal host's HTTP URL, tried after the external host's HTTPS.
     deferred_http: Option<(String, Vec<IpAddr>)>,
+    /// Out-of-zone aliases followed in the method in progress.
+    aliases: u8,
 }
+
+/// The most out-of-zone aliases followed for one method (a loop of CNAMEs across servers ends there).
+const MAX_ALIASES: u8 = 8;
 
 /// The domain part of a SIP URI (`sip:` optional), lowercased.
 pub fn sip_domain(uri: &str) -> Option<String> {
@@ -240,6 +253,33 @@ pub(crate) fn host_of(url: &str) -> String {
         .map(|(h, _)| h)
         .unwrap_or(host)
         .to_ascii_lowercase()
+}
+
+/// How a lookup for `host` ended, for a "does not resolve" message: the rcode or failure, and the alias asked
+/// last when the name led to one (`via the alias webdir.online.lync.com: REFUSED`).
+fn status_of(host: &str, l: &Lookup) -> String {
+    if l.name
+        .trim_end_matches('.')
+        .eq_ignore_ascii_case(host.trim_end_matches('.'))
+    {
+        l.status()
+    } else {
+        format!("via the alias {}: {}", l.name, l.status())
+    }
+}
+
+/// The port of an `http(s)` URL: the explicit one, else the scheme's (443 for HTTPS, 80 for HTTP).
+pub(crate) fn port_of(url: &str) -> u16 {
+    let (scheme, rest) = url.split_once("://").unwrap_or(("https", url));
+    let authority = rest.split(['/', '?']).next().unwrap_or(rest);
+    authority
+        .rsplit_once(':')
+        .and_then(|(_, p)| p.parse().ok())
+        .unwrap_or(if scheme.eq_ignore_ascii_case("http") {
+            80
+        } else {
+            443
+        })
 }
 
 /// The domain of a host: the host without its first label.
@@ -272,12 +312,18 @@ impl Machine {
             failures: Vec::new(),
             ntp_done: client != Client::Phone,
             deferred_http: None,
+            aliases: 0,
         })
     }
 
     /// The SIP domain being discovered.
     pub fn domain(&self) -> &str {
         &self.domain
+    }
+
+    /// How many discovery methods have failed so far (a method that failed is one the client moved on from).
+    pub fn methods_failed(&self) -> usize {
+        self.failures.len()
     }
 
     /// Why the machine moved on after the last reply, if it said so.
@@ -295,6 +341,9 @@ impl Machine {
 
     /// Consumes the reply to the last request; returns the next one.
     pub fn feed(&mut self, reply: Reply) -> Request {
+        if let Some(next) = self.follow_alias(&reply) {
+            return next;
+        }
         let wait = std::mem::replace(&mut self.wait, Wait::Nothing);
         match (wait, reply) {
             (Wait::Ntp, Reply::Lookup(l)) => self.on_ntp(l),
@@ -328,6 +377,10 @@ impl Machine {
             ) => self.on_ad_user(host, user_url, hops, response, error),
             (Wait::AdSipAddress { via, fqdn, port }, Reply::Lookup(l)) => {
                 self.on_ad_sip_address(via, fqdn, port, l)
+            }
+            (Wait::UcwaAddress { via, url }, Reply::Lookup(l)) => self.on_ucwa_address(via, url, l),
+            (Wait::UcwaReach { via, url }, Reply::Fetch { response, error }) => {
+                self.on_ucwa_reach(via, url, response, error)
             }
             (Wait::SrvRecords { name, tls }, Reply::Lookup(l)) => self.on_srv_records(name, tls, l),
             (
@@ -367,6 +420,42 @@ impl Machine {
         }
     }
 
+    /// An address lookup answered with a CNAME chain that leaves the server's zones (`lyncdiscover` →
+    /// `webdir.online.lync.com` on an authoritative server): the answer holds the alias but no address, and the
+    /// client's resolver would go on to ask for the alias's target. So does the machine, still waiting for the
+    /// same addresses; the handler then sees the target's answer. At most [`MAX_ALIASES`] per method.
+    fn follow_alias(&mut self, reply: &Reply) -> Option<Request> {
+        let Reply::Lookup(l) = reply else {
+            return None;
+        };
+        let waits_for_addresses = matches!(
+            self.wait,
+            Wait::AdAddress { .. }
+                | Wait::AdSipAddress { .. }
+                | Wait::UcwaAddress { .. }
+                | Wait::SrvTarget { .. }
+                | Wait::HostAddress { .. }
+        );
+        let end = l.cnames().last().cloned()?;
+        if !waits_for_addresses
+            || !l.addresses().is_empty()
+            || l.conclusive().is_err()
+            || self.aliases >= MAX_ALIASES
+            || end.eq_ignore_ascii_case(&l.name)
+        {
+            return None;
+        }
+        self.aliases += 1;
+        self.note = Some(format!(
+            "{} is an alias of {end}, outside the zones that answered: asking for {end}",
+            l.name
+        ));
+        Some(Request::Lookup {
+            name: end,
+            qtype: l.qtype,
+        })
+    }
+
     /// Records why the method in progress failed and moves on to the next.
     fn fail_method(&mut self, why: String) -> Request {
         let label = self.current.as_ref().map(Method::label).unwrap_or_default();
@@ -396,6 +485,7 @@ impl Machine {
         };
         self.current = Some(m.clone());
         self.tls = true;
+        self.aliases = 0;
         match m {
             Method::Autodiscover { host } => {
                 self.wait = Wait::AdAddress { host: host.clone() };

@@ -92,7 +92,8 @@ pub struct Options {
     pub trusted_domains: Vec<String>,
     /// Follow Autodiscover over HTTP(S) (root, token, user document).
     pub probe: bool,
-    /// Connect (TCP, then TLS with SNI) to the SIP server found, trying each address.
+    /// Connect (TCP, then TLS with SNI) to the SIP server found, trying each address; for the Store and mobile
+    /// apps, send a request to the UCWA applications URL (it must answer).
     pub connect: bool,
     /// Whether `--user/--password` were given (the driver holds them).
     pub credentials: bool,

@@ -10,7 +10,7 @@ use lyncdns_dnsdata::resolve::Lookup;
 use lyncdns_dnsdata::types::Rtype;
 use lyncdns_lync::naming::srv_target_allowed;
 
-use super::{Client, Machine, Request, Wait};
+use super::{Client, Machine, Request, Wait, status_of};
 
 /// The source keys cited in this module's docs (`[S1]` …), as links to their entries.
 #[cfg(doc)]
@@ -49,7 +49,7 @@ impl Machine {
         if addrs.is_empty() {
             self.note = Some(format!(
                 "SRV target {target} has no address ({}); next target",
-                l.status()
+                status_of(&target, &l)
             ));
             return self.next_srv_target(label, targets);
         }
@@ -66,10 +66,23 @@ impl Machine {
     ) -> Request {
         let addrs = l.addresses();
         if addrs.is_empty() {
-            return self.fail_method(format!("{name} does not resolve ({})", l.status()));
+            return self.fail_method(format!(
+                "{name} does not resolve ({})",
+                status_of(&name, &l)
+            ));
+        }
+        // `sip.<domain>` is tried on 5061, then on 443 (S20).
+        let mut ports = ports;
+        if !self.options.connect && ports.len() > 1 && addrs.iter().all(|a| is_public(*a)) {
+            // Without connecting, the verdict names one port. A public address is the Access Edge, which
+            // remote users reach on 443 (its 5061 is for federation) [S1], [S7], [S8] (`docs/lync.md` §1.2);
+            // a private one is a pool or Director on 5061.
+            ports.sort_by_key(|p| *p != 443);
+            self.note = Some(format!(
+                "{name} has public addresses (the Access Edge): remote users reach it on 443"
+            ));
         }
         let port = ports[0];
-        // `sip.<domain>` is tried on 5061, then on 443 (S20).
         let rest: VecDeque<(String, u16)> = ports[1..].iter().map(|p| (name.clone(), *p)).collect();
         self.connect_or_done(label, name, port, addrs, false, rest)
     }
@@ -109,5 +122,27 @@ impl Machine {
             };
         }
         self.fail_method("no usable SRV target".into())
+    }
+}
+
+/// Whether `a` is reachable from the Internet: not private (RFC 1918, RFC 4193), loopback, link-local,
+/// shared (RFC 6598) or unspecified.
+fn is_public(a: std::net::IpAddr) -> bool {
+    match a {
+        std::net::IpAddr::V4(v) => {
+            let [o1, o2, ..] = v.octets();
+            !(v.is_private()
+                || v.is_loopback()
+                || v.is_link_local()
+                || v.is_unspecified()
+                || (o1 == 100 && (64..128).contains(&o2)))
+        }
+        std::net::IpAddr::V6(v) => {
+            let first = v.segments()[0];
+            !(v.is_loopback()
+                || v.is_unspecified()
+                || (first & 0xfe00) == 0xfc00
+                || (first & 0xffc0) == 0xfe80)
+        }
     }
 }
