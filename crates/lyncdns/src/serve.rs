@@ -174,6 +174,8 @@ pub fn run(args: &ServeArgs) -> anyhow::Result<()> {
         .context("starting the runtime")?;
     runtime.block_on(async move {
         tracing::info!(views = %summary(&snapshot), "loaded");
+        // Before any listener: once "DNS listening" is logged, a SIGHUP reloads instead of killing the process.
+        let signals = Signals::install()?;
         let server = Server::start(snapshot, config)
             .await
             .context("binding the listeners")?;
@@ -186,7 +188,7 @@ pub fn run(args: &ServeArgs) -> anyhow::Result<()> {
         } else {
             None
         };
-        wait_and_reload(&server, web.as_ref(), &source).await?;
+        wait_and_reload(signals, &server, web.as_ref(), &source).await?;
         if let Some(web) = web {
             web.shutdown().await;
         }
@@ -195,17 +197,52 @@ pub fn run(args: &ServeArgs) -> anyhow::Result<()> {
     })
 }
 
+/// The signals `serve` handles, installed before the listeners start.
+#[cfg(unix)]
+struct Signals {
+    hup: tokio::signal::unix::Signal,
+    term: tokio::signal::unix::Signal,
+    int: tokio::signal::unix::Signal,
+}
+
+#[cfg(unix)]
+impl Signals {
+    /// Installs the SIGHUP, SIGTERM and SIGINT handlers. Must be called inside the runtime.
+    fn install() -> anyhow::Result<Signals> {
+        use tokio::signal::unix::{SignalKind, signal};
+        Ok(Signals {
+            hup: signal(SignalKind::hangup()).context("installing the SIGHUP handler")?,
+            term: signal(SignalKind::terminate()).context("installing the SIGTERM handler")?,
+            int: signal(SignalKind::interrupt()).context("installing the SIGINT handler")?,
+        })
+    }
+}
+
+/// Ctrl-C is the only signal handled off Unix.
+#[cfg(not(unix))]
+struct Signals;
+
+#[cfg(not(unix))]
+impl Signals {
+    /// Nothing to install: Ctrl-C is awaited where it is handled.
+    fn install() -> anyhow::Result<Signals> {
+        Ok(Signals)
+    }
+}
+
 /// Reloads on SIGHUP until SIGINT or SIGTERM. A reload that fails keeps the old data serving.
 #[cfg(unix)]
 async fn wait_and_reload(
+    signals: Signals,
     server: &Server,
     web: Option<&Web>,
     source: &Source,
 ) -> anyhow::Result<()> {
-    use tokio::signal::unix::{SignalKind, signal};
-    let mut hup = signal(SignalKind::hangup()).context("installing the SIGHUP handler")?;
-    let mut term = signal(SignalKind::terminate()).context("installing the SIGTERM handler")?;
-    let mut int = signal(SignalKind::interrupt()).context("installing the SIGINT handler")?;
+    let Signals {
+        mut hup,
+        mut term,
+        mut int,
+    } = signals;
     loop {
         tokio::select! {
             _ = hup.recv() => {
@@ -240,6 +277,7 @@ async fn wait_and_reload(
 
 #[cfg(not(unix))]
 async fn wait_and_reload(
+    _signals: Signals,
     _server: &Server,
     _web: Option<&Web>,
     _source: &Source,
