@@ -17,7 +17,7 @@ use lyncdns_discover::machine::{Client, Failure, Machine, Options, Outcome, Repl
 use lyncdns_discover::probe::LiveNet;
 use lyncdns_discover::resolver::Live;
 use lyncdns_discover::run::{Credentials, Discovery, run};
-use lyncdns_dnsserver::server::{Config, Server};
+use lyncdns_dnsserver::server::{Config, Server, TcpLimits};
 use lyncdns_model::{Deployment, Home, Location};
 use lyncdns_plan::scenario::{Context as ScenarioContext, SCENARIOS};
 
@@ -232,8 +232,10 @@ pub fn run_cmd(args: &LabArgs) -> anyhow::Result<()> {
             workers: 1,
             metrics: None,
             query_log: false,
-            tcp_idle: Duration::from_secs(10),
-            tcp_max: 64,
+            tcp: TcpLimits {
+                max_connections: 64,
+                ..TcpLimits::default()
+            },
         };
         let server = Server::start(snapshot, config)
             .await

@@ -9,8 +9,8 @@ use anyhow::{Context, bail};
 use clap::{Args, ValueEnum};
 use lyncdns_autodiscover::http::{Web, WebConfig};
 use lyncdns_dnsserver::compile::Snapshot;
-use lyncdns_dnsserver::server::{Config, Server};
-use lyncdns_model::{Deployment, Rotation};
+use lyncdns_dnsserver::server::{Config, Server, TcpLimits};
+use lyncdns_model::{Deployment, Rotation, Serve};
 
 /// Arguments of `lyncdns serve`.
 #[derive(Debug, Args)]
@@ -152,8 +152,7 @@ pub fn run(args: &ServeArgs) -> anyhow::Result<()> {
         workers,
         metrics: args.metrics.or(s.metrics),
         query_log: args.query_log || s.query_log,
-        tcp_idle: Duration::from_millis(s.tcp_idle_timeout_ms),
-        tcp_max: s.tcp_max_connections,
+        tcp: tcp_limits(s),
     };
     let web_config = WebConfig {
         http: args.http.or(s.http),
@@ -195,6 +194,19 @@ pub fn run(args: &ServeArgs) -> anyhow::Result<()> {
         server.shutdown().await;
         Ok(())
     })
+}
+
+/// The DNS over TCP limits and timeouts `[serve]` sets.
+fn tcp_limits(s: &Serve) -> TcpLimits {
+    TcpLimits {
+        idle: Duration::from_millis(s.tcp_idle_timeout_ms),
+        idle_busy: Duration::from_millis(s.tcp_busy_idle_timeout_ms),
+        io_timeout: Duration::from_millis(s.tcp_io_timeout_ms),
+        max_connections: s.tcp_max_connections,
+        max_per_prefix: s.tcp_max_per_prefix,
+        prefix_v4: s.tcp_prefix_v4,
+        prefix_v6: s.tcp_prefix_v6,
+    }
 }
 
 /// The signals `serve` handles, installed before the listeners start.
