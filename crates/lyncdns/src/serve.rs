@@ -187,7 +187,8 @@ pub fn run(args: &ServeArgs) -> anyhow::Result<()> {
         } else {
             None
         };
-        wait_and_reload(signals, &server, web.as_ref(), &source).await?;
+        let running = Running::new(args, &deployment.serve);
+        wait_and_reload(signals, &server, web.as_ref(), &source, running).await?;
         if let Some(web) = web {
             web.shutdown().await;
         }
@@ -206,6 +207,70 @@ fn tcp_limits(s: &Serve) -> TcpLimits {
         max_per_prefix: s.tcp_max_per_prefix,
         prefix_v4: s.tcp_prefix_v4,
         prefix_v6: s.tcp_prefix_v6,
+    }
+}
+
+/// What the running server was started with (the command line and the first `[serve]` table), and what a
+/// reload applied last.
+struct Running<'a> {
+    args: &'a ServeArgs,
+    started: Serve,
+    applied: (bool, TcpLimits),
+}
+
+impl<'a> Running<'a> {
+    /// The server as started from `args` and `serve`.
+    fn new(args: &'a ServeArgs, serve: &Serve) -> Self {
+        Running {
+            args,
+            started: serve.clone(),
+            applied: (args.query_log || serve.query_log, tcp_limits(serve)),
+        }
+    }
+
+    /// Applies a reloaded `[serve]` table. What can change live is applied: the query log and the TCP limits and
+    /// timeouts here; rotation, `max_udp_payload`, `ecs_trusted` and zone files with the new snapshot. Each
+    /// setting that needs a restart and differs from what the server was started with is named in a warning, on
+    /// every reload until the file and the process agree again. A setting the command line overrides is not
+    /// affected by the file, so it is not reported.
+    fn apply(&mut self, server: &Server, next: &Serve) {
+        let (a, old) = (self.args, &self.started);
+        let restart: [(&str, bool); 9] = [
+            ("dns", a.dns.is_empty() && old.dns != next.dns),
+            (
+                "workers",
+                a.workers.is_none() && old.workers != next.workers,
+            ),
+            (
+                "metrics",
+                a.metrics.is_none() && old.metrics != next.metrics,
+            ),
+            ("http", a.http.is_none() && old.http != next.http),
+            ("https", a.https.is_none() && old.https != next.https),
+            ("cert", a.cert.is_none() && old.cert != next.cert),
+            ("key", a.key.is_none() && old.key != next.key),
+            ("lab_ca", a.lab_ca.is_none() && old.lab_ca != next.lab_ca),
+            (
+                "token_lifetime_s",
+                old.token_lifetime_s != next.token_lifetime_s,
+            ),
+        ];
+        for (setting, _) in restart.iter().filter(|(_, changed)| *changed) {
+            tracing::warn!(
+                setting = %format!("serve.{setting}"),
+                "changed in the deployment file, but takes effect only after a restart; still running with the value it started with"
+            );
+        }
+        let applied = (a.query_log || next.query_log, tcp_limits(next));
+        if applied != self.applied {
+            server.apply(applied.0, applied.1);
+            tracing::info!(
+                query_log = applied.0,
+                tcp = ?applied.1,
+                "applied the reloaded [serve] query log and TCP limits"
+            );
+            self.applied = applied;
+        }
     }
 }
 
@@ -249,6 +314,7 @@ async fn wait_and_reload(
     server: &Server,
     web: Option<&Web>,
     source: &Source,
+    mut running: Running<'_>,
 ) -> anyhow::Result<()> {
     let Signals {
         mut hup,
@@ -268,6 +334,7 @@ async fn wait_and_reload(
                         // Logged once the new data serves: whoever reads "reloaded" gets the new answers.
                         let views = summary(&snapshot);
                         server.reload(snapshot);
+                        running.apply(server, &deployment.serve);
                         if let Some(web) = web {
                             web.reload(&deployment);
                         }
@@ -293,6 +360,7 @@ async fn wait_and_reload(
     _server: &Server,
     _web: Option<&Web>,
     _source: &Source,
+    _running: Running<'_>,
 ) -> anyhow::Result<()> {
     tokio::signal::ctrl_c()
         .await
