@@ -664,3 +664,43 @@ fn issue13_metrics_connections_that_send_nothing_are_closed() {
     assert!(text.contains("lyncdns_records"), "{text}");
     rt.block_on(server.shutdown());
 }
+
+/// RFC 7766 §6.2.3: a server under pressure may close idle connections sooner. With three quarters of the slots
+/// taken, a connection already waiting is closed after the short idle timeout, long before the normal one.
+#[test]
+fn tcp_idle_timeout_is_shorter_under_pressure_rfc7766_6_2_3() {
+    let rt = runtime();
+    let mut cfg = config(Duration::from_secs(120), 4);
+    cfg.tcp.idle_busy = Duration::from_millis(300);
+    let server = rt.block_on(Server::start(embedded(), cfg)).unwrap();
+    let addr = server.dns_addrs[0];
+    let q = Q::new("sip.lyncdude.net", A).bytes();
+    let mut held = Vec::new();
+    for _ in 0..3 {
+        let mut s = TcpStream::connect(addr).unwrap();
+        s.set_read_timeout(Some(Duration::from_secs(5))).unwrap();
+        tcp_send(&mut s, &q);
+        assert!(tcp_read(&mut s).is_some());
+        held.push(s);
+    }
+    // Three of four slots: idle connections are closed within seconds, not 120 s, until the pressure ends (more
+    // than one may go, if they check at the same moment).
+    let open = || {
+        server
+            .metrics_text()
+            .lines()
+            .find_map(|l| l.strip_prefix("lyncdns_tcp_connections "))
+            .and_then(|n| n.parse::<i64>().ok())
+    };
+    let started = std::time::Instant::now();
+    while open() == Some(3) {
+        assert!(
+            started.elapsed() < Duration::from_secs(30),
+            "no idle connection closed under pressure"
+        );
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    assert!(open().is_some_and(|n| n < 3), "{}", server.metrics_text());
+    drop(held);
+    rt.block_on(server.shutdown());
+}

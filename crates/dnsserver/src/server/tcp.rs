@@ -162,13 +162,11 @@ pub fn client_prefix(ip: IpAddr, v4: u8, v6: u8) -> IpAddr {
     }
 }
 
-/// `limits` with the connection limit capped so that `FD_RESERVE_MIN` descriptors, or a quarter of the soft
-/// `RLIMIT_NOFILE` if that is more, stay free for everything else the process does. Logs a warning if it had
-/// to lower the limit.
+/// `limits` with the connection limit capped below the soft `RLIMIT_NOFILE` (see [`fd_cap`]). Logs a warning if
+/// it had to lower the limit.
 pub fn fd_capped(mut limits: TcpLimits) -> TcpLimits {
     if let Some(nofile) = nofile_limit() {
-        let reserve = FD_RESERVE_MIN.max(nofile / 4);
-        let cap = nofile.saturating_sub(reserve).max(1);
+        let cap = fd_cap(nofile);
         if limits.max_connections as u64 > cap {
             tracing::warn!(
                 configured = limits.max_connections,
@@ -180,6 +178,13 @@ pub fn fd_capped(mut limits: TcpLimits) -> TcpLimits {
         }
     }
     limits
+}
+
+/// The most TCP connections a process allowed `nofile` descriptors may hold: `FD_RESERVE_MIN` descriptors, or a
+/// quarter of them if that is more, stay free for everything else it does (at least one connection).
+pub fn fd_cap(nofile: u64) -> u64 {
+    let reserve = FD_RESERVE_MIN.max(nofile / 4);
+    nofile.saturating_sub(reserve).max(1)
 }
 
 /// The soft limit on open file descriptors, if the system has one.
@@ -374,5 +379,13 @@ mod tests {
         assert_eq!(p("2001:db8:1:23ff::1", 24, 56), "2001:db8:1:2300::");
         assert_eq!(p("2001:db8::1", 24, 128), "2001:db8::1");
         assert_eq!(p("2001:db8::1", 24, 0), "::");
+    }
+
+    #[test]
+    fn the_connection_limit_leaves_descriptors_free() {
+        assert_eq!(fd_cap(1024), 768);
+        assert_eq!(fd_cap(256), 128);
+        assert_eq!(fd_cap(100), 1);
+        assert_eq!(fd_cap(1 << 20), 786_432);
     }
 }
