@@ -536,13 +536,10 @@ fn wait_for_metric(server: &Server, line: &str) {
 #[test]
 fn issue13_non_reading_connections_from_one_slash24_do_not_lock_out_others() {
     let rt = runtime();
-    let server = rt
-        .block_on(Server::start(
-            embedded(),
-            config(Duration::from_secs(60), 256),
-        ))
-        .unwrap();
-    let addr = server.dns_addrs[0];
+    let mut cfg = config(Duration::from_secs(60), 256);
+    cfg.dns.push("[::1]:0".parse().unwrap());
+    let server = rt.block_on(Server::start(embedded(), cfg)).unwrap();
+    let (addr, addr6) = (server.dns_addrs[0], server.dns_addrs[1]);
     let q = Q::new("sip.lyncdude.net", A).bytes();
     let mut held = Vec::new();
     for i in 0..300u32 {
@@ -564,6 +561,14 @@ fn issue13_non_reading_connections_from_one_slash24_do_not_lock_out_others() {
     let r = tcp_read(&mut other).expect("another network's client is answered within 5 s");
     // 127.0.1.1 is outside the internal view's 127.0.0.1/32: the external answer.
     assert_eq!(decode(&r).answer, ["sip.lyncdude.net. A 203.0.113.10"]);
+    assert!(started.elapsed() < Duration::from_secs(5));
+    // So is a client over IPv6, on the other listener: the limit is per prefix, not per listener.
+    let started = std::time::Instant::now();
+    let mut v6 = tcp_from("::1".parse().unwrap(), addr6);
+    v6.set_read_timeout(Some(Duration::from_secs(5))).unwrap();
+    tcp_send(&mut v6, &q);
+    let r = tcp_read(&mut v6).expect("an IPv6 client is answered within 5 s");
+    assert_eq!(decode(&r).answer.len(), 1);
     assert!(started.elapsed() < Duration::from_secs(5));
     let text = server.metrics_text();
     let refused = text
