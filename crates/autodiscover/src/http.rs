@@ -14,6 +14,7 @@ use hyper::body::{Bytes, Incoming};
 use hyper::service::service_fn;
 use hyper::{Request, Response};
 use hyper_util::rt::{TokioIo, TokioTimer};
+use rustls::ServerConfig;
 use tokio::net::TcpListener;
 use tokio::sync::{Semaphore, watch};
 use tokio_rustls::TlsAcceptor;
@@ -212,10 +213,11 @@ async fn answer(
     Ok(out)
 }
 
-/// Serves `listener` (over TLS when `tls` is given) until `stop` changes; `service` may be swapped on reload.
+/// Serves `listener` (over TLS when `tls` is given) until `stop` changes; `service`, and the TLS configuration,
+/// may be swapped on reload (each connection takes the one current when it is accepted).
 async fn serve(
     listener: TcpListener,
-    tls: Option<TlsAcceptor>,
+    tls: Option<Arc<ArcSwap<ServerConfig>>>,
     shared: Arc<Shared>,
     mut stop: watch::Receiver<bool>,
 ) {
@@ -256,7 +258,8 @@ async fn serve(
             let svc = service_fn(move |req| answer(shared.clone(), req, peer, https));
             let serving = async {
                 match tls {
-                    Some(acceptor) => {
+                    Some(config) => {
+                        let acceptor = TlsAcceptor::from(config.load_full());
                         match tokio::time::timeout(limits.header_timeout, acceptor.accept(stream))
                             .await
                         {
@@ -330,8 +333,11 @@ pub struct Web {
     pub https_addr: Option<SocketAddr>,
     /// The lab CA certificate clients should trust (when the lab CA issued the certificate).
     pub ca_path: Option<std::path::PathBuf>,
-    /// The names the lab certificate covers.
-    pub names: Vec<String>,
+    /// The lab CA directory and the names its current certificate covers (lab CA only): a reload that changes
+    /// `web_names()` has a new certificate issued.
+    lab: Option<(std::path::PathBuf, Mutex<Vec<String>>)>,
+    /// The HTTPS listener's TLS configuration, swapped when the lab certificate is reissued.
+    tls: Option<Arc<ArcSwap<ServerConfig>>>,
     service: Arc<ArcSwap<Service>>,
     shared: Arc<Shared>,
     stop: watch::Sender<bool>,
@@ -355,7 +361,8 @@ impl Web {
             http_addr: None,
             https_addr: None,
             ca_path: None,
-            names: Vec::new(),
+            lab: None,
+            tls: None,
             service,
             shared,
             stop,
@@ -385,10 +392,10 @@ impl Web {
             let bound = l
                 .local_addr()
                 .map_err(|source| WebError::Bind { addr, source })?;
-            let acceptor = TlsAcceptor::from(identity.config.clone());
+            let tls = Arc::new(ArcSwap::new(identity.config.clone()));
             web.tasks.push(tokio::spawn(serve(
                 l,
-                Some(acceptor),
+                Some(tls.clone()),
                 web.shared.clone(),
                 rx,
             )));
@@ -399,16 +406,50 @@ impl Web {
                 None => tracing::info!(addr = %bound, "Autodiscover listening on HTTPS"),
             }
             web.https_addr = Some(bound);
+            if identity.ca_path.is_some() {
+                web.lab = Some((config.lab_ca.clone(), Mutex::new(identity.names)));
+            }
             web.ca_path = identity.ca_path;
-            web.names = identity.names;
+            web.tls = Some(tls);
         }
         Ok(web)
     }
 
-    /// Serves a reloaded deployment (users, pools, views); issued tokens stay valid. The certificate is kept.
+    /// The names the lab certificate covers now (empty unless the lab CA issued it).
+    pub fn names(&self) -> Vec<String> {
+        match &self.lab {
+            Some((_, names)) => names.lock().unwrap_or_else(|p| p.into_inner()).clone(),
+            None => Vec::new(),
+        }
+    }
+
+    /// Serves a reloaded deployment (users, pools, views); issued tokens stay valid. When the lab CA issued the
+    /// certificate and `web_names()` changed, it issues one for the new names and new connections get it (the
+    /// lab certificate covers exactly `web_names()`); if that fails, the old certificate stays and the error is
+    /// logged. A certificate given as PEM files is kept: replacing it needs a restart.
     pub fn reload(&self, d: &lyncdns_model::Deployment) {
         let next = self.service.load().reloaded(d);
         self.service.store(Arc::new(next));
+        let (Some((dir, names)), Some(tls)) = (&self.lab, &self.tls) else {
+            return;
+        };
+        let wanted = crate::web_names(d);
+        let mut names = names.lock().unwrap_or_else(|p| p.into_inner());
+        if *names == wanted {
+            return;
+        }
+        match crate::tls::from_lab_ca(dir, &wanted) {
+            Ok(identity) => {
+                tls.store(identity.config);
+                tracing::info!(names = %wanted.join(","), "the web services names changed: reissued the lab certificate");
+                *names = wanted;
+            }
+            Err(e) => tracing::error!(
+                error = %e,
+                names = %wanted.join(","),
+                "the web services names changed but the lab certificate could not be reissued; clients checking the new names will fail TLS"
+            ),
+        }
     }
 
     /// Stops the listeners.

@@ -74,9 +74,9 @@ async fn https_root_with_a_client_that_trusts_only_the_lab_ca() {
     let web = start(dir.path()).await;
     let ca = web.ca_path.clone().expect("lab CA");
     let addr = web.https_addr.unwrap();
-    assert_eq!(web.names, lyncdns_autodiscover::web_names(&embedded()));
+    assert_eq!(web.names(), lyncdns_autodiscover::web_names(&embedded()));
     // Every web services name the planner lists is covered …
-    for name in &web.names {
+    for name in &web.names() {
         let resp = https(addr, &ca, name, &get("/", name, ""))
             .await
             .unwrap_or_else(|e| panic!("{name}: {e}"));
@@ -256,5 +256,41 @@ async fn bodiless_requests_are_closed_and_one_client_cannot_hold_every_connectio
     );
     assert_eq!(closed_at_once, 50, "the rest are over its limit");
     assert!(started.elapsed() < Duration::from_secs(30));
+    web.shutdown().await;
+}
+
+/// Issue 13, item 7: a reload that changed the web services names kept the old lab certificate, and clients
+/// checking a new name failed TLS with no warning. Now the lab CA issues one for the new names, and new
+/// connections get it.
+#[tokio::test]
+async fn issue13_a_reload_that_changes_the_web_names_reissues_the_lab_certificate() {
+    let dir = tempfile::tempdir().unwrap();
+    let web = start(dir.path()).await;
+    let ca = web.ca_path.clone().expect("lab CA");
+    let addr = web.https_addr.unwrap();
+    let (old, new) = ("lyncwebext.lyncdude.net", "lyncwebext2.lyncdude.net");
+    assert!(
+        https(addr, &ca, new, &get("/", new, "")).await.is_err(),
+        "{new} is not covered before the reload"
+    );
+    let text = lyncdns_model::EMBEDDED_EXAMPLE.replace(old, new);
+    let changed = lyncdns_model::load(&text, "changed.toml").unwrap();
+    web.reload(&changed);
+    assert_eq!(web.names(), lyncdns_autodiscover::web_names(&changed));
+    let resp = https(addr, &ca, new, &get("/", new, ""))
+        .await
+        .unwrap_or_else(|e| panic!("{new} after the reload: {e}"));
+    assert!(resp.starts_with("HTTP/1.1 200"), "{resp}");
+    assert!(
+        https(addr, &ca, old, &get("/", old, "")).await.is_err(),
+        "{old} is no longer covered: the certificate covers exactly web_names()"
+    );
+    // A reload with the same names keeps the certificate (and issues nothing).
+    let before = std::fs::read(dir.path().join("server.pem")).unwrap();
+    web.reload(&changed);
+    assert_eq!(
+        std::fs::read(dir.path().join("server.pem")).unwrap(),
+        before
+    );
     web.shutdown().await;
 }

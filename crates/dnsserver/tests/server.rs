@@ -11,7 +11,7 @@ use std::time::Duration;
 
 use lyncdns_dnsdata::zonefile::parse_text;
 use lyncdns_dnsserver::compile::{Options, Snapshot, ViewInput};
-use lyncdns_dnsserver::server::{Config, Server};
+use lyncdns_dnsserver::server::{Config, Server, TcpLimits};
 use lyncdns_model::Rotation;
 use support::*;
 
@@ -21,8 +21,11 @@ fn config(tcp_idle: Duration, tcp_max: usize) -> Config {
         workers: 2,
         metrics: Some("127.0.0.1:0".parse().unwrap()),
         query_log: false,
-        tcp_idle,
-        tcp_max,
+        tcp: TcpLimits {
+            idle: tcp_idle,
+            max_connections: tcp_max,
+            ..TcpLimits::default()
+        },
     }
 }
 
@@ -193,7 +196,7 @@ fn tcp_connections_beyond_the_limit_are_closed() {
     assert!(
         server
             .metrics_text()
-            .contains("lyncdns_tcp_rejected_total 1"),
+            .contains("lyncdns_tcp_rejected_total{limit=\"connections\"} 1"),
         "{}",
         server.metrics_text()
     );
@@ -502,4 +505,207 @@ fn a_busy_port_is_named_with_its_protocol() {
         Err(e) => e.to_string(),
     };
     assert!(e.contains(&format!("cannot listen on TCP {addr}")), "{e}");
+}
+
+/// A TCP connection to `server` from the source address `from`.
+fn tcp_from(from: std::net::IpAddr, server: SocketAddr) -> TcpStream {
+    let sock = socket2::Socket::new(
+        socket2::Domain::for_address(server),
+        socket2::Type::STREAM,
+        None,
+    )
+    .unwrap();
+    sock.bind(&SocketAddr::new(from, 0).into()).unwrap();
+    sock.connect(&server.into()).unwrap();
+    sock.into()
+}
+
+/// Polls the server's metrics until `line` appears (a counter is bumped just after the client sees the close).
+fn wait_for_metric(server: &Server, line: &str) {
+    for _ in 0..200 {
+        if server.metrics_text().contains(line) {
+            return;
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    panic!("no `{line}` in\n{}", server.metrics_text());
+}
+
+/// Issue 13: 300 connections from one /24 that never read (half send a query, half send nothing) took every
+/// slot, and no other client could use TCP. With a per-prefix limit, another network's client is answered.
+#[test]
+fn issue13_non_reading_connections_from_one_slash24_do_not_lock_out_others() {
+    let rt = runtime();
+    let mut cfg = config(Duration::from_secs(60), 256);
+    cfg.dns.push("[::1]:0".parse().unwrap());
+    let server = rt.block_on(Server::start(embedded(), cfg)).unwrap();
+    let (addr, addr6) = (server.dns_addrs[0], server.dns_addrs[1]);
+    let q = Q::new("sip.lyncdude.net", A).bytes();
+    let mut held = Vec::new();
+    for i in 0..300u32 {
+        let from = std::net::Ipv4Addr::new(127, 0, 0, 2 + (i % 250) as u8).into();
+        let mut s = tcp_from(from, addr);
+        if i % 2 == 0 {
+            let mut framed = (q.len() as u16).to_be_bytes().to_vec();
+            framed.extend_from_slice(&q);
+            let _ = s.write_all(&framed.repeat(4));
+        }
+        held.push(s);
+    }
+    let started = std::time::Instant::now();
+    let mut other = tcp_from("127.0.1.1".parse().unwrap(), addr);
+    other
+        .set_read_timeout(Some(Duration::from_secs(5)))
+        .unwrap();
+    tcp_send(&mut other, &q);
+    let r = tcp_read(&mut other).expect("another network's client is answered within 5 s");
+    // 127.0.1.1 is outside the internal view's 127.0.0.1/32: the external answer.
+    assert_eq!(decode(&r).answer, ["sip.lyncdude.net. A 203.0.113.10"]);
+    assert!(started.elapsed() < Duration::from_secs(5));
+    // So is a client over IPv6, on the other listener: the limit is per prefix, not per listener.
+    let started = std::time::Instant::now();
+    let mut v6 = tcp_from("::1".parse().unwrap(), addr6);
+    v6.set_read_timeout(Some(Duration::from_secs(5))).unwrap();
+    tcp_send(&mut v6, &q);
+    let r = tcp_read(&mut v6).expect("an IPv6 client is answered within 5 s");
+    assert_eq!(decode(&r).answer.len(), 1);
+    assert!(started.elapsed() < Duration::from_secs(5));
+    let text = server.metrics_text();
+    let refused = text
+        .lines()
+        .find_map(|l| l.strip_prefix("lyncdns_tcp_rejected_total{limit=\"prefix\"} "))
+        .and_then(|n| n.parse::<u64>().ok())
+        .unwrap_or(0);
+    assert!(refused >= 300 - 32, "{text}");
+    drop(held);
+    rt.block_on(server.shutdown());
+}
+
+/// Issue 13: a client that pipelines queries and never reads its answers held its connection forever. Once the
+/// answers it does not read fill the (bounded) send buffer for the I/O timeout, the server closes it.
+#[test]
+fn issue13_a_pipelining_client_that_never_reads_is_closed_after_the_io_timeout() {
+    let rt = runtime();
+    let mut cfg = config(Duration::from_secs(60), 16);
+    cfg.tcp.io_timeout = Duration::from_millis(300);
+    let server = rt.block_on(Server::start(embedded(), cfg)).unwrap();
+    let addr = server.dns_addrs[0];
+    let sock = socket2::Socket::new(socket2::Domain::IPV4, socket2::Type::STREAM, None).unwrap();
+    sock.set_recv_buffer_size(4096).unwrap();
+    sock.connect(&addr.into()).unwrap();
+    let mut stream: TcpStream = sock.into();
+    // A stuck write means the server never closed: fail rather than hang.
+    stream
+        .set_write_timeout(Some(Duration::from_secs(60)))
+        .unwrap();
+    let q = Q::new("sip.lyncdude.net", A).bytes();
+    let mut framed = (q.len() as u16).to_be_bytes().to_vec();
+    framed.extend_from_slice(&q);
+    let batch = framed.repeat(256);
+    let started = std::time::Instant::now();
+    let error = loop {
+        if let Err(e) = stream.write_all(&batch) {
+            break e;
+        }
+        assert!(
+            started.elapsed() < Duration::from_secs(60),
+            "still writing after 60 s: the server never closed the connection"
+        );
+    };
+    assert!(
+        matches!(
+            error.kind(),
+            std::io::ErrorKind::ConnectionReset | std::io::ErrorKind::BrokenPipe
+        ),
+        "closed by the server, not timed out: {error}"
+    );
+    wait_for_metric(&server, "lyncdns_tcp_write_timeouts_total 1");
+    rt.block_on(server.shutdown());
+}
+
+/// Issue 13: the metrics listener had no header timeout and no connection cap, so clients that connect and send
+/// nothing held descriptors forever. Now each is closed after the header timeout, and past the cap a new one is
+/// closed at once, while a scrape still works.
+#[test]
+fn issue13_metrics_connections_that_send_nothing_are_closed() {
+    let rt = runtime();
+    let server = rt
+        .block_on(Server::start(
+            embedded(),
+            config(Duration::from_secs(5), 16),
+        ))
+        .unwrap();
+    let metrics = server.metrics_addr.unwrap();
+    let started = std::time::Instant::now();
+    let mut silent: Vec<TcpStream> = (0..20)
+        .map(|_| {
+            let s = TcpStream::connect(metrics).unwrap();
+            s.set_read_timeout(Some(Duration::from_secs(30))).unwrap();
+            s
+        })
+        .collect();
+    for s in &mut silent {
+        let mut byte = [0u8; 1];
+        match s.read(&mut byte) {
+            Ok(0) => {}
+            Err(e) if e.kind() == std::io::ErrorKind::ConnectionReset => {}
+            other => panic!("closed without an answer, got {other:?}"),
+        }
+    }
+    let elapsed = started.elapsed();
+    assert!(
+        elapsed < Duration::from_secs(30),
+        "closed after {elapsed:?}"
+    );
+    wait_for_metric(&server, "lyncdns_metrics_rejected_total 4");
+    // The listener still answers a scrape.
+    let mut s = TcpStream::connect(metrics).unwrap();
+    s.set_read_timeout(Some(Duration::from_secs(10))).unwrap();
+    s.write_all(b"GET /metrics HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
+        .unwrap();
+    let mut text = String::new();
+    s.read_to_string(&mut text).unwrap();
+    assert!(text.starts_with("HTTP/1.1 200"), "{text}");
+    assert!(text.contains("lyncdns_records"), "{text}");
+    rt.block_on(server.shutdown());
+}
+
+/// RFC 7766 §6.2.3: a server under pressure may close idle connections sooner. With three quarters of the slots
+/// taken, a connection already waiting is closed after the short idle timeout, long before the normal one.
+#[test]
+fn tcp_idle_timeout_is_shorter_under_pressure_rfc7766_6_2_3() {
+    let rt = runtime();
+    let mut cfg = config(Duration::from_secs(120), 4);
+    cfg.tcp.idle_busy = Duration::from_millis(300);
+    let server = rt.block_on(Server::start(embedded(), cfg)).unwrap();
+    let addr = server.dns_addrs[0];
+    let q = Q::new("sip.lyncdude.net", A).bytes();
+    let mut held = Vec::new();
+    for _ in 0..3 {
+        let mut s = TcpStream::connect(addr).unwrap();
+        s.set_read_timeout(Some(Duration::from_secs(5))).unwrap();
+        tcp_send(&mut s, &q);
+        assert!(tcp_read(&mut s).is_some());
+        held.push(s);
+    }
+    // Three of four slots: idle connections are closed within seconds, not 120 s, until the pressure ends (more
+    // than one may go, if they check at the same moment).
+    let open = || {
+        server
+            .metrics_text()
+            .lines()
+            .find_map(|l| l.strip_prefix("lyncdns_tcp_connections "))
+            .and_then(|n| n.parse::<i64>().ok())
+    };
+    let started = std::time::Instant::now();
+    while open() == Some(3) {
+        assert!(
+            started.elapsed() < Duration::from_secs(30),
+            "no idle connection closed under pressure"
+        );
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    assert!(open().is_some_and(|n| n < 3), "{}", server.metrics_text());
+    drop(held);
+    rt.block_on(server.shutdown());
 }

@@ -19,7 +19,7 @@ use lyncdns_discover::resolver::Live;
 use lyncdns_discover::run::{Credentials, Discovery, run};
 use lyncdns_dnsdata::resolve::{Lookup, Outcome as LookupOutcome, Resolver};
 use lyncdns_dnsdata::types::{Rcode, Rtype};
-use lyncdns_dnsserver::server::{Config, Server};
+use lyncdns_dnsserver::server::{Config, Server, TcpLimits};
 use lyncdns_model::{Deployment, Home, Location};
 use lyncdns_plan::scenario::{Context as ScenarioContext, SCENARIOS};
 
@@ -292,8 +292,10 @@ pub fn run_cmd(args: &LabArgs) -> anyhow::Result<bool> {
             workers: 1,
             metrics: None,
             query_log: false,
-            tcp_idle: Duration::from_secs(10),
-            tcp_max: 64,
+            tcp: TcpLimits {
+                max_connections: 64,
+                ..TcpLimits::default()
+            },
         };
         let server = Server::start(snapshot, config)
             .await

@@ -9,8 +9,8 @@ use anyhow::{Context, bail};
 use clap::{Args, ValueEnum};
 use lyncdns_autodiscover::http::{Web, WebConfig};
 use lyncdns_dnsserver::compile::Snapshot;
-use lyncdns_dnsserver::server::{Config, Server};
-use lyncdns_model::{Deployment, Rotation};
+use lyncdns_dnsserver::server::{Config, Server, TcpLimits};
+use lyncdns_model::{Deployment, Rotation, Serve};
 
 /// Arguments of `lyncdns serve`.
 #[derive(Debug, Args)]
@@ -152,8 +152,7 @@ pub fn run(args: &ServeArgs) -> anyhow::Result<()> {
         workers,
         metrics: args.metrics.or(s.metrics),
         query_log: args.query_log || s.query_log,
-        tcp_idle: Duration::from_millis(s.tcp_idle_timeout_ms),
-        tcp_max: s.tcp_max_connections,
+        tcp: tcp_limits(s),
     };
     let web_config = WebConfig {
         http: args.http.or(s.http),
@@ -174,6 +173,8 @@ pub fn run(args: &ServeArgs) -> anyhow::Result<()> {
         .context("starting the runtime")?;
     runtime.block_on(async move {
         tracing::info!(views = %summary(&snapshot), "loaded");
+        // Before any listener: once "DNS listening" is logged, a SIGHUP reloads instead of killing the process.
+        let signals = Signals::install()?;
         let server = Server::start(snapshot, config)
             .await
             .context("binding the listeners")?;
@@ -186,7 +187,8 @@ pub fn run(args: &ServeArgs) -> anyhow::Result<()> {
         } else {
             None
         };
-        wait_and_reload(&server, web.as_ref(), &source).await?;
+        let running = Running::new(args, &deployment.serve);
+        wait_and_reload(signals, &server, web.as_ref(), &source, running).await?;
         if let Some(web) = web {
             web.shutdown().await;
         }
@@ -195,17 +197,130 @@ pub fn run(args: &ServeArgs) -> anyhow::Result<()> {
     })
 }
 
+/// The DNS over TCP limits and timeouts `[serve]` sets.
+fn tcp_limits(s: &Serve) -> TcpLimits {
+    TcpLimits {
+        idle: Duration::from_millis(s.tcp_idle_timeout_ms),
+        idle_busy: Duration::from_millis(s.tcp_busy_idle_timeout_ms),
+        io_timeout: Duration::from_millis(s.tcp_io_timeout_ms),
+        max_connections: s.tcp_max_connections,
+        max_per_prefix: s.tcp_max_per_prefix,
+        prefix_v4: s.tcp_prefix_v4,
+        prefix_v6: s.tcp_prefix_v6,
+    }
+}
+
+/// What the running server was started with (the command line and the first `[serve]` table), and what a
+/// reload applied last.
+struct Running<'a> {
+    args: &'a ServeArgs,
+    started: Serve,
+    applied: (bool, TcpLimits),
+}
+
+impl<'a> Running<'a> {
+    /// The server as started from `args` and `serve`.
+    fn new(args: &'a ServeArgs, serve: &Serve) -> Self {
+        Running {
+            args,
+            started: serve.clone(),
+            applied: (args.query_log || serve.query_log, tcp_limits(serve)),
+        }
+    }
+
+    /// Applies a reloaded `[serve]` table. What can change live is applied: the query log and the TCP limits and
+    /// timeouts here; rotation, `max_udp_payload`, `ecs_trusted` and zone files with the new snapshot. Each
+    /// setting that needs a restart and differs from what the server was started with is named in a warning, on
+    /// every reload until the file and the process agree again. A setting the command line overrides is not
+    /// affected by the file, so it is not reported.
+    fn apply(&mut self, server: &Server, next: &Serve) {
+        let (a, old) = (self.args, &self.started);
+        let restart: [(&str, bool); 9] = [
+            ("dns", a.dns.is_empty() && old.dns != next.dns),
+            (
+                "workers",
+                a.workers.is_none() && old.workers != next.workers,
+            ),
+            (
+                "metrics",
+                a.metrics.is_none() && old.metrics != next.metrics,
+            ),
+            ("http", a.http.is_none() && old.http != next.http),
+            ("https", a.https.is_none() && old.https != next.https),
+            ("cert", a.cert.is_none() && old.cert != next.cert),
+            ("key", a.key.is_none() && old.key != next.key),
+            ("lab_ca", a.lab_ca.is_none() && old.lab_ca != next.lab_ca),
+            (
+                "token_lifetime_s",
+                old.token_lifetime_s != next.token_lifetime_s,
+            ),
+        ];
+        for (setting, _) in restart.iter().filter(|(_, changed)| *changed) {
+            tracing::warn!(
+                setting = %format!("serve.{setting}"),
+                "changed in the deployment file, but takes effect only after a restart; still running with the value it started with"
+            );
+        }
+        let applied = (a.query_log || next.query_log, tcp_limits(next));
+        if applied != self.applied {
+            server.apply(applied.0, applied.1);
+            tracing::info!(
+                query_log = applied.0,
+                tcp = ?applied.1,
+                "applied the reloaded [serve] query log and TCP limits"
+            );
+            self.applied = applied;
+        }
+    }
+}
+
+/// The signals `serve` handles, installed before the listeners start.
+#[cfg(unix)]
+struct Signals {
+    hup: tokio::signal::unix::Signal,
+    term: tokio::signal::unix::Signal,
+    int: tokio::signal::unix::Signal,
+}
+
+#[cfg(unix)]
+impl Signals {
+    /// Installs the SIGHUP, SIGTERM and SIGINT handlers. Must be called inside the runtime.
+    fn install() -> anyhow::Result<Signals> {
+        use tokio::signal::unix::{SignalKind, signal};
+        Ok(Signals {
+            hup: signal(SignalKind::hangup()).context("installing the SIGHUP handler")?,
+            term: signal(SignalKind::terminate()).context("installing the SIGTERM handler")?,
+            int: signal(SignalKind::interrupt()).context("installing the SIGINT handler")?,
+        })
+    }
+}
+
+/// Ctrl-C is the only signal handled off Unix.
+#[cfg(not(unix))]
+struct Signals;
+
+#[cfg(not(unix))]
+impl Signals {
+    /// Nothing to install: Ctrl-C is awaited where it is handled.
+    fn install() -> anyhow::Result<Signals> {
+        Ok(Signals)
+    }
+}
+
 /// Reloads on SIGHUP until SIGINT or SIGTERM. A reload that fails keeps the old data serving.
 #[cfg(unix)]
 async fn wait_and_reload(
+    signals: Signals,
     server: &Server,
     web: Option<&Web>,
     source: &Source,
+    mut running: Running<'_>,
 ) -> anyhow::Result<()> {
-    use tokio::signal::unix::{SignalKind, signal};
-    let mut hup = signal(SignalKind::hangup()).context("installing the SIGHUP handler")?;
-    let mut term = signal(SignalKind::terminate()).context("installing the SIGTERM handler")?;
-    let mut int = signal(SignalKind::interrupt()).context("installing the SIGINT handler")?;
+    let Signals {
+        mut hup,
+        mut term,
+        mut int,
+    } = signals;
     loop {
         tokio::select! {
             _ = hup.recv() => {
@@ -219,6 +334,7 @@ async fn wait_and_reload(
                         // Logged once the new data serves: whoever reads "reloaded" gets the new answers.
                         let views = summary(&snapshot);
                         server.reload(snapshot);
+                        running.apply(server, &deployment.serve);
                         if let Some(web) = web {
                             web.reload(&deployment);
                         }
@@ -240,9 +356,11 @@ async fn wait_and_reload(
 
 #[cfg(not(unix))]
 async fn wait_and_reload(
+    _signals: Signals,
     _server: &Server,
     _web: Option<&Web>,
     _source: &Source,
+    _running: Running<'_>,
 ) -> anyhow::Result<()> {
     tokio::signal::ctrl_c()
         .await

@@ -82,6 +82,44 @@ fn sighup_reloads_and_a_bad_file_keeps_the_old_data() {
     assert!(status.success(), "graceful shutdown exits 0");
 }
 
+/// Issue 13, item 7: `[serve]` settings changed in the file were silently ignored on reload. Those that can change
+/// live are applied (the query log, TCP limits); each that needs a restart is named in a warning.
+#[test]
+fn issue13_sighup_applies_live_serve_settings_and_names_those_that_need_a_restart() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("deployment.toml");
+    std::fs::write(&file, lyncdns_model::EMBEDDED_EXAMPLE).unwrap();
+    let mut s = Serve::start(&[file.to_str().unwrap()]);
+    assert_eq!(s.a("sip.lyncdude.net", "127.0.0.2"), ["203.0.113.10"]);
+
+    let changed = format!(
+        "{}\n[serve]\nquery_log = true\ntcp_max_per_prefix = 8\nmetrics = \"127.0.0.1:0\"\ntoken_lifetime_s = 60\nworkers = 3\n",
+        lyncdns_model::EMBEDDED_EXAMPLE
+    );
+    std::fs::write(&file, changed).unwrap();
+    s.signal(libc::SIGHUP);
+    // `workers` is also given on the command line (by the helper), so the file's value changes nothing.
+    let metrics = s.wait_for("serve.metrics");
+    assert!(
+        metrics.contains("WARN") && metrics.contains("restart"),
+        "{metrics}"
+    );
+    let tokens = s.wait_for("serve.token_lifetime_s");
+    assert!(tokens.contains("restart"), "{tokens}");
+    let applied = s.wait_for("applied the reloaded");
+    assert!(
+        applied.contains("query_log=true") && applied.contains("max_per_prefix: 8"),
+        "{applied}"
+    );
+    s.wait_for("reloaded");
+    // The query log is on without a restart.
+    assert_eq!(s.a("sip.lyncdude.net", "127.0.0.2"), ["203.0.113.10"]);
+    let line = s.wait_for("lyncdns::query");
+    assert!(line.contains("qname=sip.lyncdude.net"), "{line}");
+    s.signal(libc::SIGTERM);
+    s.wait_for("DNS server stopped");
+}
+
 #[test]
 fn zone_files_are_served_per_view() {
     let dir = tempfile::tempdir().unwrap();

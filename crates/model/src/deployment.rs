@@ -469,7 +469,8 @@ pub struct Serve {
     /// Close a TCP connection idle this long (RFC 7766 §6.2.3).
     #[serde(default = "default_tcp_idle_ms")]
     pub tcp_idle_timeout_ms: u64,
-    /// At most this many TCP connections at once; more are closed at once (RFC 7766 §6.2.2).
+    /// At most this many TCP connections at once, across every listener; more are closed at once (RFC 7766
+    /// §6.2.2). Capped below the file descriptor limit (`ulimit -n`), keeping a quarter of it free.
     #[serde(default = "default_tcp_max")]
     pub tcp_max_connections: usize,
     /// Resolvers whose EDNS Client Subnet option chooses the view. Empty (the default): the option is ignored,
@@ -498,6 +499,42 @@ pub struct Serve {
     /// Lifetime of Autodiscover access tokens, in seconds.
     #[serde(default = "default_token_lifetime")]
     pub token_lifetime_s: u64,
+    /// Time to read the rest of a TCP message once it started arriving, and to write an answer: a client that
+    /// pipelines queries and does not read its answers is closed after this long.
+    #[serde(default = "default_tcp_io_timeout_ms")]
+    pub tcp_io_timeout_ms: u64,
+    /// The TCP idle timeout while three quarters of `tcp_max_connections` or more are open (RFC 7766 §6.2.3).
+    #[serde(default = "default_tcp_busy_idle_timeout_ms")]
+    pub tcp_busy_idle_timeout_ms: u64,
+    /// At most this many TCP connections from one client prefix (`tcp_prefix_v4`, `tcp_prefix_v6`) at once.
+    #[serde(default = "default_tcp_max_per_prefix")]
+    pub tcp_max_per_prefix: usize,
+    /// The IPv4 prefix length counted as one client by `tcp_max_per_prefix`.
+    #[serde(default = "default_tcp_prefix_v4")]
+    pub tcp_prefix_v4: u8,
+    /// The IPv6 prefix length counted as one client by `tcp_max_per_prefix`.
+    #[serde(default = "default_tcp_prefix_v6")]
+    pub tcp_prefix_v6: u8,
+}
+
+fn default_tcp_io_timeout_ms() -> u64 {
+    2_000
+}
+
+fn default_tcp_busy_idle_timeout_ms() -> u64 {
+    1_000
+}
+
+fn default_tcp_max_per_prefix() -> usize {
+    32
+}
+
+fn default_tcp_prefix_v4() -> u8 {
+    24
+}
+
+fn default_tcp_prefix_v6() -> u8 {
+    56
 }
 
 fn default_token_lifetime() -> u64 {
@@ -567,6 +604,11 @@ impl Default for Serve {
             key: None,
             lab_ca: None,
             token_lifetime_s: default_token_lifetime(),
+            tcp_io_timeout_ms: default_tcp_io_timeout_ms(),
+            tcp_busy_idle_timeout_ms: default_tcp_busy_idle_timeout_ms(),
+            tcp_max_per_prefix: default_tcp_max_per_prefix(),
+            tcp_prefix_v4: default_tcp_prefix_v4(),
+            tcp_prefix_v6: default_tcp_prefix_v6(),
         }
     }
 }

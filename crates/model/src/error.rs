@@ -225,6 +225,14 @@ pub enum Problem {
         /// The least valid value.
         min: u64,
     },
+    /// A number above its maximum.
+    #[error("{value} is too large; the maximum is {max}")]
+    TooLarge {
+        /// As written.
+        value: u64,
+        /// The greatest valid value.
+        max: u64,
+    },
     /// A view name that no `[[views]]` entry has.
     #[error("there is no view named `{name}` (views: {views})")]
     UnknownView {
@@ -300,6 +308,7 @@ impl Problem {
             Problem::DuplicateUser { .. } => "list each user once".into(),
             Problem::BadPasswordHash => "make one with `lyncdns hash-password` (reads the password from standard input)".into(),
             Problem::TooSmall { min, .. } => format!("use {min} or more"),
+            Problem::TooLarge { max, .. } => format!("use {max} or less"),
             Problem::UnknownView { .. } => "name one of the [[views]]".into(),
             Problem::HostBitsSet { network, .. } => format!("did you mean {network}?"),
             Problem::InternalViewForEveryone { .. } => "list the internal networks (e.g. 10.0.0.0/8); the catch-all 0.0.0.0/0 and ::/0 belong to the external view, listed last".into(),

@@ -693,6 +693,37 @@ impl Checker<'_> {
                 Problem::TooSmall { value: 0, min: 1 },
             );
         }
+        for (key, value) in [
+            ("tcp_max_per_prefix", s.tcp_max_per_prefix as u64),
+            ("tcp_io_timeout_ms", s.tcp_io_timeout_ms),
+            ("tcp_busy_idle_timeout_ms", s.tcp_busy_idle_timeout_ms),
+            ("tcp_idle_timeout_ms", s.tcp_idle_timeout_ms),
+        ] {
+            if value == 0 {
+                let span = self.key_span(key);
+                self.err(
+                    span,
+                    format!("serve.{key}"),
+                    Problem::TooSmall { value: 0, min: 1 },
+                );
+            }
+        }
+        for (key, value, max) in [
+            ("tcp_prefix_v4", s.tcp_prefix_v4, 32),
+            ("tcp_prefix_v6", s.tcp_prefix_v6, 128),
+        ] {
+            if value > max {
+                let span = self.key_span(key);
+                self.err(
+                    span,
+                    format!("serve.{key}"),
+                    Problem::TooLarge {
+                        value: value.into(),
+                        max: max.into(),
+                    },
+                );
+            }
+        }
         for view in s.zone_files.keys() {
             if !d.views.iter().any(|v| v.name.get_ref() == view) {
                 let views = d

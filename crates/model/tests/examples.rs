@@ -273,3 +273,57 @@ fn a_missing_top_level_table_names_no_field() {
         "{e}"
     );
 }
+
+/// Issue 13: the TCP limits of `[serve]` are checked like the other settings, at their place.
+#[test]
+fn tcp_limits_out_of_range_are_refused_with_their_place() {
+    let text = format!(
+        "{}\n[serve]\ntcp_prefix_v4 = 33\ntcp_prefix_v6 = 129\ntcp_max_per_prefix = 0\ntcp_io_timeout_ms = 0\n",
+        lyncdns_model::EMBEDDED_EXAMPLE
+    );
+    let e = match load(&text, "lab.toml") {
+        Ok(_) => panic!("accepted"),
+        Err(e) => e.to_string(),
+    };
+    let base = lyncdns_model::EMBEDDED_EXAMPLE.lines().count() + 2;
+    for (line, field, what) in [
+        (
+            base + 1,
+            "serve.tcp_prefix_v4",
+            "33 is too large; the maximum is 32",
+        ),
+        (
+            base + 2,
+            "serve.tcp_prefix_v6",
+            "129 is too large; the maximum is 128",
+        ),
+        (
+            base + 3,
+            "serve.tcp_max_per_prefix",
+            "0 is too small; the minimum is 1",
+        ),
+        (
+            base + 4,
+            "serve.tcp_io_timeout_ms",
+            "0 is too small; the minimum is 1",
+        ),
+    ] {
+        assert!(
+            e.contains(&format!("lab.toml:{line}:")) && e.contains(&format!("`{field}`: {what}")),
+            "{field} at line {line}: {e}"
+        );
+    }
+    let ok = format!(
+        "{}\n[serve]\ntcp_prefix_v4 = 32\ntcp_prefix_v6 = 128\ntcp_max_per_prefix = 1\n",
+        lyncdns_model::EMBEDDED_EXAMPLE
+    );
+    let d = load(&ok, "lab.toml").unwrap();
+    assert_eq!(
+        (
+            d.serve.tcp_prefix_v4,
+            d.serve.tcp_prefix_v6,
+            d.serve.tcp_io_timeout_ms
+        ),
+        (32, 128, 2000)
+    );
+}

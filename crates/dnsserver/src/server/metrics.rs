@@ -118,8 +118,16 @@ pub struct Global {
     pub tcp_open: AtomicI64,
     /// TCP connections accepted.
     pub tcp_accepted: AtomicU64,
-    /// TCP connections refused at the limit.
-    pub tcp_rejected: AtomicU64,
+    /// TCP connections closed at once: the limit across listeners was reached.
+    pub tcp_refused_connections: AtomicU64,
+    /// TCP connections closed at once: their client prefix held as many as it may.
+    pub tcp_refused_prefix: AtomicU64,
+    /// TCP connections left waiting because `accept` found no file descriptor free.
+    pub tcp_refused_fds: AtomicU64,
+    /// TCP connections closed because the client did not read its answers within the I/O timeout.
+    pub tcp_write_timeouts: AtomicU64,
+    /// Metrics connections closed at once: the metrics listener's connection limit was reached.
+    pub metrics_refused: AtomicU64,
     /// Successful reloads.
     pub reload_ok: AtomicU64,
     /// Failed reloads (the old data kept serving).
@@ -199,12 +207,19 @@ pub fn render(blocks: &[&Stats], global: &Global, views: &[String]) -> String {
         out,
         "# HELP lyncdns_tcp_connections Open TCP connections.\n# TYPE lyncdns_tcp_connections gauge\nlyncdns_tcp_connections {}\n\
          # HELP lyncdns_tcp_connections_total TCP connections accepted.\n# TYPE lyncdns_tcp_connections_total counter\nlyncdns_tcp_connections_total {}\n\
-         # HELP lyncdns_tcp_rejected_total TCP connections closed at once because the limit was reached.\n# TYPE lyncdns_tcp_rejected_total counter\nlyncdns_tcp_rejected_total {}\n\
+         # HELP lyncdns_tcp_rejected_total TCP connections refused, by the limit that refused them (connections: across listeners; prefix: per client prefix; fds: no file descriptor free).\n# TYPE lyncdns_tcp_rejected_total counter\n\
+         lyncdns_tcp_rejected_total{{limit=\"connections\"}} {}\nlyncdns_tcp_rejected_total{{limit=\"prefix\"}} {}\nlyncdns_tcp_rejected_total{{limit=\"fds\"}} {}\n\
+         # HELP lyncdns_tcp_write_timeouts_total TCP connections closed because the client did not read its answers in time.\n# TYPE lyncdns_tcp_write_timeouts_total counter\nlyncdns_tcp_write_timeouts_total {}\n\
+         # HELP lyncdns_metrics_rejected_total Metrics connections closed at once at the metrics listener's limit.\n# TYPE lyncdns_metrics_rejected_total counter\nlyncdns_metrics_rejected_total {}\n\
          # HELP lyncdns_reloads_total Reloads, by result.\n# TYPE lyncdns_reloads_total counter\nlyncdns_reloads_total{{result=\"ok\"}} {}\nlyncdns_reloads_total{{result=\"failed\"}} {}\n\
          # HELP lyncdns_records Records served.\n# TYPE lyncdns_records gauge\nlyncdns_records {}\n",
         global.tcp_open.load(Relaxed),
         g(&global.tcp_accepted),
-        g(&global.tcp_rejected),
+        g(&global.tcp_refused_connections),
+        g(&global.tcp_refused_prefix),
+        g(&global.tcp_refused_fds),
+        g(&global.tcp_write_timeouts),
+        g(&global.metrics_refused),
         g(&global.reload_ok),
         g(&global.reload_failed),
         g(&global.records),

@@ -15,8 +15,8 @@ pub mod udp;
 
 use std::io;
 use std::net::{IpAddr, SocketAddr};
-use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex};
 use std::thread::JoinHandle;
 use std::time::Duration;
 
@@ -25,6 +25,7 @@ use tokio::sync::watch;
 
 use crate::compile::Snapshot;
 use metrics::{Global, Stats};
+pub use tcp::TcpLimits;
 
 /// How the server listens.
 #[derive(Debug, Clone)]
@@ -37,10 +38,8 @@ pub struct Config {
     pub metrics: Option<SocketAddr>,
     /// Log every query.
     pub query_log: bool,
-    /// TCP idle timeout.
-    pub tcp_idle: Duration,
-    /// TCP connection limit.
-    pub tcp_max: usize,
+    /// DNS over TCP: connection limits (across every listener) and timeouts.
+    pub tcp: TcpLimits,
 }
 
 /// State shared by every worker.
@@ -49,12 +48,12 @@ pub struct Shared {
     pub data: ArcSwap<Snapshot>,
     /// Set to stop the UDP workers.
     pub stop: AtomicBool,
-    /// Log every query.
-    pub query_log: bool,
-    /// TCP idle timeout.
-    pub tcp_idle: Duration,
-    /// TCP connection limit.
-    pub tcp_max: usize,
+    /// Log every query (changed live by [`Server::apply`]).
+    pub query_log: AtomicBool,
+    /// DNS over TCP limits, after [`tcp::fd_capped`] (changed live by [`Server::apply`]).
+    pub tcp: ArcSwap<TcpLimits>,
+    /// The TCP connections open now, by client prefix, across every listener.
+    pub tcp_conns: Mutex<tcp::Conns>,
     /// Server-wide counters.
     pub global: Global,
 }
@@ -75,7 +74,7 @@ pub struct Server {
 
 /// Logs one answered query on the `lyncdns::query` target, when the query log is on.
 fn log_query(shared: &Shared, src: IpAddr, query: &[u8], o: &crate::answer::Outcome, proto: &str) {
-    if shared.query_log {
+    if shared.query_log.load(Ordering::Relaxed) {
         let snap = shared.data.load();
         let view = o
             .view
@@ -112,9 +111,9 @@ impl Server {
         let shared = Arc::new(Shared {
             data: ArcSwap::from_pointee(snapshot),
             stop: AtomicBool::new(false),
-            query_log: config.query_log,
-            tcp_idle: config.tcp_idle,
-            tcp_max: config.tcp_max.max(1),
+            query_log: AtomicBool::new(config.query_log),
+            tcp: ArcSwap::from_pointee(tcp_limits(config.tcp)),
+            tcp_conns: Mutex::new(tcp::Conns::default()),
             global: Global::default(),
         });
         shared
@@ -191,6 +190,13 @@ impl Server {
         self.shared.global.reload_ok.fetch_add(1, Ordering::Relaxed);
     }
 
+    /// Applies the settings that can change while serving: the query log and the TCP limits and timeouts
+    /// (connections already open stay open; the new limits count them).
+    pub fn apply(&self, query_log: bool, tcp: TcpLimits) {
+        self.shared.query_log.store(query_log, Ordering::Relaxed);
+        self.shared.tcp.store(Arc::new(tcp_limits(tcp)));
+    }
+
     /// Counts a reload that failed (the old data keeps serving).
     pub fn reload_failed(&self) {
         self.shared
@@ -236,6 +242,13 @@ fn release_free_memory() {
     unsafe {
         libc::malloc_trim(0);
     }
+}
+
+/// `tcp` made usable: limits of at least one, the connection limit capped below the file descriptor limit.
+fn tcp_limits(mut tcp: TcpLimits) -> TcpLimits {
+    tcp.max_connections = tcp.max_connections.max(1);
+    tcp.max_per_prefix = tcp.max_per_prefix.max(1);
+    tcp::fd_capped(tcp)
 }
 
 fn records(s: &Snapshot) -> u64 {
@@ -306,35 +319,73 @@ fn metrics_text(shared: &Shared, blocks: &[Arc<Stats>]) -> String {
     metrics::render(&refs, &shared.global, &views)
 }
 
+/// Metrics connections open at once; past it, a new one is closed at once (a scraper needs one or two).
+const METRICS_CONNECTIONS: usize = 16;
+/// Time for a metrics client to send its request head, and the idle time between requests on one connection.
+const METRICS_HEADER_TIMEOUT: Duration = Duration::from_secs(5);
+/// Longest life of one metrics connection.
+const METRICS_LIFETIME: Duration = Duration::from_secs(60);
+
+/// Serves `GET /metrics` over HTTP/1.1 until `stop` changes. Every connection is bounded: at most
+/// [`METRICS_CONNECTIONS`] at once, a request head within [`METRICS_HEADER_TIMEOUT`], a life of at most
+/// [`METRICS_LIFETIME`], so a client that connects and sends nothing cannot hold descriptors the DNS needs.
 async fn serve_metrics(
     listener: tokio::net::TcpListener,
     shared: Arc<Shared>,
     blocks: Vec<Arc<Stats>>,
     mut stop: watch::Receiver<bool>,
 ) {
-    use axum::routing::get;
-    let app = axum::Router::new().route(
-        "/metrics",
-        get(move || {
-            let text = metrics_text(&shared, &blocks);
-            async move {
-                (
-                    [(
-                        axum::http::header::CONTENT_TYPE,
-                        "text/plain; version=0.0.4",
-                    )],
-                    text,
-                )
+    use http_body_util::Full;
+    use hyper::body::Bytes;
+    use hyper_util::rt::{TokioIo, TokioTimer};
+
+    let slots = Arc::new(tokio::sync::Semaphore::new(METRICS_CONNECTIONS));
+    let blocks = Arc::new(blocks);
+    loop {
+        let (stream, peer) = tokio::select! {
+            r = listener.accept() => match r {
+                Ok(x) => x,
+                Err(e) => {
+                    tracing::warn!(error = %e, "metrics accept failed; pausing");
+                    tokio::time::sleep(Duration::from_millis(100)).await;
+                    continue;
+                }
+            },
+            _ = stop.changed() => break,
+        };
+        let Ok(permit) = slots.clone().try_acquire_owned() else {
+            shared
+                .global
+                .metrics_refused
+                .fetch_add(1, Ordering::Relaxed);
+            continue;
+        };
+        let (shared, blocks) = (shared.clone(), blocks.clone());
+        tokio::spawn(async move {
+            let _permit = permit;
+            let service = hyper::service::service_fn(move |req: hyper::Request<_>| {
+                let resp = if req.uri().path() == "/metrics" {
+                    hyper::Response::builder()
+                        .header("Content-Type", "text/plain; version=0.0.4")
+                        .body(Full::new(Bytes::from(metrics_text(&shared, &blocks))))
+                } else {
+                    hyper::Response::builder()
+                        .status(404)
+                        .body(Full::new(Bytes::from_static(b"not found\n")))
+                };
+                async move { resp }
+            });
+            let mut builder = hyper::server::conn::http1::Builder::new();
+            builder
+                .max_buf_size(8 * 1024)
+                .timer(TokioTimer::new())
+                .header_read_timeout(METRICS_HEADER_TIMEOUT);
+            let serving = builder.serve_connection(TokioIo::new(stream), service);
+            match tokio::time::timeout(METRICS_LIFETIME, serving).await {
+                Ok(Err(e)) => tracing::debug!(%peer, error = %e, "metrics connection ended"),
+                Err(_) => tracing::debug!(%peer, "metrics connection closed at its lifetime limit"),
+                Ok(Ok(())) => {}
             }
-        }),
-    );
-    let shutdown = async move {
-        let _ = stop.changed().await;
-    };
-    if let Err(e) = axum::serve(listener, app)
-        .with_graceful_shutdown(shutdown)
-        .await
-    {
-        tracing::error!(error = %e, "metrics endpoint failed");
+        });
     }
 }
