@@ -340,13 +340,19 @@ impl Names<'_, '_> {
                             r
                         }
                     };
+                    // At the cut itself, DS is answered from the parent side (RFC 4035 §3.1.4.1).
+                    let (ntypes, t1, types) = if c as usize == o {
+                        (1, Rtype::DS, out.ds_at_cut(ix, c)?)
+                    } else {
+                        (0, Rtype(0), 0)
+                    };
                     Entry {
                         name: off,
                         zone: zi,
                         cut: true,
-                        ntypes: 0,
-                        t1: Rtype(0),
-                        types: 0,
+                        ntypes,
+                        t1,
+                        types,
                         otherwise: referral,
                     }
                 }
