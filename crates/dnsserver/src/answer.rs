@@ -16,6 +16,9 @@
 //!   (RFC 9619, RFC 6891 §6.1.1).
 //! - EDNS version > 0 gets BADVERS with an OPT of version 0 (RFC 6891 §6.1.3); unknown options are ignored and
 //!   not echoed; the DO bit is copied (RFC 3225 §3).
+//! - NSID (RFC 5001) and the CHAOS TXT answers about the server (`version.bind`, `version.server`,
+//!   `hostname.bind`, `id.server`, RFC 4892) only when configured; otherwise NSID requests are ignored and CHAOS
+//!   questions refused.
 //! - Names outside every zone of the client's view get REFUSED (RFC 8906 §3.1.1 allows it for authoritative-only
 //!   servers); transfers (AXFR/IXFR) are REFUSED, since views are not transferred.
 //! - ANY gets one synthesized HINFO "RFC8482" (RFC 8482 §4.2), except at a CNAME (the CNAME answer) and at an
@@ -91,7 +94,13 @@ struct Edns {
     dnssec_ok: bool,
     /// EDNS Client Subnet (family, source prefix, address), if present.
     ecs: Option<(u16, u8, IpAddr)>,
+    /// Whether the query asks for our NSID (RFC 5001 §2.1).
+    nsid: bool,
 }
+
+/// What the OPT record of a response says: the query's EDNS, our UDP size, and the NSID to send (empty unless
+/// the query asked for it and one is configured, RFC 5001 §2.1).
+type Reply<'s> = (Edns, u16, &'s [u8]);
 
 /// A parsed query, borrowing the query octets.
 struct Query<'q> {
@@ -341,6 +350,7 @@ fn parse(q: &[u8]) -> Result<Query<'_>, Bad<'_>> {
             version: ttl[1],
             dnssec_ok: ttl[2] & 0x80 != 0,
             ecs: None,
+            nsid: false,
         };
         let mut o = rdata_at;
         while o + 4 <= at {
@@ -352,8 +362,10 @@ fn parse(q: &[u8]) -> Result<Query<'_>, Bad<'_>> {
             let Some(data) = data else {
                 return Err(formerr(question, qtype));
             };
-            if code == 8 {
-                e.ecs = parse_ecs(data);
+            match code {
+                3 => e.nsid = true,
+                8 => e.ecs = parse_ecs(data),
+                _ => {}
             }
             o += 4 + len;
         }
@@ -428,7 +440,7 @@ pub fn answer(
         Ok(q) => q,
         Err(Bad::Silent) => return None,
         Err(Bad::Rcode(s)) => {
-            let edns = s.edns.map(|e| (e, snap.max_udp));
+            let edns = s.edns.map(|e| (e, snap.max_udp, nsid_for(snap, &e)));
             return Some(short(
                 out,
                 s.id,
@@ -442,7 +454,7 @@ pub fn answer(
             ));
         }
     };
-    let edns_reply = q.edns.map(|e| (e, snap.max_udp));
+    let edns_reply = q.edns.map(|e| (e, snap.max_udp, nsid_for(snap, &e)));
     if let Some(e) = q.edns
         && e.version > 0
     {
@@ -488,6 +500,13 @@ pub fn answer(
     };
     let view = &snap.views[view_idx];
     let key = &q.key[..q.key_len];
+    if q.qclass == Class::CH
+        && let Some(text) = chaos_string(snap, key, q.qtype)
+    {
+        let mut o = chaos_answer(out, &q, text, edns_reply);
+        o.view = Some(view_idx as u16);
+        return Some(o);
+    }
     if q.qclass != Class::IN || q.qtype == Rtype::AXFR || q.qtype == Rtype::IXFR {
         return Some(short_in(
             out,
@@ -549,6 +568,63 @@ pub fn answer(
     ))
 }
 
+/// The NSID to send in answer to `e`: ours if the query asked and one is configured, else nothing.
+#[inline]
+fn nsid_for<'s>(snap: &'s Snapshot, e: &Edns) -> &'s [u8] {
+    match (&snap.identity.nsid, e.nsid) {
+        (Some(n), true) => n,
+        _ => &[],
+    }
+}
+
+/// The configured TXT string for a CHAOS question about the server (`version.bind`, `version.server`,
+/// `hostname.bind`, `id.server`, RFC 4892), if any.
+fn chaos_string<'s>(snap: &'s Snapshot, key: &[u8], qtype: Rtype) -> Option<&'s [u8]> {
+    if qtype != Rtype::TXT && qtype != Rtype::ANY {
+        return None;
+    }
+    match key {
+        b"\x07version\x04bind\x00" | b"\x07version\x06server\x00" => {
+            snap.identity.version.as_deref()
+        }
+        b"\x08hostname\x04bind\x00" | b"\x02id\x06server\x00" => snap.identity.hostname.as_deref(),
+        _ => None,
+    }
+}
+
+/// The answer to a CHAOS question about the server: one TXT record in class CH, TTL 0, owned by the question.
+fn chaos_answer(out: &mut [u8], q: &Query<'_>, text: &[u8], edns: Option<Reply<'_>>) -> Outcome {
+    header(
+        out,
+        q.id,
+        q.copy_flags,
+        true,
+        false,
+        Rcode::NOERROR,
+        [1, 1, 0, edns.is_some() as u16],
+    );
+    let qs = q.question;
+    out[12..12 + qs.len()].copy_from_slice(qs);
+    let mut len = 12 + qs.len();
+    let rdlen = (text.len() + 1) as u16;
+    let mut head = [0xc0, 0x0c, 0, 16, 0, 3, 0, 0, 0, 0, 0, 0];
+    head[10..12].copy_from_slice(&rdlen.to_be_bytes());
+    out[len..len + 12].copy_from_slice(&head);
+    out[len + 12] = text.len() as u8;
+    out[len + 13..len + 13 + text.len()].copy_from_slice(text);
+    len += 13 + text.len();
+    if let Some(e) = edns {
+        len += opt(out, len, e, Rcode::NOERROR, None);
+    }
+    Outcome {
+        len,
+        view: None,
+        rcode: Rcode::NOERROR,
+        qtype: q.qtype,
+        truncated: false,
+    }
+}
+
 /// The answer to ANY at a name that exists (RFC 8482 §4.2): its CNAME if it has one (a CNAME owner has no other
 /// data to summarize), NODATA at an empty non-terminal (it owns nothing), else the synthesized HINFO.
 #[inline]
@@ -585,15 +661,17 @@ fn header(
 fn opt(
     out: &mut [u8],
     at: usize,
-    edns: (Edns, u16),
+    edns: Reply<'_>,
     rcode: Rcode,
     ecs: Option<(u16, u8, IpAddr)>,
 ) -> usize {
-    let (e, our_size) = edns;
+    let (e, our_size, nsid) = edns;
     let ecs_len = ecs
         .map(|(_, source, _)| 4 + (source as usize).div_ceil(8))
         .unwrap_or(0);
-    let rec = &mut out[at..at + 11 + if ecs_len > 0 { 4 + ecs_len } else { 0 }];
+    let nsid_len = if nsid.is_empty() { 0 } else { 4 + nsid.len() };
+    let ecs_total = if ecs_len > 0 { 4 + ecs_len } else { 0 };
+    let rec = &mut out[at..at + 11 + ecs_total + nsid_len];
     rec[0] = 0;
     rec[1..3].copy_from_slice(&Rtype::OPT.to_be_bytes());
     rec[3..5].copy_from_slice(&our_size.to_be_bytes());
@@ -601,8 +679,14 @@ fn opt(
     rec[6] = 0; // version 0
     rec[7] = if e.dnssec_ok { 0x80 } else { 0 };
     rec[8] = 0;
-    let rdlen = if ecs_len > 0 { 4 + ecs_len } else { 0 } as u16;
+    let rdlen = (ecs_total + nsid_len) as u16;
     rec[9..11].copy_from_slice(&rdlen.to_be_bytes());
+    if nsid_len > 0 {
+        let o = &mut rec[11 + ecs_total..];
+        o[0..2].copy_from_slice(&3u16.to_be_bytes());
+        o[2..4].copy_from_slice(&(nsid.len() as u16).to_be_bytes());
+        o[4..4 + nsid.len()].copy_from_slice(nsid);
+    }
     if let Some((family, source, addr)) = ecs {
         rec[11..13].copy_from_slice(&8u16.to_be_bytes());
         rec[13..15].copy_from_slice(&(ecs_len as u16).to_be_bytes());
@@ -670,7 +754,7 @@ fn short(
     rcode: Rcode,
     question: Option<&[u8]>,
     qtype: Rtype,
-    edns: Option<(Edns, u16)>,
+    edns: Option<Reply<'_>>,
     ecs: Option<(u16, u8, IpAddr)>,
     tsig: Option<(&[u8], usize)>,
 ) -> Outcome {
@@ -713,7 +797,7 @@ fn short_in(
     out: &mut [u8],
     q: &Query<'_>,
     rcode: Rcode,
-    edns: Option<(Edns, u16)>,
+    edns: Option<Reply<'_>>,
     ecs: Option<(u16, u8, IpAddr)>,
     view: Option<usize>,
 ) -> Outcome {
@@ -738,7 +822,7 @@ fn write(
     q: &Query<'_>,
     p: Prepared<'_>,
     transport: Transport,
-    edns: Option<(Edns, u16)>,
+    edns: Option<Reply<'_>>,
     ecs: Option<(u16, u8, IpAddr)>,
     rotation: Rotation,
     picker: &mut Picker,
@@ -747,11 +831,15 @@ fn write(
     let ecs_len = ecs
         .map(|(_, s, _)| 8 + (s as usize).div_ceil(8))
         .unwrap_or(0);
-    let opt_len = if edns.is_some() { 11 + ecs_len } else { 0 };
+    let opt_len = match edns {
+        Some((_, _, nsid)) if !nsid.is_empty() => 11 + ecs_len + 4 + nsid.len(),
+        Some(_) => 11 + ecs_len,
+        None => 0,
+    };
     let limit = match (transport, edns) {
         (Transport::Tcp, _) => 65535,
         (Transport::Udp, None) => 512,
-        (Transport::Udp, Some((e, ours))) => e.udp_size.clamp(512, ours.max(512)) as usize,
+        (Transport::Udp, Some((e, ours, _))) => e.udp_size.clamp(512, ours.max(512)) as usize,
     };
     let fixed = 12 + q.question.len() + opt_len;
     let (body_len, ar, tc) = if fixed + p.body.len() <= limit {

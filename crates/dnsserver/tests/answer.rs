@@ -43,6 +43,7 @@ fn zone_snapshot_with(extra: &str, rotation: Rotation, names_per_thread: usize) 
             rotation,
             ecs_trusted: vec![],
             names_per_thread,
+            identity: Default::default(),
         },
     )
     .unwrap()
@@ -785,4 +786,71 @@ fn ecs_chooses_the_view_only_for_trusted_resolvers_rfc7871() {
         ask(&embedded(), &q, "192.0.2.53").answer,
         ["sip.lyncdude.net. A 203.0.113.10"]
     );
+}
+
+/// The embedded example with `[serve]` settings appended (it has no `[serve]` table of its own).
+fn embedded_with_serve(settings: &str) -> Snapshot {
+    assert!(!lyncdns_model::EMBEDDED_EXAMPLE.contains("\n[serve]"));
+    snapshot(&format!(
+        "{}\n[serve]\n{settings}\n",
+        lyncdns_model::EMBEDDED_EXAMPLE
+    ))
+}
+
+#[test]
+fn nsid_is_sent_only_when_configured_and_asked_rfc5001_2_1() {
+    const NSID: u16 = 3;
+    let mut asking = Q::new("sip.lyncdude.net", A).edns(1232);
+    asking.edns.as_mut().unwrap().3.push((NSID, vec![]));
+    let on = embedded_with_serve("nsid = \"ns-a.example\"");
+    let raw = ask_raw(&on, &asking.bytes(), "127.0.0.1", Transport::Udp).unwrap();
+    let r = decode(&raw);
+    assert_eq!(r.opt.as_ref().unwrap().4, [NSID]);
+    assert!(raw.ends_with(b"\x00\x03\x00\x0cns-a.example"), "{raw:?}");
+    assert_eq!(r.answer.len(), 1);
+    // Not asked: not sent.
+    let r = ask(&on, &Q::new("sip.lyncdude.net", A).edns(1232), "127.0.0.1");
+    assert!(r.opt.unwrap().4.is_empty());
+    // Also on error responses to a query that asked.
+    let mut b = asking.bytes();
+    b[2] |= 15 << 3;
+    let r = decode(&ask_raw(&on, &b, "127.0.0.1", Transport::Udp).unwrap());
+    assert_eq!((r.rcode, r.opt.unwrap().4), (4, vec![NSID]));
+    // Off by default.
+    let r = ask(&embedded(), &asking, "127.0.0.1");
+    assert!(r.opt.unwrap().4.is_empty());
+}
+
+/// A CHAOS TXT question for `name` (class 3).
+fn chaos(name: &str) -> Vec<u8> {
+    let mut b = Q::new(name, TXT).bytes();
+    let n = b.len();
+    b[n - 1] = 3;
+    b
+}
+
+#[test]
+fn chaos_identity_answers_only_when_configured_rfc4892() {
+    let on = embedded_with_serve("chaos_version = \"lyncdns\"\nchaos_identity = \"ns-a\"");
+    for (name, text) in [
+        ("version.bind", &b"lyncdns"[..]),
+        ("VERSION.server", b"lyncdns"),
+        ("hostname.bind", b"ns-a"),
+        ("id.server", b"ns-a"),
+    ] {
+        let raw = ask_raw(&on, &chaos(name), "127.0.0.1", Transport::Udp).unwrap();
+        let r = decode(&raw);
+        assert_eq!((r.rcode, r.answer.len(), r.aa), (0, 1, true), "{name}");
+        let mut want = vec![0xc0, 0x0c, 0, 16, 0, 3, 0, 0, 0, 0, 0, text.len() as u8 + 1];
+        want.push(text.len() as u8);
+        want.extend_from_slice(text);
+        assert!(raw.ends_with(&want), "{name}: TXT CH, TTL 0: {raw:?}");
+    }
+    let r = decode(&ask_raw(&on, &chaos("authors.bind"), "127.0.0.1", Transport::Udp).unwrap());
+    assert_eq!(r.rcode, 5, "other CHAOS names are refused");
+    // Off by default: refused like every other CHAOS question.
+    for name in ["version.bind", "hostname.bind", "id.server"] {
+        let r = decode(&ask_raw(&embedded(), &chaos(name), "127.0.0.1", Transport::Udp).unwrap());
+        assert_eq!((r.rcode, r.answer.len()), (5, 0), "{name}");
+    }
 }

@@ -498,6 +498,18 @@ pub struct Serve {
     /// Lifetime of Autodiscover access tokens, in seconds.
     #[serde(default = "default_token_lifetime")]
     pub token_lifetime_s: u64,
+    /// The name server identifier sent to clients that ask for it (NSID, RFC 5001), cut at 128 octets. None (the
+    /// default): no NSID is sent.
+    #[serde(default)]
+    pub nsid: Option<String>,
+    /// The TXT string answered to `version.bind` and `version.server` in class CHAOS, cut at 128 octets. None (the
+    /// default): those questions are refused like every other CHAOS question.
+    #[serde(default)]
+    pub chaos_version: Option<String>,
+    /// The TXT string answered to `hostname.bind` and `id.server` in class CHAOS (RFC 4892), cut at 128 octets.
+    /// None (the default): refused.
+    #[serde(default)]
+    pub chaos_identity: Option<String>,
 }
 
 fn default_token_lifetime() -> u64 {
@@ -567,6 +579,9 @@ impl Default for Serve {
             key: None,
             lab_ca: None,
             token_lifetime_s: default_token_lifetime(),
+            nsid: None,
+            chaos_version: None,
+            chaos_identity: None,
         }
     }
 }

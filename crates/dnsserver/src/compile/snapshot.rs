@@ -228,6 +228,8 @@ pub struct Snapshot {
     pub max_udp: u16,
     /// Order of load-balanced addresses.
     pub rotation: Rotation,
+    /// NSID and the CHAOS identity answers, each off unless configured.
+    pub identity: super::Identity,
 }
 
 impl Entry {
