@@ -790,6 +790,7 @@ fn srv_records_are_taken_by_priority_then_weight_rfc2782() {
             rotation: lyncdns_model::Rotation::None,
             ecs_trusted: vec![],
             names_per_thread: 0,
+            identity: Default::default(),
         },
     )
     .unwrap();

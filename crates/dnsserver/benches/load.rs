@@ -75,6 +75,7 @@ fn load(c: &mut Criterion) {
         rotation: Rotation::Shuffle,
         ecs_trusted: vec![],
         names_per_thread: 0,
+        identity: Default::default(),
     };
     group.bench_function("compile the snapshot", |b| {
         b.iter(|| {

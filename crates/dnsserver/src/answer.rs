@@ -7,17 +7,26 @@
 //! Protocol rules, with the RFC sentence they follow:
 //! - Garbage that has no DNS header, and responses (QR=1), get no answer (RFC 1035 §4.1.1; never answer a
 //!   response, to avoid loops).
-//! - Opcodes other than QUERY get NOTIMP (RFC 1035 §4.1.1, RFC 8906 §3.1.4).
+//! - Every response copies the opcode, RD and CD (RFC 1035 §4.1.1), and carries an OPT when the query had one
+//!   (RFC 6891 §7), errors included.
+//! - A query signed with TSIG gets NOTAUTH with an unsigned TSIG error BADKEY: the server holds no keys
+//!   (RFC 8945 §5.2.2).
+//! - Opcodes other than QUERY get NOTIMP, with the question when there is one (RFC 1035 §4.1.1, RFC 8906 §3.1.4).
 //! - QDCOUNT ≠ 1, a compressed or truncated question, a second OPT, or an OPT not owned by the root get FORMERR
 //!   (RFC 9619, RFC 6891 §6.1.1).
 //! - EDNS version > 0 gets BADVERS with an OPT of version 0 (RFC 6891 §6.1.3); unknown options are ignored and
 //!   not echoed; the DO bit is copied (RFC 3225 §3).
+//! - NSID (RFC 5001) and the CHAOS TXT answers about the server (`version.bind`, `version.server`,
+//!   `hostname.bind`, `id.server`, RFC 4892) only when configured; otherwise NSID requests are ignored and CHAOS
+//!   questions refused.
 //! - Names outside every zone of the client's view get REFUSED (RFC 8906 §3.1.1 allows it for authoritative-only
 //!   servers); transfers (AXFR/IXFR) are REFUSED, since views are not transferred.
-//! - ANY gets one synthesized HINFO "RFC8482" (RFC 8482 §4.2).
+//! - ANY gets one synthesized HINFO "RFC8482" (RFC 8482 §4.2), except at a CNAME (the CNAME answer) and at an
+//!   empty non-terminal (NODATA).
 //! - Over UDP the response fits the client's EDNS size (512 without EDNS, RFC 1035 §4.2.1), capped by ours;
-//!   if it does not, the additional section is dropped (RFC 2181 §9), and if that is not enough, TC is set and
-//!   only the question is sent, so the client retries over TCP.
+//!   if it does not, the additional section is dropped (RFC 2181 §9) except a referral's in-domain glue
+//!   (RFC 9471 §3.1), and if that is not enough, TC is set and only the question is sent, so the client retries
+//!   over TCP.
 
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
 
@@ -85,13 +94,19 @@ struct Edns {
     dnssec_ok: bool,
     /// EDNS Client Subnet (family, source prefix, address), if present.
     ecs: Option<(u16, u8, IpAddr)>,
+    /// Whether the query asks for our NSID (RFC 5001 §2.1).
+    nsid: bool,
 }
+
+/// What the OPT record of a response says: the query's EDNS, our UDP size, and the NSID to send (empty unless
+/// the query asked for it and one is configured, RFC 5001 §2.1).
+type Reply<'s> = (Edns, u16, &'s [u8]);
 
 /// A parsed query, borrowing the query octets.
 struct Query<'q> {
     id: [u8; 2],
-    /// RD and CD bits to copy into the response.
-    copy_flags: u8,
+    /// Header bits copied into the response: the opcode and RD of octet 2 (high byte), CD of octet 3 (low byte).
+    copy_flags: u16,
     /// The question section as sent (name, type, class).
     question: &'q [u8],
     /// The question name, lowercased.
@@ -107,13 +122,20 @@ enum Bad<'q> {
     /// Not a DNS query at all: no response.
     Silent,
     /// Answer with this RCODE, echoing the question if there is one.
-    Rcode {
-        id: [u8; 2],
-        copy_flags: u8,
-        rcode: Rcode,
-        question: Option<&'q [u8]>,
-        qtype: Rtype,
-    },
+    Rcode(Short<'q>),
+}
+
+/// A response without answer data: the header, the question if there was exactly one, an OPT if the query had one
+/// (RFC 6891 §7), and an unsigned TSIG error record if the query was signed (RFC 8945 §5.2.2).
+struct Short<'q> {
+    id: [u8; 2],
+    copy_flags: u16,
+    rcode: Rcode,
+    question: Option<&'q [u8]>,
+    qtype: Rtype,
+    edns: Option<Edns>,
+    /// The query and the offset of its TSIG record.
+    tsig: Option<(&'q [u8], usize)>,
 }
 
 fn u16_at(b: &[u8], at: usize) -> Option<u16> {
@@ -133,107 +155,194 @@ fn skip_name(b: &[u8], mut at: usize) -> Option<usize> {
     }
 }
 
+/// Reads a possibly compressed name at `at` into `out` (wire form, as sent); returns its length and the offset
+/// after it. Pointers must point backwards, so a name cannot loop; its length is checked against 255.
+fn read_name(b: &[u8], mut at: usize, out: &mut [u8; 255]) -> Option<(usize, usize)> {
+    let mut len = 0usize;
+    let mut end = None;
+    loop {
+        let l = *b.get(at)? as usize;
+        match l & 0xc0 {
+            0x00 => {
+                if len + 1 + l > 255 {
+                    return None;
+                }
+                out[len..len + 1 + l].copy_from_slice(b.get(at..at + 1 + l)?);
+                len += 1 + l;
+                at += 1 + l;
+                if l == 0 {
+                    return Some((len, end.unwrap_or(at)));
+                }
+            }
+            0xc0 => {
+                let to = (u16_at(b, at)? & 0x3fff) as usize;
+                if to >= at {
+                    return None;
+                }
+                end.get_or_insert(at + 2);
+                at = to;
+            }
+            _ => return None,
+        }
+    }
+}
+
+/// The fields of a query's TSIG record that an error response repeats (RFC 8945 §5.3.2).
+struct TsigFields {
+    /// The key name, uncompressed.
+    key: [u8; 255],
+    key_len: usize,
+    /// The algorithm name, uncompressed.
+    alg: [u8; 255],
+    alg_len: usize,
+    /// Where the time signed starts in the query.
+    time_at: usize,
+}
+
+/// The fields of the TSIG record starting at `at` (owner, then RDATA); `None` if the record is malformed.
+fn tsig_fields(q: &[u8], at: usize) -> Option<TsigFields> {
+    let (mut key, mut alg) = ([0u8; 255], [0u8; 255]);
+    let (key_len, end) = read_name(q, at, &mut key)?;
+    let rdlen = u16_at(q, end + 8)? as usize;
+    let rdata_end = end + 10 + rdlen;
+    let (alg_len, time_at) = read_name(q, end + 10, &mut alg)?;
+    // Time signed (6), fudge (2), MAC size (2), MAC, original ID (2), error (2), other length (2), other.
+    let mac_len = u16_at(q, time_at + 8)? as usize;
+    let other_len = u16_at(q, time_at + 10 + mac_len + 4)? as usize;
+    (time_at + 10 + mac_len + 6 + other_len == rdata_end && rdata_end <= q.len()).then_some(
+        TsigFields {
+            key,
+            key_len,
+            alg,
+            alg_len,
+            time_at,
+        },
+    )
+}
+
 fn parse(q: &[u8]) -> Result<Query<'_>, Bad<'_>> {
     if q.len() < 12 || q[2] & 0x80 != 0 {
         return Err(Bad::Silent);
     }
     let id = [q[0], q[1]];
-    // RD (0x01 of octet 2) and CD (0x10 of octet 3) are copied into the response (RFC 1035 §4.1.1, RFC 4035).
-    let copy = (q[2] & 0x01) | (q[3] & 0x10);
+    // The opcode is copied into the response (RFC 1035 §4.1.1); so are RD (0x01 of octet 2) and CD (0x10 of
+    // octet 3) of a QUERY (RFC 1035 §4.1.1, RFC 4035 §3.1.6). Those are flags of a QUERY: a NOTIMP for another
+    // opcode copies neither, as BIND does (ISC's genreport `opcodeflg` checks it).
     let opcode = (q[2] >> 3) & 0x0f;
-    let formerr = |question, qtype| Bad::Rcode {
-        id,
-        copy_flags: copy,
-        rcode: Rcode::FORMERR,
-        question,
-        qtype,
+    let copy = if opcode == 0 {
+        u16::from(q[2] & 0x01) << 8 | u16::from(q[3] & 0x10)
+    } else {
+        u16::from(q[2] & 0x78) << 8
     };
-    if opcode != 0 {
-        return Err(Bad::Rcode {
+    let short = |rcode, question, qtype, edns| {
+        Bad::Rcode(Short {
             id,
             copy_flags: copy,
-            rcode: Rcode::NOTIMP,
-            question: None,
-            qtype: Rtype(0),
-        });
-    }
+            rcode,
+            question,
+            qtype,
+            edns,
+            tsig: None,
+        })
+    };
+    let formerr = |question, qtype| short(Rcode::FORMERR, question, qtype, None);
     let qdcount = u16_at(q, 4).unwrap_or(0);
     let counts = [
         u16_at(q, 6).unwrap_or(0),
         u16_at(q, 8).unwrap_or(0),
         u16_at(q, 10).unwrap_or(0),
     ];
-    if qdcount != 1 {
-        return Err(formerr(None, Rtype(0)));
-    }
     let mut key = [0u8; 255];
     let mut at = 12;
     let mut key_len = 0;
-    loop {
-        let Some(&len) = q.get(at) else {
+    let mut first = None;
+    if qdcount > 0 {
+        loop {
+            let Some(&len) = q.get(at) else {
+                return Err(formerr(None, Rtype(0)));
+            };
+            // A question name is never compressed: there is nothing before it to point at.
+            if len & 0xc0 != 0 {
+                return Err(formerr(None, Rtype(0)));
+            }
+            let len = len as usize;
+            if key_len + len + 1 > 255 || at + 1 + len > q.len() {
+                return Err(formerr(None, Rtype(0)));
+            }
+            key[key_len] = len as u8;
+            for (k, b) in key[key_len + 1..key_len + 1 + len]
+                .iter_mut()
+                .zip(&q[at + 1..at + 1 + len])
+            {
+                *k = b.to_ascii_lowercase();
+            }
+            key_len += 1 + len;
+            at += 1 + len;
+            if len == 0 {
+                break;
+            }
+        }
+        let (Some(qtype), Some(qclass)) = (u16_at(q, at), u16_at(q, at + 2)) else {
             return Err(formerr(None, Rtype(0)));
         };
-        // A question name is never compressed: there is nothing before it to point at.
-        if len & 0xc0 != 0 {
-            return Err(formerr(None, Rtype(0)));
-        }
-        let len = len as usize;
-        if key_len + len + 1 > 255 || at + 1 + len > q.len() {
-            return Err(formerr(None, Rtype(0)));
-        }
-        key[key_len] = len as u8;
-        for (k, b) in key[key_len + 1..key_len + 1 + len]
-            .iter_mut()
-            .zip(&q[at + 1..at + 1 + len])
-        {
-            *k = b.to_ascii_lowercase();
-        }
-        key_len += 1 + len;
-        at += 1 + len;
-        if len == 0 {
-            break;
+        first = Some((&q[12..at + 4], Rtype(qtype), Class(qclass)));
+        at += 4;
+        // Further questions are skipped, to find the OPT record behind them.
+        for _ in 1..qdcount {
+            match skip_name(q, at) {
+                Some(end) if end + 4 <= q.len() => at = end + 4,
+                _ => return Err(formerr(None, Rtype(0))),
+            }
         }
     }
-    let (Some(qtype), Some(qclass)) = (u16_at(q, at), u16_at(q, at + 2)) else {
-        return Err(formerr(None, Rtype(0)));
+    // The question is echoed only when there is exactly one.
+    let (question, qtype) = match first {
+        Some((qs, t, _)) if qdcount == 1 => (Some(qs), t),
+        _ => (None, Rtype(0)),
     };
-    let (qtype, qclass) = (Rtype(qtype), Class(qclass));
-    let question = &q[12..at + 4];
-    at += 4;
     // Answer and authority sections of a query are normally empty; skip whatever is there.
     for _ in 0..counts[0] as u32 + counts[1] as u32 {
         let Some(end) = skip_name(q, at) else {
-            return Err(formerr(Some(question), qtype));
+            return Err(formerr(question, qtype));
         };
         let Some(rdlen) = u16_at(q, end + 8) else {
-            return Err(formerr(Some(question), qtype));
+            return Err(formerr(question, qtype));
         };
         at = end + 10 + rdlen as usize;
         if at > q.len() {
-            return Err(formerr(Some(question), qtype));
+            return Err(formerr(question, qtype));
         }
     }
     let mut edns = None;
-    for _ in 0..counts[2] {
+    let mut tsig = None;
+    for i in 0..counts[2] {
         let start = at;
         let Some(end) = skip_name(q, at) else {
-            return Err(formerr(Some(question), qtype));
+            return Err(formerr(question, qtype));
         };
         let (Some(t), Some(class), Some(rdlen)) =
             (u16_at(q, end), u16_at(q, end + 2), u16_at(q, end + 8))
         else {
-            return Err(formerr(Some(question), qtype));
+            return Err(formerr(question, qtype));
         };
         let rdata_at = end + 10;
         at = rdata_at + rdlen as usize;
         if at > q.len() {
-            return Err(formerr(Some(question), qtype));
+            return Err(formerr(question, qtype));
+        }
+        if t == Rtype::TSIG.0 {
+            // A TSIG record must be the last one (RFC 8945 §5.1) and well formed.
+            if i + 1 != counts[2] || tsig_fields(q, start).is_none() {
+                return Err(formerr(question, qtype));
+            }
+            tsig = Some(start);
+            continue;
         }
         if t != Rtype::OPT.0 {
             continue;
         }
         if edns.is_some() || end != start + 1 {
-            return Err(formerr(Some(question), qtype));
+            return Err(formerr(question, qtype));
         }
         let ttl = [q[end + 4], q[end + 5], q[end + 6], q[end + 7]];
         let mut e = Edns {
@@ -241,6 +350,7 @@ fn parse(q: &[u8]) -> Result<Query<'_>, Bad<'_>> {
             version: ttl[1],
             dnssec_ok: ttl[2] & 0x80 != 0,
             ecs: None,
+            nsid: false,
         };
         let mut o = rdata_at;
         while o + 4 <= at {
@@ -250,15 +360,37 @@ fn parse(q: &[u8]) -> Result<Query<'_>, Bad<'_>> {
             );
             let data = q.get(o + 4..o + 4 + len).filter(|_| o + 4 + len <= at);
             let Some(data) = data else {
-                return Err(formerr(Some(question), qtype));
+                return Err(formerr(question, qtype));
             };
-            if code == 8 {
-                e.ecs = parse_ecs(data);
+            match code {
+                3 => e.nsid = true,
+                8 => e.ecs = parse_ecs(data),
+                _ => {}
             }
             o += 4 + len;
         }
         edns = Some(e);
     }
+    if let Some(t) = tsig {
+        // We hold no keys, so every key is unknown: NOTAUTH with TSIG error BADKEY, unsigned (RFC 8945 §5.2.2).
+        return Err(Bad::Rcode(Short {
+            id,
+            copy_flags: copy,
+            rcode: Rcode::NOTAUTH,
+            question,
+            qtype,
+            edns,
+            tsig: Some((q, t)),
+        }));
+    }
+    if opcode != 0 {
+        // RFC 1035 §4.1.1, RFC 8906 §3.1.4: NOTIMP, with the opcode, the question and the OPT (RFC 6891 §7).
+        return Err(short(Rcode::NOTIMP, question, qtype, edns));
+    }
+    // RFC 9619: a QUERY holds exactly one question.
+    let Some((question, qtype, qclass)) = first.filter(|_| qdcount == 1) else {
+        return Err(short(Rcode::FORMERR, None, Rtype(0), edns));
+    };
     Ok(Query {
         id,
         copy_flags: copy,
@@ -307,19 +439,22 @@ pub fn answer(
     let q = match parse(query) {
         Ok(q) => q,
         Err(Bad::Silent) => return None,
-        Err(Bad::Rcode {
-            id,
-            copy_flags,
-            rcode,
-            question,
-            qtype,
-        }) => {
+        Err(Bad::Rcode(s)) => {
+            let edns = s.edns.map(|e| (e, snap.max_udp, nsid_for(snap, &e)));
             return Some(short(
-                out, id, copy_flags, rcode, question, qtype, None, None,
+                out,
+                s.id,
+                s.copy_flags,
+                s.rcode,
+                s.question,
+                s.qtype,
+                edns,
+                None,
+                s.tsig,
             ));
         }
     };
-    let edns_reply = q.edns.map(|e| (e, snap.max_udp));
+    let edns_reply = q.edns.map(|e| (e, snap.max_udp, nsid_for(snap, &e)));
     if let Some(e) = q.edns
         && e.version > 0
     {
@@ -331,6 +466,7 @@ pub fn answer(
             Some(q.question),
             q.qtype,
             edns_reply,
+            None,
             None,
         ));
     }
@@ -359,10 +495,18 @@ pub fn answer(
             q.qtype,
             edns_reply,
             ecs_used,
+            None,
         ));
     };
     let view = &snap.views[view_idx];
     let key = &q.key[..q.key_len];
+    if q.qclass == Class::CH
+        && let Some(text) = chaos_string(snap, key, q.qtype)
+    {
+        let mut o = chaos_answer(out, &q, text, edns_reply);
+        o.view = Some(view_idx as u16);
+        return Some(o);
+    }
     if q.qclass != Class::IN || q.qtype == Rtype::AXFR || q.qtype == Rtype::IXFR {
         return Some(short_in(
             out,
@@ -374,7 +518,7 @@ pub fn answer(
         ));
     }
     let prepared_idx = match view.lookup(key) {
-        Some(entry) if !entry.cut && q.qtype == Rtype::ANY => Some(view.any),
+        Some(entry) if !entry.cut && q.qtype == Rtype::ANY => Some(any_for(view, entry)),
         Some(entry) => Some(view.for_type(entry, q.qtype)),
         None => {
             // The closest encloser: a wildcard below it synthesizes; a zone cut refers; else NXDOMAIN.
@@ -386,7 +530,7 @@ pub fn answer(
                         entry.otherwise
                     } else if let Some(w) = view.wildcard(parent) {
                         if q.qtype == Rtype::ANY {
-                            view.any
+                            any_for(view, w)
                         } else {
                             view.for_type(w, q.qtype)
                         }
@@ -424,18 +568,90 @@ pub fn answer(
     ))
 }
 
+/// The NSID to send in answer to `e`: ours if the query asked and one is configured, else nothing.
+#[inline]
+fn nsid_for<'s>(snap: &'s Snapshot, e: &Edns) -> &'s [u8] {
+    match (&snap.identity.nsid, e.nsid) {
+        (Some(n), true) => n,
+        _ => &[],
+    }
+}
+
+/// The configured TXT string for a CHAOS question about the server (`version.bind`, `version.server`,
+/// `hostname.bind`, `id.server`, RFC 4892), if any.
+fn chaos_string<'s>(snap: &'s Snapshot, key: &[u8], qtype: Rtype) -> Option<&'s [u8]> {
+    if qtype != Rtype::TXT && qtype != Rtype::ANY {
+        return None;
+    }
+    match key {
+        b"\x07version\x04bind\x00" | b"\x07version\x06server\x00" => {
+            snap.identity.version.as_deref()
+        }
+        b"\x08hostname\x04bind\x00" | b"\x02id\x06server\x00" => snap.identity.hostname.as_deref(),
+        _ => None,
+    }
+}
+
+/// The answer to a CHAOS question about the server: one TXT record in class CH, TTL 0, owned by the question.
+fn chaos_answer(out: &mut [u8], q: &Query<'_>, text: &[u8], edns: Option<Reply<'_>>) -> Outcome {
+    header(
+        out,
+        q.id,
+        q.copy_flags,
+        true,
+        false,
+        Rcode::NOERROR,
+        [1, 1, 0, edns.is_some() as u16],
+    );
+    let qs = q.question;
+    out[12..12 + qs.len()].copy_from_slice(qs);
+    let mut len = 12 + qs.len();
+    let rdlen = (text.len() + 1) as u16;
+    let mut head = [0xc0, 0x0c, 0, 16, 0, 3, 0, 0, 0, 0, 0, 0];
+    head[10..12].copy_from_slice(&rdlen.to_be_bytes());
+    out[len..len + 12].copy_from_slice(&head);
+    out[len + 12] = text.len() as u8;
+    out[len + 13..len + 13 + text.len()].copy_from_slice(text);
+    len += 13 + text.len();
+    if let Some(e) = edns {
+        len += opt(out, len, e, Rcode::NOERROR, None);
+    }
+    Outcome {
+        len,
+        view: None,
+        rcode: Rcode::NOERROR,
+        qtype: q.qtype,
+        truncated: false,
+    }
+}
+
+/// The answer to ANY at a name that exists (RFC 8482 §4.2): its CNAME if it has one (a CNAME owner has no other
+/// data to summarize), NODATA at an empty non-terminal (it owns nothing), else the synthesized HINFO.
+#[inline]
+fn any_for(view: &crate::compile::ViewData, entry: &crate::compile::Entry) -> u32 {
+    if entry.owns_nothing() {
+        return entry.otherwise;
+    }
+    let cname = view.for_type(entry, Rtype::CNAME);
+    if cname != entry.otherwise {
+        cname
+    } else {
+        view.any
+    }
+}
+
 fn header(
     out: &mut [u8],
     id: [u8; 2],
-    copy_flags: u8,
+    copy_flags: u16,
     aa: bool,
     tc: bool,
     rcode: Rcode,
     counts: [u16; 4],
 ) {
     out[0..2].copy_from_slice(&id);
-    out[2] = 0x80 | (aa as u8) << 2 | (tc as u8) << 1 | (copy_flags & 0x01);
-    out[3] = (copy_flags & 0x10) | (rcode.0 & 0x0f) as u8;
+    out[2] = 0x80 | (aa as u8) << 2 | (tc as u8) << 1 | (copy_flags >> 8) as u8;
+    out[3] = (copy_flags & 0x10) as u8 | (rcode.0 & 0x0f) as u8;
     for (i, c) in counts.iter().enumerate() {
         out[4 + 2 * i..6 + 2 * i].copy_from_slice(&c.to_be_bytes());
     }
@@ -445,15 +661,17 @@ fn header(
 fn opt(
     out: &mut [u8],
     at: usize,
-    edns: (Edns, u16),
+    edns: Reply<'_>,
     rcode: Rcode,
     ecs: Option<(u16, u8, IpAddr)>,
 ) -> usize {
-    let (e, our_size) = edns;
+    let (e, our_size, nsid) = edns;
     let ecs_len = ecs
         .map(|(_, source, _)| 4 + (source as usize).div_ceil(8))
         .unwrap_or(0);
-    let rec = &mut out[at..at + 11 + if ecs_len > 0 { 4 + ecs_len } else { 0 }];
+    let nsid_len = if nsid.is_empty() { 0 } else { 4 + nsid.len() };
+    let ecs_total = if ecs_len > 0 { 4 + ecs_len } else { 0 };
+    let rec = &mut out[at..at + 11 + ecs_total + nsid_len];
     rec[0] = 0;
     rec[1..3].copy_from_slice(&Rtype::OPT.to_be_bytes());
     rec[3..5].copy_from_slice(&our_size.to_be_bytes());
@@ -461,8 +679,14 @@ fn opt(
     rec[6] = 0; // version 0
     rec[7] = if e.dnssec_ok { 0x80 } else { 0 };
     rec[8] = 0;
-    let rdlen = if ecs_len > 0 { 4 + ecs_len } else { 0 } as u16;
+    let rdlen = (ecs_total + nsid_len) as u16;
     rec[9..11].copy_from_slice(&rdlen.to_be_bytes());
+    if nsid_len > 0 {
+        let o = &mut rec[11 + ecs_total..];
+        o[0..2].copy_from_slice(&3u16.to_be_bytes());
+        o[2..4].copy_from_slice(&(nsid.len() as u16).to_be_bytes());
+        o[4..4 + nsid.len()].copy_from_slice(nsid);
+    }
     if let Some((family, source, addr)) = ecs {
         rec[11..13].copy_from_slice(&8u16.to_be_bytes());
         rec[13..15].copy_from_slice(&(ecs_len as u16).to_be_bytes());
@@ -478,16 +702,61 @@ fn opt(
     rec.len()
 }
 
+/// Appends the unsigned TSIG error record answering the TSIG record at `at` of `q`: the key name and algorithm
+/// uncompressed, time signed and fudge copied, no MAC, the original ID, error BADKEY (RFC 8945 §5.2.2, §5.3.2).
+/// Returns its length (0 if the record cannot be read, which `parse` has ruled out).
+fn tsig_badkey(out: &mut [u8], at: usize, q: &[u8], tsig_at: usize) -> usize {
+    const BADKEY: u16 = 17;
+    let Some(TsigFields {
+        key,
+        key_len,
+        alg,
+        alg_len,
+        time_at,
+    }) = tsig_fields(q, tsig_at)
+    else {
+        return 0;
+    };
+    let Some(fixed) = q.get(time_at..time_at + 8) else {
+        return 0;
+    };
+    let mac_len = u16_at(q, time_at + 8).unwrap_or(0) as usize;
+    let Some(orig_id) = q.get(time_at + 10 + mac_len..time_at + 12 + mac_len) else {
+        return 0;
+    };
+    let rdlen = alg_len + 8 + 2 + 2 + 2 + 2;
+    let total = key_len + 10 + rdlen;
+    let Some(rec) = out.get_mut(at..at + total) else {
+        return 0;
+    };
+    rec[..key_len].copy_from_slice(&key[..key_len]);
+    let mut w = key_len;
+    for v in [Rtype::TSIG.0, Class::ANY.0, 0, 0, rdlen as u16] {
+        rec[w..w + 2].copy_from_slice(&v.to_be_bytes());
+        w += 2;
+    }
+    rec[w..w + alg_len].copy_from_slice(&alg[..alg_len]);
+    w += alg_len;
+    rec[w..w + 8].copy_from_slice(fixed);
+    w += 8;
+    rec[w..w + 2].copy_from_slice(&0u16.to_be_bytes());
+    rec[w + 2..w + 4].copy_from_slice(orig_id);
+    rec[w + 4..w + 6].copy_from_slice(&BADKEY.to_be_bytes());
+    rec[w + 6..w + 8].copy_from_slice(&0u16.to_be_bytes());
+    total
+}
+
 #[allow(clippy::too_many_arguments)]
 fn short(
     out: &mut [u8],
     id: [u8; 2],
-    copy_flags: u8,
+    copy_flags: u16,
     rcode: Rcode,
     question: Option<&[u8]>,
     qtype: Rtype,
-    edns: Option<(Edns, u16)>,
+    edns: Option<Reply<'_>>,
     ecs: Option<(u16, u8, IpAddr)>,
+    tsig: Option<(&[u8], usize)>,
 ) -> Outcome {
     let qd = question.is_some() as u16;
     header(
@@ -497,7 +766,7 @@ fn short(
         false,
         false,
         rcode,
-        [qd, 0, 0, edns.is_some() as u16],
+        [qd, 0, 0, edns.is_some() as u16 + tsig.is_some() as u16],
     );
     let mut len = 12;
     if let Some(qs) = question {
@@ -506,6 +775,14 @@ fn short(
     }
     if let Some(e) = edns {
         len += opt(out, len, e, rcode, ecs);
+    }
+    if let Some((q, at)) = tsig {
+        let n = tsig_badkey(out, len, q, at);
+        if n == 0 {
+            // It did not fit the buffer: ARCOUNT must not count it.
+            out[10..12].copy_from_slice(&(edns.is_some() as u16).to_be_bytes());
+        }
+        len += n;
     }
     Outcome {
         len,
@@ -520,7 +797,7 @@ fn short_in(
     out: &mut [u8],
     q: &Query<'_>,
     rcode: Rcode,
-    edns: Option<(Edns, u16)>,
+    edns: Option<Reply<'_>>,
     ecs: Option<(u16, u8, IpAddr)>,
     view: Option<usize>,
 ) -> Outcome {
@@ -533,6 +810,7 @@ fn short_in(
         q.qtype,
         edns,
         ecs,
+        None,
     );
     o.view = view.map(|v| v as u16);
     o
@@ -544,7 +822,7 @@ fn write(
     q: &Query<'_>,
     p: Prepared<'_>,
     transport: Transport,
-    edns: Option<(Edns, u16)>,
+    edns: Option<Reply<'_>>,
     ecs: Option<(u16, u8, IpAddr)>,
     rotation: Rotation,
     picker: &mut Picker,
@@ -553,17 +831,21 @@ fn write(
     let ecs_len = ecs
         .map(|(_, s, _)| 8 + (s as usize).div_ceil(8))
         .unwrap_or(0);
-    let opt_len = if edns.is_some() { 11 + ecs_len } else { 0 };
+    let opt_len = match edns {
+        Some((_, _, nsid)) if !nsid.is_empty() => 11 + ecs_len + 4 + nsid.len(),
+        Some(_) => 11 + ecs_len,
+        None => 0,
+    };
     let limit = match (transport, edns) {
         (Transport::Tcp, _) => 65535,
         (Transport::Udp, None) => 512,
-        (Transport::Udp, Some((e, ours))) => e.udp_size.clamp(512, ours.max(512)) as usize,
+        (Transport::Udp, Some((e, ours, _))) => e.udp_size.clamp(512, ours.max(512)) as usize,
     };
     let fixed = 12 + q.question.len() + opt_len;
     let (body_len, ar, tc) = if fixed + p.body.len() <= limit {
         (p.body.len(), p.ar, false)
     } else if fixed + p.cut as usize <= limit {
-        (p.cut as usize, 0, false)
+        (p.cut as usize, p.cut_ar, false)
     } else {
         (0, 0, true)
     };

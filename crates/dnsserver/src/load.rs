@@ -105,6 +105,11 @@ pub fn snapshot_of_plan(
         rotation: d.serve.rotation,
         ecs_trusted: d.serve.ecs_trusted.clone(),
         names_per_thread: 0,
+        identity: crate::compile::Identity::new(
+            d.serve.nsid.as_deref(),
+            d.serve.chaos_version.as_deref(),
+            d.serve.chaos_identity.as_deref(),
+        ),
     };
     let started = std::time::Instant::now();
     let snapshot = Snapshot::build(views, &options)?;

@@ -43,6 +43,7 @@ fn zone_snapshot_with(extra: &str, rotation: Rotation, names_per_thread: usize) 
             rotation,
             ecs_trusted: vec![],
             names_per_thread,
+            identity: Default::default(),
         },
     )
     .unwrap()
@@ -310,14 +311,127 @@ fn malformed_queries_get_formerr_rfc9619() {
     );
 }
 
+/// The opcode (bits 3..6 of octet 2) and the CD bit of a raw response.
+fn opcode_and_cd(raw: &[u8]) -> (u8, bool) {
+    ((raw[2] >> 3) & 0x0f, raw[3] & 0x10 != 0)
+}
+
 #[test]
-fn other_opcodes_get_notimp_rfc1035_4_1_1() {
-    for opcode in [1u8, 2, 4, 5] {
-        let mut b = Q::new("lyncdude.net", SOA).bytes();
-        b[2] |= opcode << 3;
-        let r = decode(&ask_raw(&embedded(), &b, "127.0.0.1", Transport::Udp).unwrap());
-        assert_eq!(r.rcode, 4, "opcode {opcode}");
+fn other_opcodes_get_notimp_with_the_opcode_question_and_opt_rfc1035_4_1_1_rfc6891_7() {
+    let s = embedded();
+    // IQUERY, STATUS, 3 (unassigned), NOTIFY, UPDATE, DSO, 15 (unassigned).
+    for opcode in [1u8, 2, 3, 4, 5, 6, 15] {
+        for edns in [false, true] {
+            let q = Q::new("lyncdude.net", SOA);
+            let mut b = if edns { q.edns(1232) } else { q }.bytes();
+            b[2] |= opcode << 3;
+            b[3] |= 0x10; // CD
+            let raw = ask_raw(&s, &b, "127.0.0.1", Transport::Udp).unwrap();
+            let r = decode(&raw);
+            assert_eq!(r.rcode, 4, "opcode {opcode}: NOTIMP");
+            assert_eq!(
+                opcode_and_cd(&raw),
+                (opcode, false),
+                "opcode {opcode}: the opcode is copied (RFC 1035 §4.1.1), CD is not, as BIND does"
+            );
+            assert!(
+                !r.rd,
+                "opcode {opcode}: RD is a QUERY flag: not copied, as BIND does"
+            );
+            assert_eq!(r.question, ["lyncdude.net. SOA"], "opcode {opcode}");
+            assert_eq!(r.opt.is_some(), edns, "opcode {opcode}: OPT (RFC 6891 §7)");
+            assert!(r.answer.is_empty() && r.authority.is_empty() && !r.aa);
+        }
     }
+    // A DSO message has no question (RFC 8490 §5.4): none is echoed, the OPT still is.
+    let mut b = Q::new("lyncdude.net", SOA).edns(1232).bytes();
+    let question_end = 12 + "lyncdude.net".len() + 2 + 4;
+    b.drain(12..question_end);
+    b[5] = 0;
+    b[2] |= 6 << 3;
+    let raw = ask_raw(&s, &b, "127.0.0.1", Transport::Udp).unwrap();
+    let r = decode(&raw);
+    assert_eq!((r.rcode, opcode_and_cd(&raw).0), (4, 6));
+    assert!(r.question.is_empty());
+    assert!(r.opt.is_some());
+}
+
+#[test]
+fn formerr_for_no_question_carries_the_opt_rfc9619_rfc6891_7() {
+    let s = embedded();
+    let mut b = Q::new("lyncdude.net", SOA).edns(1232).bytes();
+    let question_end = 12 + "lyncdude.net".len() + 2 + 4;
+    b.drain(12..question_end);
+    b[5] = 0;
+    let r = decode(&ask_raw(&s, &b, "127.0.0.1", Transport::Udp).unwrap());
+    assert_eq!(r.rcode, 1, "QDCOUNT = 0: FORMERR");
+    assert!(r.question.is_empty());
+    assert_eq!(r.opt.map(|o| (o.0, o.2)), Some((1232, 0)), "the OPT");
+    // Without an OPT in the query, none in the response.
+    let mut b = Q::new("lyncdude.net", SOA).bytes();
+    b.drain(12..question_end);
+    b[5] = 0;
+    let r = decode(&ask_raw(&s, &b, "127.0.0.1", Transport::Udp).unwrap());
+    assert_eq!((r.rcode, r.opt), (1, None));
+}
+
+/// A query for `name` SOA signed with TSIG (key `key.example.`, HMAC-SHA256, a made-up MAC), with EDNS if `edns`.
+fn tsig_query(edns: bool) -> Vec<u8> {
+    let mut b = Q::new("lyncdude.net", SOA);
+    if edns {
+        b = b.edns(1232);
+    }
+    let mut b = b.bytes();
+    b[11] += 1;
+    b.extend_from_slice(b"\x03key\x07example\x00");
+    b.extend_from_slice(&[0, 250, 0, 255, 0, 0, 0, 0]);
+    let mut rdata = b"\x0bhmac-sha256\x00".to_vec();
+    rdata.extend_from_slice(&[0, 0, 0x65, 0x43, 0x21, 0x00]); // time signed
+    rdata.extend_from_slice(&300u16.to_be_bytes()); // fudge
+    rdata.extend_from_slice(&32u16.to_be_bytes());
+    rdata.extend_from_slice(&[0xab; 32]);
+    rdata.extend_from_slice(&0x1234u16.to_be_bytes()); // original ID
+    rdata.extend_from_slice(&[0, 0, 0, 0]); // error, other length
+    b.extend_from_slice(&(rdata.len() as u16).to_be_bytes());
+    b.extend_from_slice(&rdata);
+    b
+}
+
+#[test]
+fn tsig_with_an_unknown_key_gets_notauth_badkey_unsigned_rfc8945_5_2_2() {
+    let s = embedded();
+    for edns in [false, true] {
+        let raw = ask_raw(&s, &tsig_query(edns), "127.0.0.1", Transport::Udp).unwrap();
+        let r = decode(&raw);
+        assert_eq!(r.rcode, 9, "NOTAUTH");
+        assert_eq!(r.question, ["lyncdude.net. SOA"]);
+        assert!(
+            r.answer.is_empty() && !r.aa,
+            "no data for an unverified query"
+        );
+        assert_eq!(r.opt.is_some(), edns);
+        // The TSIG record is the last: key name, type TSIG, class ANY, TTL 0, then the algorithm, the time
+        // signed and fudge copied, MAC size 0, the original ID, error BADKEY (17), no other data.
+        let mut want = b"\x03key\x07example\x00".to_vec();
+        want.extend_from_slice(&[0, 250, 0, 255, 0, 0, 0, 0]);
+        let mut rdata = b"\x0bhmac-sha256\x00".to_vec();
+        rdata.extend_from_slice(&[
+            0, 0, 0x65, 0x43, 0x21, 0x00, 1, 44, 0, 0, 0x12, 0x34, 0, 17, 0, 0,
+        ]);
+        want.extend_from_slice(&(rdata.len() as u16).to_be_bytes());
+        want.extend_from_slice(&rdata);
+        assert!(
+            raw.ends_with(&want),
+            "an unsigned BADKEY TSIG record: {raw:?}"
+        );
+        assert_eq!(u16::from_be_bytes([raw[10], raw[11]]), 1 + edns as u16);
+    }
+    // A TSIG record that is not the last one is malformed (RFC 8945 §5.1).
+    let mut b = tsig_query(false);
+    b.extend_from_slice(&[0, 0, 41, 4, 0xd0, 0, 0, 0, 0, 0, 0]);
+    b[11] += 1;
+    let r = decode(&ask_raw(&s, &b, "127.0.0.1", Transport::Udp).unwrap());
+    assert_eq!(r.rcode, 1);
 }
 
 #[test]
@@ -414,6 +528,190 @@ fn delegations_get_referrals_rfc1034_4_3_2() {
     }
 }
 
+#[test]
+fn cname_to_a_name_a_wildcard_covers_is_synthesized_rfc1034_4_3_2_rfc4592_3_3_1() {
+    let s = zone_snapshot("tow CNAME x.w\nto2 CNAME tow\n", Rotation::None);
+    let r = ask(&s, &Q::new("tow.example.test", TXT), "192.0.2.1");
+    assert_eq!(
+        r.answer,
+        [
+            "tow.example.test. CNAME x.w.example.test.",
+            "x.w.example.test. TXT \"wild\""
+        ]
+    );
+    assert!(r.aa && r.rcode == 0);
+    let r = ask(&s, &Q::new("to2.example.test", TXT), "192.0.2.1");
+    assert_eq!(r.answer.len(), 3, "{:?}", r.answer);
+    let r = ask(&s, &Q::new("tow.example.test", A), "192.0.2.1");
+    assert_eq!(
+        (r.rcode, r.answer.len()),
+        (0, 1),
+        "NODATA at the synthesized name"
+    );
+    assert!(r.authority[0].starts_with("example.test. SOA"));
+}
+
+#[test]
+fn cname_to_a_name_below_a_cut_gets_the_referral_rfc1034_4_3_2() {
+    let s = zone_snapshot("tosub CNAME host.sub\n", Rotation::None);
+    for t in [A, TXT, AAAA] {
+        let r = ask(&s, &Q::new("tosub.example.test", t), "192.0.2.1");
+        assert_eq!(
+            r.rcode, 0,
+            "not NXDOMAIN: the name is the child zone's to answer"
+        );
+        assert_eq!(
+            r.answer,
+            ["tosub.example.test. CNAME host.sub.example.test."]
+        );
+        assert_eq!(r.authority, ["sub.example.test. NS ns.sub.example.test."]);
+        assert_eq!(r.additional, ["ns.sub.example.test. A 192.0.2.99"]);
+    }
+}
+
+#[test]
+fn cname_to_occluded_glue_is_no_authoritative_answer_rfc2181_5_4_1() {
+    let s = zone_snapshot("toglue CNAME ns.sub\n", Rotation::None);
+    let r = ask(&s, &Q::new("toglue.example.test", A), "192.0.2.1");
+    assert_eq!(
+        r.answer,
+        ["toglue.example.test. CNAME ns.sub.example.test."],
+        "the glue address is not answered as data"
+    );
+    assert_eq!(r.authority, ["sub.example.test. NS ns.sub.example.test."]);
+    assert_eq!(r.additional, ["ns.sub.example.test. A 192.0.2.99"]);
+}
+
+#[test]
+fn cname_loop_repeats_no_record_and_stops_rfc2181_5_rfc1034_3_6_2() {
+    let s = zone_snapshot(
+        "l1 CNAME l2\nl2 CNAME l1\nself CNAME self\n",
+        Rotation::None,
+    );
+    for t in [A, TXT, CNAME] {
+        let r = ask(&s, &Q::new("l1.example.test", t), "192.0.2.1");
+        let mut unique = r.answer.clone();
+        unique.sort();
+        unique.dedup();
+        assert_eq!(unique.len(), r.answer.len(), "no duplicate: {:?}", r.answer);
+        if t != CNAME {
+            assert_eq!(r.rcode, 2, "the loop is signalled (SERVFAIL, as BIND does)");
+        }
+    }
+    let r = ask(&s, &Q::new("l1.example.test", A), "192.0.2.1");
+    assert_eq!(
+        r.answer,
+        [
+            "l1.example.test. CNAME l2.example.test.",
+            "l2.example.test. CNAME l1.example.test."
+        ]
+    );
+    let r = ask(&s, &Q::new("self.example.test", A), "192.0.2.1");
+    assert_eq!(r.answer, ["self.example.test. CNAME self.example.test."]);
+}
+
+#[test]
+fn any_at_a_cname_or_an_empty_non_terminal_rfc8482_4_2() {
+    let s = zone_snapshot("*.cw CNAME host\n", Rotation::None);
+    let r = ask(&s, &Q::new("www.example.test", ANY), "192.0.2.1");
+    assert_eq!(
+        r.answer,
+        ["www.example.test. CNAME host.example.test."],
+        "a CNAME owner answers its CNAME, not a HINFO"
+    );
+    let r = ask(&s, &Q::new("x.cw.example.test", ANY), "192.0.2.1");
+    assert_eq!(r.answer, ["x.cw.example.test. CNAME host.example.test."]);
+    // y.w exists only because b.y.w does.
+    let r = ask(&s, &Q::new("y.w.example.test", ANY), "192.0.2.1");
+    assert_eq!(
+        (r.rcode, r.answer.len()),
+        (0, 0),
+        "NODATA at an empty non-terminal"
+    );
+    assert!(r.aa && r.authority[0].starts_with("example.test. SOA"));
+    let r = ask(&s, &Q::new("host.example.test", ANY), "192.0.2.1");
+    assert_eq!(r.answer, ["host.example.test. HINFO \"RFC8482\" \"\""]);
+}
+
+#[test]
+fn ds_at_a_delegation_is_the_parents_answer_rfc4035_3_1_4_1() {
+    const DS: u16 = 43;
+    let s = zone_snapshot("", Rotation::None);
+    let r = ask(&s, &Q::new("sub.example.test", DS), "192.0.2.1");
+    assert!(r.aa, "authoritative: DS is the parent's data");
+    assert_eq!((r.rcode, r.answer.len()), (0, 0), "NODATA");
+    assert_eq!(r.authority.len(), 1);
+    assert!(r.authority[0].starts_with("example.test. SOA"));
+    let s = zone_snapshot(
+        "sub DS 60485 5 1 2BB183AF5F22588179A53B0A98631FAD1A292118\n",
+        Rotation::None,
+    );
+    let r = ask(&s, &Q::new("sub.example.test", DS), "192.0.2.1");
+    assert!(r.aa);
+    assert_eq!(r.answer.len(), 1);
+    assert!(r.answer[0].starts_with("sub.example.test. DS 60485"));
+    // Other types at the cut, and DS below it, are still referred.
+    for (n, t) in [("sub.example.test", A), ("x.sub.example.test", DS)] {
+        let r = ask(&s, &Q::new(n, t), "192.0.2.1");
+        assert!(!r.aa && r.answer.is_empty(), "{n}");
+        assert_eq!(r.authority, ["sub.example.test. NS ns.sub.example.test."]);
+    }
+}
+
+#[test]
+fn oversized_referral_keeps_its_in_domain_glue_or_sets_tc_rfc9471_3_1() {
+    // `in_domain` name servers below the cut with an A (and an AAAA if `v6`) each, and `sibling` ones outside it.
+    let referral = |in_domain: usize, v6: bool, sibling: usize| {
+        let mut extra = String::new();
+        for i in 0..in_domain {
+            extra.push_str(&format!("big NS ns{i}.big\nns{i}.big A 198.51.100.{i}\n"));
+            if v6 {
+                extra.push_str(&format!("ns{i}.big AAAA 2001:db8::{i}\n"));
+            }
+        }
+        for i in 0..sibling {
+            extra.push_str(&format!("big NS sib{i}\nsib{i} A 203.0.113.{i}\n"));
+        }
+        zone_snapshot(&extra, Rotation::None)
+    };
+    let q = Q::new("www.big.example.test", A);
+    let in_domain = |r: &R| {
+        r.additional
+            .iter()
+            .filter(|a| a.contains(".big.example.test. "))
+            .count()
+    };
+    // The case: 20 name servers, 40 glue records, EDNS 1232: they do not fit, so TC (it was: no glue
+    // and no TC).
+    let s = referral(20, true, 0);
+    let full = decode(&ask_raw(&s, &q.bytes(), "192.0.2.1", Transport::Tcp).unwrap());
+    assert_eq!((full.authority.len(), in_domain(&full)), (20, 40));
+    for size in [512u16, 1232, 4096] {
+        let r = ask(&s, &q.clone().edns(size), "192.0.2.1");
+        assert!(r.tc, "EDNS {size} (ours 1232): all in-domain glue or TC");
+    }
+    // 8 in-domain and 8 sibling name servers: at 1232 octets the in-domain glue fits and the sibling glue, which
+    // may be left out, does not.
+    let s = referral(8, false, 8);
+    let r = ask(&s, &q.clone().edns(1232), "192.0.2.1");
+    assert!(!r.tc);
+    assert_eq!(
+        (r.authority.len(), in_domain(&r), r.additional.len()),
+        (16, 8, 8)
+    );
+    let r = decode(&ask_raw(&s, &q.bytes(), "192.0.2.1", Transport::Tcp).unwrap());
+    assert_eq!(
+        (r.authority.len(), r.additional.len()),
+        (16, 16),
+        "all of it over TCP"
+    );
+    let r = ask(&s, &q, "192.0.2.1");
+    assert!(
+        r.tc,
+        "without EDNS (512 octets) the in-domain glue does not fit"
+    );
+}
+
 fn first_addresses(s: &Snapshot, n: usize) -> Vec<Vec<String>> {
     let mut out = Vec::new();
     let mut picker = lyncdns_dnsserver::answer::Picker::new(99);
@@ -488,4 +786,71 @@ fn ecs_chooses_the_view_only_for_trusted_resolvers_rfc7871() {
         ask(&embedded(), &q, "192.0.2.53").answer,
         ["sip.lyncdude.net. A 203.0.113.10"]
     );
+}
+
+/// The embedded example with `[serve]` settings appended (it has no `[serve]` table of its own).
+fn embedded_with_serve(settings: &str) -> Snapshot {
+    assert!(!lyncdns_model::EMBEDDED_EXAMPLE.contains("\n[serve]"));
+    snapshot(&format!(
+        "{}\n[serve]\n{settings}\n",
+        lyncdns_model::EMBEDDED_EXAMPLE
+    ))
+}
+
+#[test]
+fn nsid_is_sent_only_when_configured_and_asked_rfc5001_2_1() {
+    const NSID: u16 = 3;
+    let mut asking = Q::new("sip.lyncdude.net", A).edns(1232);
+    asking.edns.as_mut().unwrap().3.push((NSID, vec![]));
+    let on = embedded_with_serve("nsid = \"ns-a.example\"");
+    let raw = ask_raw(&on, &asking.bytes(), "127.0.0.1", Transport::Udp).unwrap();
+    let r = decode(&raw);
+    assert_eq!(r.opt.as_ref().unwrap().4, [NSID]);
+    assert!(raw.ends_with(b"\x00\x03\x00\x0cns-a.example"), "{raw:?}");
+    assert_eq!(r.answer.len(), 1);
+    // Not asked: not sent.
+    let r = ask(&on, &Q::new("sip.lyncdude.net", A).edns(1232), "127.0.0.1");
+    assert!(r.opt.unwrap().4.is_empty());
+    // Also on error responses to a query that asked.
+    let mut b = asking.bytes();
+    b[2] |= 15 << 3;
+    let r = decode(&ask_raw(&on, &b, "127.0.0.1", Transport::Udp).unwrap());
+    assert_eq!((r.rcode, r.opt.unwrap().4), (4, vec![NSID]));
+    // Off by default.
+    let r = ask(&embedded(), &asking, "127.0.0.1");
+    assert!(r.opt.unwrap().4.is_empty());
+}
+
+/// A CHAOS TXT question for `name` (class 3).
+fn chaos(name: &str) -> Vec<u8> {
+    let mut b = Q::new(name, TXT).bytes();
+    let n = b.len();
+    b[n - 1] = 3;
+    b
+}
+
+#[test]
+fn chaos_identity_answers_only_when_configured_rfc4892() {
+    let on = embedded_with_serve("chaos_version = \"lyncdns\"\nchaos_identity = \"ns-a\"");
+    for (name, text) in [
+        ("version.bind", &b"lyncdns"[..]),
+        ("VERSION.server", b"lyncdns"),
+        ("hostname.bind", b"ns-a"),
+        ("id.server", b"ns-a"),
+    ] {
+        let raw = ask_raw(&on, &chaos(name), "127.0.0.1", Transport::Udp).unwrap();
+        let r = decode(&raw);
+        assert_eq!((r.rcode, r.answer.len(), r.aa), (0, 1, true), "{name}");
+        let mut want = vec![0xc0, 0x0c, 0, 16, 0, 3, 0, 0, 0, 0, 0, text.len() as u8 + 1];
+        want.push(text.len() as u8);
+        want.extend_from_slice(text);
+        assert!(raw.ends_with(&want), "{name}: TXT CH, TTL 0: {raw:?}");
+    }
+    let r = decode(&ask_raw(&on, &chaos("authors.bind"), "127.0.0.1", Transport::Udp).unwrap());
+    assert_eq!(r.rcode, 5, "other CHAOS names are refused");
+    // Off by default: refused like every other CHAOS question.
+    for name in ["version.bind", "hostname.bind", "id.server"] {
+        let r = decode(&ask_raw(&embedded(), &chaos(name), "127.0.0.1", Transport::Udp).unwrap());
+        assert_eq!((r.rcode, r.answer.len()), (5, 0), "{name}");
+    }
 }

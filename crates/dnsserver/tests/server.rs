@@ -218,6 +218,7 @@ fn generation(g: u16) -> Snapshot {
             rotation: Rotation::None,
             ecs_trusted: vec![],
             names_per_thread: 0,
+            identity: Default::default(),
         },
     )
     .unwrap()

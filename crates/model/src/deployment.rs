@@ -515,6 +515,18 @@ pub struct Serve {
     /// The IPv6 prefix length counted as one client by `tcp_max_per_prefix`.
     #[serde(default = "default_tcp_prefix_v6")]
     pub tcp_prefix_v6: u8,
+    /// The name server identifier sent to clients that ask for it (NSID, RFC 5001), cut at 128 octets. None (the
+    /// default): no NSID is sent.
+    #[serde(default)]
+    pub nsid: Option<String>,
+    /// The TXT string answered to `version.bind` and `version.server` in class CHAOS, cut at 128 octets. None (the
+    /// default): those questions are refused like every other CHAOS question.
+    #[serde(default)]
+    pub chaos_version: Option<String>,
+    /// The TXT string answered to `hostname.bind` and `id.server` in class CHAOS (RFC 4892), cut at 128 octets.
+    /// None (the default): refused.
+    #[serde(default)]
+    pub chaos_identity: Option<String>,
 }
 
 fn default_tcp_io_timeout_ms() -> u64 {
@@ -609,6 +621,9 @@ impl Default for Serve {
             tcp_max_per_prefix: default_tcp_max_per_prefix(),
             tcp_prefix_v4: default_tcp_prefix_v4(),
             tcp_prefix_v6: default_tcp_prefix_v6(),
+            nsid: None,
+            chaos_version: None,
+            chaos_identity: None,
         }
     }
 }

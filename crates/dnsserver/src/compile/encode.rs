@@ -9,8 +9,10 @@ use lyncdns_dnsdata::record::{Part, RrRef};
 use lyncdns_dnsdata::types::Rtype;
 
 use super::BuildError;
-use super::group::Index;
-use super::snapshot::{Entry, HEADER, ROTATE, Rotate, SEGMENT_BITS, SEGMENT_MASK, ZoneInfo};
+use super::group::{Index, Target};
+use super::snapshot::{
+    CUT_AR, Entry, HEADER, ROTATE, Rotate, SEGMENT_BITS, SEGMENT_MASK, ZoneInfo,
+};
 
 /// The answers being written.
 pub(super) struct Out<'v> {
@@ -43,6 +45,8 @@ struct Counts {
     ns: u16,
     ar: u16,
     cut: usize,
+    /// ARCOUNT of the body cut at `cut` (in-domain glue a referral must keep, RFC 9471 §3.1).
+    cut_ar: u16,
     rotate: Option<Rotate>,
 }
 
@@ -138,34 +142,44 @@ impl<'v> Out<'v> {
         self.finish(c, b"\0", Some(Rtype::ANY))
     }
 
-    /// A referral to the delegation at `cut`: its NS records in the authority section and in-zone glue
-    /// (RFC 1034 §4.3.2, RFC 9471). Written without compression since the question name varies.
+    /// A referral to the delegation at `cut`: its NS records in the authority section and glue (RFC 1034
+    /// §4.3.2, RFC 9471). Written without compression since the question name varies.
     pub(super) fn referral(&mut self, ix: &Index<'_>, cut: &[u8]) -> Result<u32, BuildError> {
         self.enc.plain(None);
-        let mut ns = 0u16;
+        let mut c = Counts::default();
+        self.delegation(ix, cut, &mut c);
+        self.finish(c, cut, Some(Rtype::NS))
+    }
+
+    /// Writes the delegation at `cut` behind what the encoder holds: its NS records in the authority section,
+    /// then the in-domain glue (addresses of targets at or below the cut), where `c.cut` ends since a referral
+    /// without them is no referral (RFC 9471 §3.1: include them all or set TC), then the other addresses the
+    /// view holds for its targets (sibling glue, which may be dropped to fit).
+    fn delegation(&mut self, ix: &Index<'_>, cut: &[u8], c: &mut Counts) {
         for r in ix.rrset(cut, Rtype::NS) {
             self.enc.rr(cut, r, r.ttl);
-            ns += 1;
+            c.ns += 1;
         }
-        let cut_len = self.enc.buf.len();
-        let mut ar = 0u16;
-        for r in ix.rrset(cut, Rtype::NS) {
-            if let Some(target) = r.target() {
+        let mut done: Vec<&[u8]> = Vec::new();
+        for in_domain in [true, false] {
+            for r in ix.rrset(cut, Rtype::NS) {
+                let Some(target) = r.target() else { continue };
+                if name::is_within(target, cut) != in_domain || done.contains(&target) {
+                    continue;
+                }
+                done.push(target);
                 for t in [Rtype::A, Rtype::AAAA] {
                     for g in ix.rrset(target, t) {
                         self.enc.rr(target, g, g.ttl);
-                        ar += 1;
+                        c.ar += 1;
                     }
                 }
             }
+            if in_domain {
+                c.cut = self.enc.buf.len();
+                c.cut_ar = c.ar;
+            }
         }
-        let c = Counts {
-            ns,
-            ar,
-            cut: cut_len,
-            ..Counts::default()
-        };
-        self.finish(c, cut, Some(Rtype::NS))
     }
 
     /// The prepared answers of one owner name. `synth` prepares them for wildcard synthesis.
@@ -279,6 +293,10 @@ impl<'v> Out<'v> {
         let mut current = start;
         let mut links = 0;
         let mut additional_for: Vec<RrRef<'_>> = Vec::new();
+        // The names the chain has passed: a CNAME back to one of them is a loop, which ends the answer with no
+        // record repeated (RFC 2181 §5) and is signalled as an error (RFC 1034 §3.6.2).
+        let mut seen: Vec<&[u8]> = vec![start];
+        let mut referred = false;
         loop {
             if let Some(t) = qtype {
                 let mut set = ix.rrset_of(current_owner, t).peekable();
@@ -321,13 +339,27 @@ impl<'v> Out<'v> {
                 c.an += 1;
                 links += 1;
                 if let Some(target) = r.cname() {
-                    current = target;
-                    current_owner = self.find(ix, current);
-                    if ix.zone_of(current).is_none() {
+                    match ix.resolve(target) {
                         // Outside this view's zones: the client resolves the rest itself.
-                        break;
+                        Target::Outside => break,
+                        // Below a zone cut: the CNAME and the referral (RFC 1034 §4.3.2 step 3b).
+                        Target::Cut(cut) => {
+                            self.delegation(ix, cut, &mut c);
+                            referred = true;
+                            break;
+                        }
+                        Target::Owner(o) => {
+                            if seen.contains(&target) {
+                                // The loop is signalled as BIND does: SERVFAIL with the chain once.
+                                c.rcode = 2;
+                                break;
+                            }
+                            seen.push(target);
+                            current = target;
+                            current_owner = o;
+                            continue;
+                        }
                     }
-                    continue;
                 }
                 break;
             }
@@ -345,6 +377,9 @@ impl<'v> Out<'v> {
                 c.ns += 1;
             }
             break;
+        }
+        if referred {
+            return self.finish(c, start, qtype);
         }
         c.cut = self.enc.buf.len();
         // Additional section: addresses of SRV, MX and NS targets that this view serves (RFC 2782, RFC 1035
@@ -420,16 +455,31 @@ impl<'v> Out<'v> {
         found
     }
 
-    /// The owner where the CNAME chain from `start` ends (at most 8 links), if it exists.
+    /// The owner where the CNAME chain from `start` ends (at most 8 links), if it ends at data of the view: not
+    /// outside it, not at a zone cut, not in a loop. A target covered by a wildcard ends at the wildcard.
     fn chain_end(&mut self, ix: &Index<'_>, start: u32) -> Option<u32> {
         let mut o = Some(start);
+        let mut seen: Vec<&[u8]> = vec![ix.name(start)];
         for _ in 0..8 {
             match ix.rrset_of(o, Rtype::CNAME).next().and_then(|r| r.cname()) {
-                Some(t) => o = self.find(ix, t),
+                Some(t) => match ix.resolve(t) {
+                    Target::Owner(next) if !seen.contains(&t) => {
+                        seen.push(t);
+                        o = next;
+                    }
+                    _ => return None,
+                },
                 None => break,
             }
         }
         o
+    }
+
+    /// The answer to DS at the zone cut numbered `owner`: the parent's DS RRset, or its authoritative NODATA;
+    /// DS lives on the parent side of the cut, so this is no referral (RFC 4035 §3.1.4.1).
+    pub(super) fn ds_at_cut(&mut self, ix: &Index<'_>, owner: u32) -> Result<u32, BuildError> {
+        self.finds.clear();
+        self.chase(ix, owner, Some(Rtype::DS), false)
     }
 }
 
@@ -437,35 +487,34 @@ impl<'v> Out<'v> {
 /// or the segment.
 fn write_answer(answers: &mut Vec<u8>, c: &Counts, body: &[u8]) -> Option<u32> {
     let at = answers.len();
-    if body.len() + 12 + 259 > 65535 || at + HEADER + ROTATE + body.len() > SEGMENT_MASK as usize {
+    if body.len() + 12 + 259 > 65535
+        || at + HEADER + CUT_AR + ROTATE + body.len() > SEGMENT_MASK as usize
+    {
         return None;
     }
-    let mut head = [0u8; HEADER + ROTATE];
+    let mut head = [0u8; HEADER + CUT_AR + ROTATE];
     head[0] = c.rcode;
-    head[1] = c.aa as u8 | (c.rotate.is_some() as u8) << 1;
-    let r = c.rotate.unwrap_or(Rotate {
-        offset: 0,
-        len: 0,
-        count: 0,
-    });
-    let fields = [
-        c.an,
-        c.ns,
-        c.ar,
-        body.len() as u16,
-        c.cut as u16,
-        r.offset as u16,
-        r.len,
-        r.count,
-    ];
-    for (k, v) in fields.iter().enumerate() {
+    head[1] = c.aa as u8 | (c.rotate.is_some() as u8) << 1 | ((c.cut_ar > 0) as u8) << 2;
+    let mut fields = [0u16; 9];
+    let mut n = 0;
+    for v in [c.an, c.ns, c.ar, body.len() as u16, c.cut as u16] {
+        fields[n] = v;
+        n += 1;
+    }
+    if c.cut_ar > 0 {
+        fields[n] = c.cut_ar;
+        n += 1;
+    }
+    if let Some(r) = c.rotate {
+        for v in [r.offset as u16, r.len, r.count] {
+            fields[n] = v;
+            n += 1;
+        }
+    }
+    for (k, v) in fields[..n].iter().enumerate() {
         head[2 + 2 * k..4 + 2 * k].copy_from_slice(&v.to_le_bytes());
     }
-    let head_len = if c.rotate.is_some() {
-        HEADER + ROTATE
-    } else {
-        HEADER
-    };
+    let head_len = 2 + 2 * n;
     answers.reserve(head_len + body.len());
     answers.extend_from_slice(&head[..head_len]);
     answers.extend_from_slice(body);

@@ -181,14 +181,7 @@ impl<'a> Index<'a> {
     pub(super) fn cuts(&self) -> Vec<bool> {
         // Zone cuts: NS records below an apex delegate; every name at or below such a name gets its referral.
         (0..self.with_records())
-            .map(|o| {
-                let zi = self.owners[o].zone();
-                self.name(o as u32) != self.zones[zi as usize].apex.as_slice()
-                    && self
-                        .group(o as u32)
-                        .iter()
-                        .any(|&i| self.store.rtype(i as usize) == Rtype::NS)
-            })
+            .map(|o| self.is_cut(o as u32))
             .collect()
     }
 
@@ -243,6 +236,60 @@ impl<'a> Index<'a> {
         }
     }
 
+    /// Whether `owner` is a zone cut: NS records at a name other than its zone's apex.
+    fn is_cut(&self, owner: u32) -> bool {
+        let zi = self.owners[owner as usize].zone();
+        self.name(owner) != self.zones[zi as usize].apex.as_slice()
+            && self
+                .group(owner)
+                .iter()
+                .any(|&i| self.store.rtype(i as usize) == Rtype::NS)
+    }
+
+    /// Where the name `n` (a CNAME target) leads in this view, as RFC 1034 §4.3.2 step 3 finds it: outside
+    /// the view's zones; at or below a zone cut (step 3b: a referral, even if `n` owns occluded glue, which is
+    /// not authoritative data, RFC 2181 §5.4.1); its own owner or empty non-terminal; the wildcard of its closest
+    /// encloser (step 3c, RFC 4592 §3.3.1); or nothing (NXDOMAIN).
+    pub(super) fn resolve<'n>(&self, n: &'n [u8]) -> Target<'n> {
+        let Some(zi) = self.zone_of(n) else {
+            return Target::Outside;
+        };
+        let apex_len = self.zones[zi as usize].apex.len();
+        let mut cut = None;
+        let mut m = n;
+        while m.len() > apex_len {
+            if let Some(o) = self.find(m)
+                && self.is_cut(o)
+            {
+                cut = Some(m);
+            }
+            match name::parent(m) {
+                Some(p) => m = p,
+                None => break,
+            }
+        }
+        if let Some(c) = cut {
+            return Target::Cut(c);
+        }
+        if let Some(o) = self.find(n) {
+            return Target::Owner(Some(o));
+        }
+        let mut m = n;
+        while let Some(p) = name::parent(m) {
+            if p.len() < apex_len {
+                break;
+            }
+            if self.find(p).is_some() {
+                let mut w = Vec::with_capacity(p.len() + 2);
+                w.extend_from_slice(b"\x01*");
+                w.extend_from_slice(p);
+                return Target::Owner(self.find(&w));
+            }
+            m = p;
+        }
+        Target::Owner(None)
+    }
+
     /// The zone index holding `n` (longest apex), if any.
     pub(super) fn zone_of(&self, n: &[u8]) -> Option<u32> {
         zone_of(self.zones, n)
@@ -256,6 +303,17 @@ impl<'a> Index<'a> {
             .next()
             .expect("every zone has an SOA at its apex")
     }
+}
+
+/// Where a name leads in a view (see [`Index::resolve`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(super) enum Target<'n> {
+    /// Outside the view's zones.
+    Outside,
+    /// At or below the zone cut named here.
+    Cut(&'n [u8]),
+    /// The owner answering for the name (its own, or the covering wildcard), or none.
+    Owner(Option<u32>),
 }
 
 /// The index of the zone of `zones` holding `n` (longest apex), if any.

@@ -126,6 +126,35 @@ pub struct Options {
     pub ecs_trusted: Vec<IpNet>,
     /// Names per compiling thread: a view with fewer than twice as many is compiled by one thread (0: 50,000).
     pub names_per_thread: usize,
+    /// The identity answered in answers and diagnostics that are off unless configured.
+    pub identity: Identity,
+}
+
+/// What the server says about itself, each off (`None`) unless configured; strings are cut at
+/// [`Identity::MAX`] octets.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Identity {
+    /// NSID sent to clients that ask (RFC 5001).
+    pub nsid: Option<Vec<u8>>,
+    /// TXT answered to `version.bind` and `version.server` in class CHAOS.
+    pub version: Option<Vec<u8>>,
+    /// TXT answered to `hostname.bind` and `id.server` in class CHAOS (RFC 4892).
+    pub hostname: Option<Vec<u8>>,
+}
+
+impl Identity {
+    /// The longest string kept: every response with it still fits 512 octets.
+    pub const MAX: usize = 128;
+
+    /// The identity with each string cut at [`Identity::MAX`] octets.
+    pub fn new(nsid: Option<&str>, version: Option<&str>, hostname: Option<&str>) -> Identity {
+        let cut = |s: Option<&str>| s.map(|s| s.as_bytes()[..s.len().min(Self::MAX)].to_vec());
+        Identity {
+            nsid: cut(nsid),
+            version: cut(version),
+            hostname: cut(hostname),
+        }
+    }
 }
 
 impl Snapshot {
@@ -148,6 +177,7 @@ impl Snapshot {
             ecs_trusted,
             max_udp: options.max_udp.max(512),
             rotation: options.rotation,
+            identity: options.identity.clone(),
         })
     }
 }
@@ -340,13 +370,19 @@ impl Names<'_, '_> {
                             r
                         }
                     };
+                    // At the cut itself, DS is answered from the parent side (RFC 4035 §3.1.4.1).
+                    let (ntypes, t1, types) = if c as usize == o {
+                        (1, Rtype::DS, out.ds_at_cut(ix, c)?)
+                    } else {
+                        (0, Rtype(0), 0)
+                    };
                     Entry {
                         name: off,
                         zone: zi,
                         cut: true,
-                        ntypes: 0,
-                        t1: Rtype(0),
-                        types: 0,
+                        ntypes,
+                        t1,
+                        types,
                         otherwise: referral,
                     }
                 }

@@ -32,8 +32,11 @@ pub struct Prepared<'a> {
     pub ar: u16,
     /// The sections, encoded for a message whose question section ends where the body starts.
     pub body: &'a [u8],
-    /// Length of the body without the additional section (which may be dropped to fit, RFC 2181 §9).
+    /// Length of the body without the additional records that may be dropped to fit (RFC 2181 §9): all of them,
+    /// except a referral's in-domain glue, which may not be (RFC 9471 §3.1).
     pub cut: u32,
+    /// ARCOUNT of the body cut at `cut` (the referral's in-domain glue records).
+    pub cut_ar: u16,
     /// A DNS-load-balanced RRset in the answer section whose records are reordered per answer.
     pub rotate: Option<Rotate>,
 }
@@ -53,9 +56,11 @@ pub struct Rotate {
 pub(super) const SEGMENT_BITS: u32 = 30;
 pub(super) const SEGMENT_MASK: u32 = (1 << SEGMENT_BITS) - 1;
 
-/// Octets before each body in the answer arena: rcode, flags (1 = AA, 2 = rotation follows), ANCOUNT, NSCOUNT,
-/// ARCOUNT, body length, cut (little-endian `u16`s).
+/// Octets before each body in the answer arena: rcode, flags (1 = AA, 2 = rotation follows, 4 = the cut's
+/// ARCOUNT follows), ANCOUNT, NSCOUNT, ARCOUNT, body length, cut (little-endian `u16`s).
 pub(super) const HEADER: usize = 12;
+/// The ARCOUNT of the cut body, when flag 4 is set (before the rotation).
+pub(super) const CUT_AR: usize = 2;
 /// The rotation's offset, record length and count, when flag 2 is set.
 pub(super) const ROTATE: usize = 6;
 
@@ -165,17 +170,22 @@ impl ViewData {
     pub fn prepared(&self, at: u32) -> Prepared<'_> {
         let a = &self.answers[(at >> SEGMENT_BITS) as usize][(at & SEGMENT_MASK) as usize..];
         let u = |i: usize| u16::from_le_bytes([a[i], a[i + 1]]);
+        let (cut_ar, extra) = if a[1] & 4 != 0 {
+            (u(HEADER), HEADER + CUT_AR)
+        } else {
+            (0, HEADER)
+        };
         let (rotate, body_at) = if a[1] & 2 != 0 {
             (
                 Some(Rotate {
-                    offset: u(HEADER) as u32,
-                    len: u(HEADER + 2),
-                    count: u(HEADER + 4),
+                    offset: u(extra) as u32,
+                    len: u(extra + 2),
+                    count: u(extra + 4),
                 }),
-                HEADER + ROTATE,
+                extra + ROTATE,
             )
         } else {
-            (None, HEADER)
+            (None, extra)
         };
         Prepared {
             rcode: a[0],
@@ -185,6 +195,7 @@ impl ViewData {
             ar: u(6),
             body: &a[body_at..body_at + u(8) as usize],
             cut: u(10) as u32,
+            cut_ar,
             rotate,
         }
     }
@@ -217,9 +228,17 @@ pub struct Snapshot {
     pub max_udp: u16,
     /// Order of load-balanced addresses.
     pub rotation: Rotation,
+    /// NSID and the CHAOS identity answers, each off unless configured.
+    pub identity: super::Identity,
 }
 
 impl Entry {
+    /// Whether the name owns no data: an empty non-terminal (RFC 4592 §2.2.2) or a zone cut below its DS answer.
+    #[inline]
+    pub fn owns_nothing(&self) -> bool {
+        self.ntypes == 0
+    }
+
     /// Moves the start of the entry's type list (numbered in its part) by `by`.
     pub(super) fn shift_types(&mut self, by: u32) {
         if self.ntypes > 1 {
