@@ -24,6 +24,31 @@ use crate::record::{Records, RrRef};
 /// How deep `$INCLUDE` may nest (a file including itself is an error, not a hang).
 const MAX_INCLUDE_DEPTH: usize = 8;
 
+/// The largest file read (a zone of ten million records is ~400 MB): an `$INCLUDE` of `/dev/zero` or of a huge
+/// file is an error, not an endless read.
+const MAX_FILE: u64 = 1 << 30;
+
+/// Reads a zone file that is a regular file of at most [`MAX_FILE`] octets.
+fn read_bounded(path: &Path) -> std::io::Result<String> {
+    let meta = std::fs::metadata(path)?;
+    if !meta.is_file() {
+        return Err(std::io::Error::new(
+            std::io::ErrorKind::InvalidInput,
+            "not a regular file",
+        ));
+    }
+    if meta.len() > MAX_FILE {
+        return Err(std::io::Error::new(
+            std::io::ErrorKind::InvalidInput,
+            format!(
+                "{} octets, more than the {MAX_FILE} a zone file may have",
+                meta.len()
+            ),
+        ));
+    }
+    std::fs::read_to_string(path)
+}
+
 /// Where the origin of a scanned file came from.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum OriginFrom {
@@ -97,7 +122,7 @@ pub fn scan_text(text: &str, path: &str, origin: Option<&str>) -> Scanned {
 /// Reads and scans the file at `path` (see [`scan_text`]).
 pub fn scan_file(path: &Path, origin: Option<&str>) -> Result<Scanned, ZoneFileError> {
     let shown = path.display().to_string();
-    let text = std::fs::read_to_string(path).map_err(|source| ZoneFileError::Read {
+    let text = read_bounded(path).map_err(|source| ZoneFileError::Read {
         path: shown.clone(),
         source,
     })?;
@@ -254,7 +279,7 @@ fn read_into(text: &str, path: &str, origin: Option<Vec<u8>>, depth: usize, out:
                     )));
                     continue;
                 }
-                match std::fs::read_to_string(&included) {
+                match read_bounded(&included) {
                     Ok(inner) => {
                         // The included file starts with the origin given, else the including file's current one;
                         // the including file's own state is unchanged afterwards (RFC 1035 §5.1).
@@ -359,7 +384,7 @@ mod tests {
         std::fs::write(dir.join("part.zone"), "sip A 192.0.2.7\n").unwrap();
         std::fs::write(dir.join("self.zone"), "$INCLUDE self.zone\n").unwrap();
         let main = dir.join("main.zone");
-        let text = "$ORIGIN example.test.\n@ SOA ns h 1 2 3 4 5\n$INCLUDE part.zone\n$INCLUDE part.zone sub\n$INCLUDE self.zone\n$INCLUDE missing.zone\n";
+        let text = "$ORIGIN example.test.\n@ SOA ns h 1 2 3 4 5\n$INCLUDE part.zone\n$INCLUDE part.zone sub\n$INCLUDE self.zone\n$INCLUDE missing.zone\n$INCLUDE /dev/zero\n";
         let s = scan_text(text, &main.display().to_string(), None);
         let owners: Vec<&str> = s.records.iter().map(|f| f.record.owner.as_str()).collect();
         assert_eq!(
@@ -369,9 +394,14 @@ mod tests {
         assert!(s.records[1].file.ends_with("part.zone"));
         assert_eq!(s.records[1].line, 1);
         let shown: Vec<String> = s.errors.iter().map(|e| e.to_string()).collect();
-        assert_eq!(shown.len(), 2, "{shown:?}");
+        assert_eq!(shown.len(), 3, "{shown:?}");
         assert!(shown[0].contains("nested more than 8"), "{shown:?}");
         assert!(shown[1].contains("missing.zone"), "{shown:?}");
+        // Found by fuzzing's review: a device is refused, not read forever.
+        assert!(
+            shown[2].contains("/dev/zero") && shown[2].contains("not a regular file"),
+            "{shown:?}"
+        );
     }
 
     #[test]
