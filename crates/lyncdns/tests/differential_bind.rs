@@ -16,14 +16,14 @@ mod support;
 use std::collections::BTreeSet;
 use std::io::{Read, Write};
 use std::net::{TcpStream, UdpSocket};
-use std::process::{Child, Command, Stdio};
+use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
 use domain::base::Message;
 use domain::base::iana::Rtype;
 use domain::base::name::ParsedName;
 use domain::rdata::AllRecordData;
-use support::{Serve, interop_tool};
+use support::{Peer, Serve, free_port, interop_tool};
 
 const APEX: &str = "diff.test";
 
@@ -480,28 +480,11 @@ fn allowed(c: &Case, ours: &Seen, bind: &Seen) -> Option<&'static str> {
     None
 }
 
-struct Named(Child);
-
-impl Drop for Named {
-    fn drop(&mut self) {
-        let _ = self.0.kill();
-        let _ = self.0.wait();
-    }
-}
-
-fn free_port() -> u16 {
-    let s = UdpSocket::bind("127.0.0.1:0").unwrap();
-    let port = s.local_addr().unwrap().port();
-    std::net::TcpListener::bind(("127.0.0.1", port))
-        .map(|_| port)
-        .unwrap_or_else(|_| free_port())
-}
-
 fn start_named(
     named: &std::path::Path,
     d: &std::path::Path,
     zone_file: &std::path::Path,
-) -> (Named, u16) {
+) -> (Peer, u16) {
     let port = free_port();
     let conf = d.join("named.conf");
     std::fs::write(
@@ -519,7 +502,7 @@ fn start_named(
         .stderr(Stdio::null())
         .spawn()
         .expect("start named");
-    let named = Named(child);
+    let named = Peer(child);
     let mut c = Client::new(port);
     let probe = Case {
         what: "probe".into(),

@@ -7,28 +7,10 @@
 mod support;
 
 use std::net::UdpSocket;
-use std::process::{Child, Command, Stdio};
+use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
-use support::{interop_tool, lyncdns};
-
-struct Named(Child);
-
-impl Drop for Named {
-    fn drop(&mut self) {
-        let _ = self.0.kill();
-        let _ = self.0.wait();
-    }
-}
-
-fn free_port() -> u16 {
-    let s = UdpSocket::bind("127.0.0.1:0").unwrap();
-    let port = s.local_addr().unwrap().port();
-    // The TCP side must be free as well.
-    std::net::TcpListener::bind(("127.0.0.1", port))
-        .map(|_| port)
-        .unwrap_or_else(|_| free_port())
-}
+use support::{Peer, free_port, interop_tool, lyncdns};
 
 /// Waits until `named` answers a query on `port`.
 fn wait_ready(port: u16) {
@@ -52,7 +34,7 @@ fn wait_ready(port: u16) {
 
 /// Writes `named.conf` (loopback, a free port, recursion off by default) including the plan's views from `d`,
 /// starts `named` on it and waits until it answers.
-fn start_named(named: &std::path::Path, d: &std::path::Path) -> (Named, u16) {
+fn start_named(named: &std::path::Path, d: &std::path::Path) -> (Peer, u16) {
     let port = free_port();
     let conf = d.join("named.conf");
     std::fs::write(
@@ -69,7 +51,7 @@ fn start_named(named: &std::path::Path, d: &std::path::Path) -> (Named, u16) {
         .stderr(Stdio::null())
         .spawn()
         .expect("start named");
-    let named = Named(child);
+    let named = Peer(child);
     wait_ready(port);
     (named, port)
 }

@@ -162,3 +162,22 @@ impl Drop for Serve {
         let _ = self.child.wait();
     }
 }
+
+/// A peer process (`named`, …) killed and reaped when the test ends, however it ends.
+pub struct Peer(pub Child);
+
+impl Drop for Peer {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+/// A loopback port free for both UDP and TCP, for a peer that cannot be told to pick its own.
+pub fn free_port() -> u16 {
+    let s = UdpSocket::bind("127.0.0.1:0").unwrap();
+    let port = s.local_addr().unwrap().port();
+    std::net::TcpListener::bind(("127.0.0.1", port))
+        .map(|_| port)
+        .unwrap_or_else(|_| free_port())
+}
