@@ -10,6 +10,7 @@
 //! - [`zonefile`]: RFC 1035 master files (our reader, split by job, and `domain`'s scanner for rarer types).
 //! - [`message`]: a client's queries and the responses it reads.
 //! - [`resolve`]: the [`Resolver`](resolve::Resolver) trait and its typed [`Lookup`](resolve::Lookup) outcome.
+//! - [`tsig`]: [`TsigKey`](tsig::TsigKey), the one TSIG key type, read from the forms admins write.
 //! - [`view`]: client address → view, first match in order, through a prefix trie.
 
 pub mod message;
@@ -17,6 +18,7 @@ pub mod name;
 pub mod rdata;
 pub mod record;
 pub mod resolve;
+pub mod tsig;
 pub mod types;
 pub mod view;
 pub mod zonefile;
