@@ -157,7 +157,7 @@ impl Deployment {
             .collect()
     }
 
-    /// SIP domains hosted in Skype for Business Online.
+    /// SIP domains hosted Online (Microsoft 365).
     pub fn online_domains(&self) -> Vec<&Fqdn> {
         self.hybrid.iter().flat_map(|h| &h.online_domains).collect()
     }
