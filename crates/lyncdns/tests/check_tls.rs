@@ -329,3 +329,53 @@ fn no_tls_skips_the_probes() {
         "{v:#}"
     );
 }
+
+#[test]
+fn a_port_that_accepts_but_never_speaks_tls_is_a_failed_handshake() {
+    let lab = Lab::start();
+    // Accepts connections and holds them open, silent.
+    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+    let silent = listener.local_addr().unwrap();
+    std::thread::spawn(move || {
+        let held: Vec<_> = listener.incoming().take(8).collect();
+        drop(held);
+    });
+    let dns = lab.serve.addr.to_string();
+    let dials: Vec<String> = [
+        "access.lyncdude.net:443",
+        "access.lyncdude.net:5061",
+        "sip.lyncdude.net:5061",
+        "lyncdiscover.lyncdude.net:443",
+    ]
+    .iter()
+    .map(|e| format!("{e}={silent}"))
+    .collect();
+    let mut args = vec![
+        "check",
+        "--domain",
+        "lyncdude.net",
+        "--server",
+        &dns,
+        "--from",
+        "127.0.0.2",
+        "--view",
+        "internal",
+        "--connect-timeout",
+        "1",
+        "--json",
+    ];
+    for d in &dials {
+        args.extend(["--dial", d]);
+    }
+    let out = lyncdns(&args);
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    for t in v["tls"].as_array().unwrap() {
+        assert_eq!(t["outcome"], "handshake-failed", "{t:#}");
+    }
+    assert_eq!(v["tls"].as_array().unwrap().len(), 4, "{v:#}");
+    assert_eq!(
+        out.status.code(),
+        Some(1),
+        "a failed handshake is a finding: {v:#}"
+    );
+}

@@ -7,7 +7,7 @@
 use std::net::{IpAddr, SocketAddr, TcpStream};
 use std::path::Path;
 use std::sync::{Arc, Mutex};
-use std::time::{Duration, SystemTime, UNIX_EPOCH};
+use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use rustls::client::WebPkiServerVerifier;
 use rustls::client::danger::{HandshakeSignatureValid, ServerCertVerified, ServerCertVerifier};
@@ -203,14 +203,21 @@ impl Prober {
                 .dangerous()
                 .with_custom_certificate_verifier(recorder.clone())
                 .with_no_client_auth();
-            let conn = ClientConnection::new(Arc::new(config), name).map_err(|e| e.to_string())?;
-            let mut tls = StreamOwned::new(conn, stream);
-            while tls.conn.is_handshaking() {
-                tls.conn
-                    .complete_io(&mut tls.sock)
+            let mut conn =
+                ClientConnection::new(Arc::new(config), name).map_err(|e| e.to_string())?;
+            // The whole handshake within one timeout, however slowly the server sends.
+            let mut bounded = Deadline {
+                sock: &stream,
+                until: Instant::now() + self.timeout,
+            };
+            while conn.is_handshaking() {
+                conn.complete_io(&mut bounded)
                     .map_err(|e| format!("TLS handshake with {host}: {e}"))?;
             }
-            Ok(tls)
+            stream
+                .set_read_timeout(Some(self.timeout))
+                .map_err(|e| e.to_string())?;
+            Ok(StreamOwned::new(conn, stream))
         })();
         let version = result
             .as_ref()
@@ -308,6 +315,39 @@ pub fn roots(extra_ca: Option<&Path>) -> Result<RootCertStore, CaError> {
         }
     }
     Ok(roots)
+}
+
+/// A socket whose reads end at a deadline: each read waits at most until then, and none starts after it.
+struct Deadline<'a> {
+    sock: &'a TcpStream,
+    until: Instant,
+}
+
+impl std::io::Read for Deadline<'_> {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        let left = self
+            .until
+            .checked_duration_since(Instant::now())
+            .filter(|d| !d.is_zero())
+            .ok_or_else(|| {
+                std::io::Error::new(
+                    std::io::ErrorKind::TimedOut,
+                    "no complete handshake in time",
+                )
+            })?;
+        self.sock.set_read_timeout(Some(left))?;
+        std::io::Read::read(&mut self.sock, buf)
+    }
+}
+
+impl std::io::Write for Deadline<'_> {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        std::io::Write::write(&mut self.sock, buf)
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        std::io::Write::flush(&mut self.sock)
+    }
 }
 
 fn unix_now() -> i64 {
