@@ -1,6 +1,7 @@
 //! Checking live DNS: every planned record of each view asked of that view's server (ok, missing, wrong data,
 //! extra, or an internal address answered to the outside), the rule catalogue applied to what was found; and,
-//! without a deployment, probing a domain's Lync names (wildcard-aware) to infer what it runs and what is missing.
+//! without a deployment, probing a domain's Lync names (wildcard-aware) to infer what it runs and what is missing,
+//! and listing the TLS endpoints they lead to (probed by [`crate::tls`]).
 
 use std::collections::BTreeMap;
 use std::net::IpAddr;
@@ -18,6 +19,7 @@ use serde::Serialize;
 
 use crate::record::{Dataset, Origin, Rec};
 use crate::rules::{self, Finding};
+use crate::tls::{self, TlsCheck};
 
 /// The source keys cited in this module's docs (`[S1]` …), as links to their entries.
 #[cfg(doc)]
@@ -267,17 +269,23 @@ pub struct DomainReport {
     pub unanswered: Vec<String>,
     /// Why the probe could not run at all, if it could not.
     pub error: Option<String>,
+    /// The TLS endpoints the answers lead to, and what probing each gave (`not-probed` until
+    /// [`crate::tls::probe_all`] is run on them).
+    pub tls: Vec<TlsCheck>,
 }
 
 impl DomainReport {
     /// True when the domain could be checked completely.
     pub fn checked(&self) -> bool {
-        self.error.is_none() && self.unanswered.is_empty()
+        self.error.is_none() && self.unanswered.is_empty() && self.tls.iter().all(TlsCheck::checked)
     }
 
     /// True when it was checked completely and nothing is missing or wrong.
     pub fn clean(&self) -> bool {
-        self.checked() && self.missing.is_empty() && self.findings.is_empty()
+        self.checked()
+            && self.missing.is_empty()
+            && self.findings.is_empty()
+            && self.tls.iter().all(TlsCheck::clean)
     }
 }
 
@@ -337,6 +345,7 @@ pub fn check_domain(
         findings: Vec::new(),
         unanswered: Vec::new(),
         error: None,
+        tls: Vec::new(),
     };
     // A random label: if it resolves, the zone has a wildcard (docs/lync.md §4 #12; lyncsmash's method). A
     // server that does not answer it conclusively cannot be used to check anything.
@@ -433,6 +442,13 @@ pub fn check_domain(
     report
         .findings
         .extend(rules::lint(&live, &rules::Context::default()));
+    report.tls = tls::endpoints(&domain, location, &live.records)
+        .into_iter()
+        .map(|endpoint| TlsCheck {
+            endpoint,
+            outcome: tls::Outcome::NotProbed,
+        })
+        .collect();
     report
 }
 

@@ -1,36 +1,27 @@
 //! Live probes: TCP connects, TLS handshakes that check the certificate covers the name (system trust store
-//! plus `--ca`), and small HTTP/1.1 requests for the Autodiscover flow. Blocking and bounded by timeouts.
+//! plus `--ca`) and keep it for the report (`lyncdns_tlsprobe`), and small HTTP/1.1 requests for the
+//! Autodiscover flow. Blocking and bounded by timeouts.
 
 use std::io::{Read, Write};
 use std::net::{IpAddr, SocketAddr, TcpStream};
 use std::path::Path;
-use std::sync::Arc;
 use std::time::Duration;
 
-use rustls::pki_types::pem::PemObject;
-use rustls::pki_types::{CertificateDer, ServerName};
+pub use lyncdns_tlsprobe::CaError;
+use lyncdns_tlsprobe::{CertReport, Prober};
 
 use crate::machine::{Fetch, Reply, Response};
 use crate::run::Net;
 
 /// Probes over the real network.
 pub struct LiveNet {
-    tls: Arc<rustls::ClientConfig>,
-    timeout: Duration,
-    from: Option<IpAddr>,
+    prober: Prober,
     /// Connect to this address instead of the resolved one, per scheme (`https`, `http`): for a lab whose
     /// names resolve to addresses that are not on this machine.
     pub dial: Vec<(&'static str, SocketAddr)>,
-}
-
-/// Why the trust store could not be built.
-#[derive(Debug, thiserror::Error)]
-#[error("{path}: {what}")]
-pub struct CaError {
-    /// The file.
-    pub path: String,
-    /// What is wrong.
-    pub what: String,
+    /// Every certificate a TLS server presented, in order, with the address it came from (each host and
+    /// address once).
+    pub certificates: Vec<(SocketAddr, CertReport)>,
 }
 
 impl LiveNet {
@@ -40,90 +31,34 @@ impl LiveNet {
         timeout: Duration,
         from: Option<IpAddr>,
     ) -> Result<LiveNet, CaError> {
-        let mut roots = rustls::RootCertStore::empty();
-        let system = Path::new("/etc/ssl/certs/ca-certificates.crt");
-        if system.exists()
-            && let Ok(iter) = CertificateDer::pem_file_iter(system)
-        {
-            for cert in iter.flatten() {
-                let _ = roots.add(cert);
-            }
-        }
-        if let Some(path) = extra_ca {
-            let shown = path.display().to_string();
-            let iter = CertificateDer::pem_file_iter(path).map_err(|e| CaError {
-                path: shown.clone(),
-                what: e.to_string(),
-            })?;
-            let mut n = 0;
-            for cert in iter {
-                let cert = cert.map_err(|e| CaError {
-                    path: shown.clone(),
-                    what: e.to_string(),
-                })?;
-                roots.add(cert).map_err(|e| CaError {
-                    path: shown.clone(),
-                    what: e.to_string(),
-                })?;
-                n += 1;
-            }
-            if n == 0 {
-                return Err(CaError {
-                    path: shown,
-                    what: "no certificate in the file".into(),
-                });
-            }
-        }
-        let config = rustls::ClientConfig::builder_with_provider(Arc::new(
-            rustls::crypto::ring::default_provider(),
-        ))
-        .with_safe_default_protocol_versions()
-        .map_err(|e| CaError {
-            path: "TLS".into(),
-            what: e.to_string(),
-        })?
-        .with_root_certificates(roots)
-        .with_no_client_auth();
         Ok(LiveNet {
-            tls: Arc::new(config),
-            timeout,
-            from,
+            prober: Prober::new(extra_ca, timeout, from)?,
             dial: Vec::new(),
+            certificates: Vec::new(),
         })
     }
 
     fn tcp(&self, addr: SocketAddr) -> std::io::Result<TcpStream> {
-        let socket = socket2::Socket::new(
-            socket2::Domain::for_address(addr),
-            socket2::Type::STREAM,
-            None,
-        )?;
-        if let Some(ip) = self.from.filter(|ip| ip.is_ipv4() == addr.is_ipv4()) {
-            socket.bind(&SocketAddr::new(ip, 0).into())?;
-        }
-        socket.connect_timeout(&addr.into(), self.timeout)?;
-        let stream: TcpStream = socket.into();
-        stream.set_read_timeout(Some(self.timeout))?;
-        stream.set_write_timeout(Some(self.timeout))?;
-        Ok(stream)
+        self.prober.tcp(addr)
     }
 
+    /// A TLS handshake as a client makes it (a certificate the roots refuse ends it), keeping the certificate.
     fn tls(
-        &self,
+        &mut self,
         host: &str,
+        addr: SocketAddr,
         stream: TcpStream,
     ) -> Result<rustls::StreamOwned<rustls::ClientConnection, TcpStream>, String> {
-        let name = ServerName::try_from(host.to_owned())
-            .map_err(|e| format!("bad TLS name {host}: {e}"))?;
-        let conn =
-            rustls::ClientConnection::new(self.tls.clone(), name).map_err(|e| e.to_string())?;
-        let mut tls = rustls::StreamOwned::new(conn, stream);
-        while tls.conn.is_handshaking() {
-            tls.conn
-                .complete_io(&mut tls.sock)
-                .map_err(|e| format!("TLS handshake with {host}: {e}"))?;
+        let (result, report) = self.prober.handshake(host, stream, true);
+        if let Some(report) = report
+            && !self
+                .certificates
+                .iter()
+                .any(|(a, r)| *a == addr && r.name == report.name)
+        {
+            self.certificates.push((addr, report));
         }
-        Ok(tls)
+        result
     }
 
     fn dial_for(&self, scheme: &str) -> Option<SocketAddr> {
@@ -258,7 +193,7 @@ impl Net for LiveNet {
                             error: None,
                         };
                     }
-                    match self.tls(host, stream) {
+                    match self.tls(host, addr, stream) {
                         Ok(_) => {
                             return Reply::Connect {
                                 connected: Some(addr),
@@ -324,7 +259,7 @@ impl Net for LiveNet {
                 }
             };
             let result = if scheme == "https" {
-                self.tls(host, stream).and_then(|mut t| {
+                self.tls(host, addr, stream).and_then(|mut t| {
                     t.write_all(request.as_bytes()).map_err(|e| e.to_string())?;
                     read_response(&mut t)
                 })

@@ -767,7 +767,7 @@ fn online_users_are_redirected_to_office_365_s28_s37() {
     );
     assert_eq!(
         r.verdict.summary(),
-        "redirected to Skype for Business Online at https://webdir.online.lync.com/Autodiscover/AutodiscoverService.svc/root?originalDomain=litwareinc.com (user homed online)"
+        "redirected to Microsoft 365 at https://webdir.online.lync.com/Autodiscover/AutodiscoverService.svc/root?originalDomain=litwareinc.com (user homed online: a Teams user since Skype for Business Online was retired in 2021)"
     );
 }
 

@@ -49,9 +49,65 @@ pub fn srv_target_allowed(target: &str, domain: &str, strict: bool) -> bool {
     }
 }
 
+/// True if a certificate's DNS name `pattern` (a subject alternative name, or the subject CN of a certificate
+/// without DNS names) covers `host`, as TLS clients match them (RFC 6125 §6.4): letters compared without case, a
+/// trailing dot ignored; a wildcard only as the whole left-most label (`*.contoso.com`), standing for exactly one
+/// label, never for the public suffix alone (`*.com`), and never matching the bare domain (`contoso.com`). So
+/// `*.contoso.com` covers `sip.contoso.com` but not `pool.eu.contoso.com`, which is why the planner lists each
+/// name rather than a wildcard ([S6], [S11]).
+pub fn certificate_name_covers(pattern: &str, host: &str) -> bool {
+    let pattern = pattern.trim_end_matches('.');
+    let host = host.trim_end_matches('.');
+    if host.is_empty() || pattern.is_empty() {
+        return false;
+    }
+    match pattern.strip_prefix("*.") {
+        Some(parent) => {
+            // At least two labels after the wildcard, no other wildcard, and the host one label more.
+            parent.contains('.')
+                && !parent.contains('*')
+                && host.split_once('.').is_some_and(|(label, rest)| {
+                    !label.is_empty() && rest.eq_ignore_ascii_case(parent)
+                })
+        }
+        None => !pattern.contains('*') && pattern.eq_ignore_ascii_case(host),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn certificate_names_match_as_rfc_6125_says() {
+        assert!(certificate_name_covers(
+            "sip.contoso.com",
+            "SIP.Contoso.com."
+        ));
+        assert!(certificate_name_covers("*.contoso.com", "sip.contoso.com"));
+        assert!(
+            !certificate_name_covers("*.contoso.com", "contoso.com"),
+            "not the bare domain"
+        );
+        assert!(
+            !certificate_name_covers("*.contoso.com", "pool.eu.contoso.com"),
+            "one label only"
+        );
+        assert!(
+            !certificate_name_covers("*.com", "contoso.com"),
+            "never a whole suffix"
+        );
+        assert!(
+            !certificate_name_covers("s*.contoso.com", "sip.contoso.com"),
+            "partial wildcards are not honoured"
+        );
+        assert!(!certificate_name_covers("sip.*.com", "sip.contoso.com"));
+        assert!(!certificate_name_covers(
+            "sip.contoso.com",
+            "sip.contoso.net"
+        ));
+        assert!(!certificate_name_covers("", "sip.contoso.com"));
+    }
 
     #[test]
     fn strict_naming_wants_a_host_directly_in_the_domain() {

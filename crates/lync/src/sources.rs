@@ -1,7 +1,7 @@
 //! The published documents behind the source keys cited across lyncdns.
 //!
 //! `docs/lync.md`, the project's research notes, backs every fact about Lync / Skype for Business DNS records,
-//! client discovery and Autodiscover with a source key: `S1` … `S44`, plus `S37b`. The code cites the same keys: in
+//! client discovery and Autodiscover with a source key: `S1` … `S45`, plus `S37b`. The code cites the same keys: in
 //! doc comments (`[S8]`, `[S1], [S7]`), in the `sources` field of plan rows and certificate names (`vec!["S8"]`), and
 //! in the explanations printed by `lyncdns lint --explain`. This module is the key table: each key's title,
 //! publisher, address and what lyncdns takes from it. [`get`] looks a key up and [`ALL`] lists them in order.
@@ -619,11 +619,26 @@ pub const S44: Source = Source {
     supports: "Notes on the Lync Connectivity Analyzer (it crashed on .NET 4.5.1) and on the lyncdiscover process, for the comparison with existing tools; not cited in the code.",
 };
 
-/// Every source, in key order (`S1` … `S37`, `S37b`, `S38` … `S44`).
+/// Skype for Business Online retirement
+///
+/// Publisher: Microsoft, Microsoft Teams documentation.
+///
+/// <https://learn.microsoft.com/microsoftteams/skype-for-business-online-retirement>
+///
+/// Source file: `Teams/skype-for-business-online-retirement.md` in MicrosoftDocs/OfficeDocs-SkypeForBusiness.
+pub const S45: Source = Source {
+    key: "S45",
+    title: "Skype for Business Online retirement",
+    publisher: "Microsoft, Microsoft Teams documentation",
+    url: "https://learn.microsoft.com/microsoftteams/skype-for-business-online-retirement",
+    supports: "Skype for Business Online was retired on 31 July 2021; users homed Online can only be TeamsOnly (they do not use Skype for Business Server), while on-premises Skype for Business Server and Lync Server 2013 deployments, and hybrids with on-premises users, remain supported. lyncdns words Online redirects and Online domains accordingly.",
+};
+
+/// Every source, in key order (`S1` … `S37`, `S37b`, `S38` … `S45`).
 pub const ALL: &[Source] = &[
     S1, S2, S3, S4, S5, S6, S7, S8, S9, S10, S11, S12, S13, S14, S15, S16, S17, S18, S19, S20, S21,
     S22, S23, S24, S25, S26, S27, S28, S29, S30, S31, S32, S33, S34, S35, S36, S37, S37B, S38, S39,
-    S40, S41, S42, S43, S44,
+    S40, S41, S42, S43, S44, S45,
 ];
 
 /// The source with exactly this key (`"S8"`, `"S37b"`); `None` for an unknown key.
@@ -709,7 +724,7 @@ mod tests {
         for s in ALL {
             assert!(seen.insert(s.key), "duplicate key {}", s.key);
         }
-        assert_eq!(ALL.len(), 45, "S1 to S44 and S37b");
+        assert_eq!(ALL.len(), 46, "S1 to S45 and S37b");
     }
 
     #[test]
@@ -723,7 +738,7 @@ mod tests {
             );
         }
         assert_eq!(ALL.first().map(|s| s.key), Some("S1"));
-        assert_eq!(ALL.last().map(|s| s.key), Some("S44"));
+        assert_eq!(ALL.last().map(|s| s.key), Some("S45"));
     }
 
     #[test]
@@ -732,7 +747,7 @@ mod tests {
             assert_eq!(get(s.key), Some(s));
         }
         assert_eq!(get("S37b").map(|s| s.url), Some(S37B.url));
-        assert!(get(concat!("S", "45")).is_none());
+        assert!(get(concat!("S", "46")).is_none());
         assert!(get("s1").is_none());
         assert!(get("").is_none());
     }

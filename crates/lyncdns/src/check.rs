@@ -10,8 +10,11 @@ use std::time::{Duration, Instant};
 use anyhow::{Context, bail};
 use clap::Args;
 use lyncdns_check::live::{self, DomainReport, Status};
+use lyncdns_check::tls::{Outcome, TlsCheck};
 use lyncdns_discover::resolver::{Live, system_server};
 use lyncdns_model::Location;
+use lyncdns_tlsprobe::connect::Dial;
+use lyncdns_tlsprobe::{CertReport, Prober, Trust, Validity};
 
 use crate::discover::parse_server;
 
@@ -60,6 +63,20 @@ pub struct CheckArgs {
     /// JSON (JSON lines for --domains).
     #[arg(long)]
     json: bool,
+    /// --domain: do not open TLS to the endpoints found (SRV targets, Autodiscover and web names); --domains
+    /// never does.
+    #[arg(long)]
+    no_tls: bool,
+    /// Seconds to wait for each TLS endpoint to accept a connection and complete the handshake.
+    #[arg(long, value_name = "SECONDS", default_value_t = 3.0)]
+    connect_timeout: f64,
+    /// Extra CA certificate(s) to trust (PEM), e.g. the lab CA; the system store is always trusted.
+    #[arg(long, value_name = "FILE")]
+    ca: Option<PathBuf>,
+    /// Open TLS for HOST on PORT to ADDR:PORT instead of HOST's resolved address (repeatable), like curl's
+    /// --connect-to: `lyncdiscover.contoso.com:443=127.0.0.1:8443`. The name asked stays HOST.
+    #[arg(long = "dial", value_name = "HOST:PORT=ADDR:PORT")]
+    dial: Vec<Dial>,
 }
 
 /// The view a probed domain's answers are read as.
@@ -86,7 +103,16 @@ pub fn run_cmd(args: &CheckArgs) -> anyhow::Result<bool> {
     if let Some(domain) = &args.domain {
         let server = resolver_addr(args)?;
         let mut r = Live::new(server, args.from, timeout, 1);
-        let report = live::check_domain(domain, &mut r, args.view.location(), nonce());
+        let mut report = live::check_domain(domain, &mut r, args.view.location(), nonce());
+        if !args.no_tls && report.error.is_none() {
+            let mut prober = Prober::new(
+                args.ca.as_deref(),
+                Duration::from_secs_f64(args.connect_timeout.max(0.05)),
+                args.from,
+            )?;
+            prober.dial = args.dial.clone();
+            lyncdns_check::tls::probe_all(&mut report.tls, &mut prober);
+        }
         if args.json {
             println!("{}", serde_json::to_string_pretty(&report)?);
         } else {
@@ -96,10 +122,16 @@ pub fn run_cmd(args: &CheckArgs) -> anyhow::Result<bool> {
             bail!(
                 "could not check {}: {}",
                 report.domain,
-                report.error.clone().unwrap_or_else(|| format!(
-                    "{} question(s) got no conclusive answer",
-                    report.unanswered.len()
-                ))
+                report.error.clone().unwrap_or_else(|| {
+                    let dead = report.tls.iter().filter(|t| !t.checked()).count();
+                    match (report.unanswered.len(), dead) {
+                        (0, d) => format!("{d} TLS endpoint(s) could not be connected to"),
+                        (u, 0) => format!("{u} question(s) got no conclusive answer"),
+                        (u, d) => format!(
+                            "{u} question(s) got no conclusive answer and {d} TLS endpoint(s) could not be connected to"
+                        ),
+                    }
+                })
             );
         }
         return Ok(report.clean());
@@ -251,6 +283,121 @@ fn domain_text(r: &DomainReport) -> String {
     if !r.findings.is_empty() {
         out.push_str(&crate::lint::render(&r.findings));
     }
+    if !r.tls.is_empty() {
+        out.push_str("  TLS\n");
+        for t in &r.tls {
+            out.push_str(&tls_text(t));
+        }
+    }
+    out
+}
+
+/// One TLS endpoint: where, what it is, and its certificate or why there is none.
+fn tls_text(t: &TlsCheck) -> String {
+    let e = &t.endpoint;
+    let mut out = format!(
+        "    {}:{} ({}, via {})\n",
+        e.name,
+        e.port,
+        e.role.as_str(),
+        e.via
+    );
+    match &t.outcome {
+        Outcome::NotProbed => out.push_str("      not probed\n"),
+        Outcome::CouldNotConnect { why } => {
+            out.push_str(&format!("      COULD NOT CHECK: {why}\n"));
+        }
+        Outcome::HandshakeFailed {
+            address,
+            why,
+            certificate,
+        } => {
+            out.push_str(&format!("      FAIL {address}: {why}\n"));
+            if let Some(c) = certificate {
+                out.push_str(&certificate_text(c, "      "));
+            }
+        }
+        Outcome::Checked {
+            address,
+            certificate,
+            problems,
+        } => {
+            out.push_str(&format!(
+                "      {address} {}: {}\n",
+                certificate.tls_version,
+                if problems.is_empty() {
+                    "ok"
+                } else {
+                    "PROBLEMS"
+                }
+            ));
+            out.push_str(&certificate_text(certificate, "      "));
+            for p in problems {
+                out.push_str(&format!(
+                    "      {} {p}\n",
+                    if p.is_warning() { "WARN" } else { "FAIL" }
+                ));
+            }
+        }
+    }
+    out
+}
+
+/// A certificate's subject, names, issuer chain, validity and trust, indented.
+pub fn certificate_text(c: &CertReport, indent: &str) -> String {
+    let leaf = c.leaf();
+    let mut out = format!(
+        "{indent}subject {} ; names {}\n",
+        leaf.subject_cn.as_deref().unwrap_or(&leaf.subject),
+        if leaf.dns_names.is_empty() {
+            "(none)".to_owned()
+        } else {
+            leaf.dns_names.join(", ")
+        }
+    );
+    // The chain as sent, each certificate by its CN, then the issuer of the last when it was not sent.
+    let mut links: Vec<String> = c
+        .chain
+        .iter()
+        .map(|x| x.subject_cn.clone().unwrap_or_else(|| x.subject.clone()))
+        .collect();
+    if let Some(last) = c.chain.last() {
+        links.push(if last.issuer == last.subject {
+            "(self-signed)".to_owned()
+        } else {
+            format!("{} (not sent)", last.issuer)
+        });
+    }
+    out.push_str(&format!(
+        "{indent}chain {}{}\n",
+        links.join(" <- "),
+        match &c.linked {
+            lyncdns_tlsprobe::cert::Chain::Linked => String::new(),
+            lyncdns_tlsprobe::cert::Chain::Broken { why, .. } => format!(" (BROKEN: {why})"),
+        }
+    ));
+    let validity = match c.validity {
+        Validity::Valid { days_left } => format!("{days_left} day(s) left"),
+        Validity::Expired { days_ago } => format!("EXPIRED {days_ago} day(s) ago"),
+        Validity::NotYetValid { days_until } => {
+            format!("NOT YET VALID ({days_until} day(s) to go)")
+        }
+    };
+    out.push_str(&format!(
+        "{indent}valid {} to {} ({validity}); {} {}; {}\n",
+        lyncdns_tlsprobe::cert::date(leaf.not_before),
+        lyncdns_tlsprobe::cert::date(leaf.not_after),
+        if c.covered {
+            "covers"
+        } else {
+            "DOES NOT COVER"
+        },
+        c.name,
+        match &c.trust {
+            Trust::Trusted => "trusted".to_owned(),
+            Trust::Untrusted { why } => format!("NOT TRUSTED ({why})"),
+        }
+    ));
     out
 }
 

@@ -258,15 +258,20 @@ pub fn run_cmd(args: &DiscoverArgs) -> anyhow::Result<bool> {
     } else {
         args.profiles.iter().map(|p| (*p).into()).collect()
     };
-    let mut net: Box<dyn Net> = if args.probe {
+    let mut live = if args.probe {
         let mut live = LiveNet::new(args.ca.as_deref(), timeout, args.from)?;
         live.dial = args.dial.clone();
-        Box::new(live)
+        Some(live)
     } else {
-        Box::new(NoNet)
+        None
     };
+    let mut nonet = NoNet;
     let mut discoveries = Vec::new();
     for client in clients {
+        let net: &mut dyn Net = match live.as_mut() {
+            Some(l) => l,
+            None => &mut nonet,
+        };
         let mut resolver = Live::new(server, args.from, timeout, args.retries);
         let machine = Machine::new(client, &args.sip_uri, options.clone()).expect("checked above");
         discoveries.push(run(
@@ -274,7 +279,7 @@ pub fn run_cmd(args: &DiscoverArgs) -> anyhow::Result<bool> {
             client,
             &args.sip_uri,
             &mut resolver,
-            net.as_mut(),
+            net,
             creds.as_ref(),
         ));
     }
@@ -284,6 +289,19 @@ pub fn run_cmd(args: &DiscoverArgs) -> anyhow::Result<bool> {
         args.html.as_ref(),
         &format!("lyncdns discover {}", args.sip_uri),
     )?;
+    if let Some(live) = &live
+        && !args.json
+        && !live.certificates.is_empty()
+    {
+        println!("TLS certificates presented");
+        for (addr, c) in &live.certificates {
+            println!("  {}:{} at {addr} ({})", c.name, addr.port(), c.tls_version);
+            print!("{}", crate::check::certificate_text(c, "    "));
+            for p in c.problems() {
+                println!("    {} {p}", if p.is_warning() { "WARN" } else { "FAIL" });
+            }
+        }
+    }
     if let Some(question) = unanswered(&discoveries) {
         bail!(
             "could not run: the DNS server gave no answer ({question}); the failures above are not the clients'"

@@ -256,6 +256,13 @@ fn discover_with_probes_follows_autodiscover_and_connects_to_the_pool() {
         !text.contains("Lab-Passw0rd"),
         "the password is never printed"
     );
+    // Every certificate presented is reported: the web services' (serve's lab certificate) and the pool's.
+    assert!(text.contains("TLS certificates presented"), "{text}");
+    assert!(
+        text.contains("covers lyncdiscoverinternal.lyncdude.net; trusted")
+            && text.contains("covers lyncfe01.lyncdude.net; trusted"),
+        "{text}"
+    );
     // Outside, Autodiscover names the Access Edge (127.0.0.11:443), where nothing listens: the probe says so.
     let out = run("127.0.0.2");
     let text = stdout(&out);

@@ -55,7 +55,8 @@ pub struct Deployment {
     pub other_servers: Vec<OtherServer>,
     /// What is switched on.
     pub features: Features,
-    /// Hybrid / Skype for Business Online settings.
+    /// Hybrid settings: users and domains homed Online (Skype for Business Online until its retirement in 2021,
+    /// Teams since [S45]).
     pub hybrid: Option<Hybrid>,
     /// Choices where the sources disagree or the admin must decide.
     pub options: Options,
@@ -362,7 +363,7 @@ pub struct Phones {
 /// Hybrid and Online settings ([S28], [S37]).
 #[derive(Debug, Clone)]
 pub struct Hybrid {
-    /// SIP domains hosted entirely in Skype for Business Online.
+    /// SIP domains hosted entirely Online (Microsoft 365; Teams since Skype for Business Online's retirement).
     pub online_domains: Vec<Fqdn>,
     /// On-premises domains shared with Online (split domain): DNS stays on-premises and Autodiscover redirects
     /// Online users.
@@ -558,7 +559,7 @@ fn default_token_lifetime() -> u64 {
 pub enum Home {
     /// On this Front End pool (by FQDN).
     Pool(Fqdn),
-    /// In Skype for Business Online (hybrid).
+    /// Online (hybrid): a Teams user since Skype for Business Online's retirement in 2021.
     Online,
 }
 

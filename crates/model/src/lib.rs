@@ -3,12 +3,13 @@
 //! A deployment is a versioned TOML file (`version = 1`): SIP domains, DNS zones and views, pools, Director, Edge,
 //! reverse proxy, simple URLs, features and options. [`load`] reads it in three steps: the TOML reader checks
 //! syntax, types and unknown keys into the file as written (every table is `deny_unknown_fields`, and the values a
-//! rule may point at keep their span), then the topology's own rules are checked (`docs/lync.md` §1.6), then
-//! the spans are dropped. Either check's errors name the file, line, column and field. The result, a
+//! rule may point at keep their span; each section's errors are collected, not only the file's first), then the
+//! topology's own rules are checked (`docs/lync.md` §1.6), then the spans are dropped. Either check's errors name the file, line, column and field. The result, a
 //! [`Deployment`] of plain values, is valid, and every other crate relies on that: only [`load`] makes one.
 //!
 //! Layout: [`fqdn`] (host names), [`deployment`] (the checked data types, public), `raw` (the file as written,
-//! with spans; private), `validate` (topology rules over the raw file; private), [`error`] (located errors),
+//! with spans; private), `sections` (every reader error at once, section by section; private), `validate`
+//! (topology rules over the raw file; private), [`error`] (located errors),
 //! [`addr`] (address classes).
 
 /// The source keys cited in this module's docs (`[S1]` …), as links to their entries.
@@ -21,6 +22,7 @@ pub mod deployment;
 pub mod error;
 pub mod fqdn;
 mod raw;
+mod sections;
 mod validate;
 
 pub use deployment::*;
@@ -37,39 +39,51 @@ pub const EMBEDDED_ORIGIN: &str = "<embedded example>";
 
 /// Reads and checks a deployment description. `origin` names the file in errors.
 pub fn load(text: &str, origin: &str) -> Result<Deployment, LoadErrors> {
-    let deployment: raw::Deployment = toml::from_str(text).map_err(|e| {
-        let (line, column) = e
-            .span()
-            .map(|s| line_column(text, s.start))
-            .unwrap_or((1, 1));
-        let mut message = e.message().trim_end().to_owned();
-        // A table missing a key is located at the table; the top-level table has no path (its span starts at the
-        // file's first octet, where `field_at` would name whatever key happens to come first).
-        let top_level_table =
-            message.starts_with("missing field") && e.span().is_some_and(|s| s.start == 0);
-        let field = match e.span() {
-            Some(s) if !top_level_table => field_at(text, s.start),
-            _ => String::new(),
-        };
-        // Value errors ("invalid IP address syntax") do not say what was written: quote it.
-        if let Some(found) = e.span().and_then(|s| text.get(s)).map(str::trim)
-            && !found.is_empty()
-            && found.len() <= 80
-            && !found.contains('\n')
-            && !message.contains(found.trim_matches('"'))
-        {
-            message.push_str(&format!(" (found `{found}`)"));
-        }
-        LoadErrors(vec![LoadError {
-            origin: origin.to_owned(),
-            line,
-            column,
-            field,
-            problem: Problem::Syntax { message },
-        }])
+    let deployment = sections::read(text).map_err(|errors| {
+        LoadErrors(
+            errors
+                .into_iter()
+                .map(|e| reader_error(text, origin, e))
+                .collect(),
+        )
     })?;
     validate::validate(&deployment, text, origin)?;
     Ok(deployment.into_checked())
+}
+
+/// A reader error located in `text`: line, column, the field's dotted path, and what was written when the
+/// message does not say.
+fn reader_error(text: &str, origin: &str, e: sections::Error) -> LoadError {
+    let span = e.span;
+    let (line, column) = span
+        .as_ref()
+        .map(|s| line_column(text, s.start))
+        .unwrap_or((1, 1));
+    let mut message = e.message.trim_end().to_owned();
+    // A table missing a key is located at the table; the top-level table has no path (its span starts at the
+    // file's first octet, where `field_at` would name whatever key happens to come first).
+    let top_level_table =
+        message.starts_with("missing field") && span.as_ref().is_some_and(|s| s.start == 0);
+    let field = match &span {
+        Some(s) if !top_level_table => field_at(text, s.start),
+        _ => String::new(),
+    };
+    // Value errors ("invalid IP address syntax") do not say what was written: quote it.
+    if let Some(found) = span.and_then(|s| text.get(s)).map(str::trim)
+        && !found.is_empty()
+        && found.len() <= 80
+        && !found.contains('\n')
+        && !message.contains(found.trim_matches('"'))
+    {
+        message.push_str(&format!(" (found `{found}`)"));
+    }
+    LoadError {
+        origin: origin.to_owned(),
+        line,
+        column,
+        field,
+        problem: Problem::Syntax { message },
+    }
 }
 
 /// Reads the embedded example.
@@ -143,7 +157,7 @@ impl Deployment {
             .collect()
     }
 
-    /// SIP domains hosted in Skype for Business Online.
+    /// SIP domains hosted Online (Microsoft 365).
     pub fn online_domains(&self) -> Vec<&Fqdn> {
         self.hybrid.iter().flat_map(|h| &h.online_domains).collect()
     }

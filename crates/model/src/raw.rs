@@ -71,7 +71,8 @@ pub struct Deployment {
     /// What is switched on.
     #[serde(default)]
     pub features: Features,
-    /// Hybrid / Skype for Business Online settings.
+    /// Hybrid settings: users and domains homed Online (Skype for Business Online until its retirement in 2021,
+    /// Teams since [S45]).
     #[serde(default)]
     pub hybrid: Option<Hybrid>,
     /// Choices where the sources disagree or the admin must decide.
@@ -347,7 +348,7 @@ pub struct Phones {
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Hybrid {
-    /// SIP domains hosted entirely in Skype for Business Online.
+    /// SIP domains hosted entirely Online (Microsoft 365; Teams since Skype for Business Online's retirement).
     #[serde(default)]
     pub online_domains: Vec<Spanned<Fqdn>>,
     /// On-premises domains shared with Online (split domain): DNS stays on-premises and Autodiscover redirects
@@ -436,7 +437,7 @@ impl Deployment {
             .collect()
     }
 
-    /// SIP domains hosted in Skype for Business Online.
+    /// SIP domains hosted Online (Microsoft 365).
     pub fn online_domains(&self) -> Vec<&Fqdn> {
         self.hybrid
             .iter()

@@ -43,7 +43,8 @@ pub enum Outcome {
         /// The applications URL from the user document.
         url: String,
     },
-    /// Autodiscover sends the client to Skype for Business Online [S37].
+    /// Autodiscover sends the client to Microsoft's Online service [S37]: Skype for Business Online until its
+    /// retirement on 31 July 2021, Teams since (users homed Online are TeamsOnly users [S45]).
     RedirectedOnline {
         /// The Online Autodiscover URL.
         url: String,
@@ -199,9 +200,9 @@ impl fmt::Display for Verdict {
             Outcome::SignsInUcwa { url } => write!(f, "signs in through UCWA at {url}{via}"),
             Outcome::RedirectedOnline { url, user_homed } => write!(
                 f,
-                "redirected to Skype for Business Online at {url}{}",
+                "redirected to Microsoft 365 at {url}{}",
                 if *user_homed {
-                    " (user homed online)"
+                    " (user homed online: a Teams user since Skype for Business Online was retired in 2021)"
                 } else {
                     ""
                 }
@@ -313,7 +314,9 @@ mod tests {
         assert_eq!(v.target(), Some(("webdir.online.lync.com".into(), 443)));
         assert_eq!(
             v.summary(),
-            format!("redirected to Skype for Business Online at {url} (user homed online)")
+            format!(
+                "redirected to Microsoft 365 at {url} (user homed online: a Teams user since Skype for Business Online was retired in 2021)"
+            )
         );
         let v = verdict(
             Outcome::RedirectedOnline {
@@ -322,10 +325,7 @@ mod tests {
             },
             Some("lyncdiscover"),
         );
-        assert_eq!(
-            v.summary(),
-            format!("redirected to Skype for Business Online at {url}")
-        );
+        assert_eq!(v.summary(), format!("redirected to Microsoft 365 at {url}"));
     }
 
     #[test]

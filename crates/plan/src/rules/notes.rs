@@ -80,11 +80,11 @@ fn autodiscover_cname(d: &Deployment) -> Option<Note> {
     })
 }
 
-/// What a shared SIP address space with Online keeps on-premises.
+/// What a shared SIP address space with Online keeps on-premises, and what Online means since 2021 ([S45]).
 fn shared_address_space(d: &Deployment) -> Option<Note> {
     let shared = d.hybrid.as_ref().is_some_and(|h| h.shared_address_space);
     shared.then(|| Note {
-        text: "Shared SIP address space: the on-premises records stay; on-premises Autodiscover redirects users homed Online to the hosting provider's Autodiscover URL.".into(),
-        sources: vec!["S37", "S6"],
+        text: "Shared SIP address space: the on-premises records stay; on-premises Autodiscover redirects users homed Online to the hosting provider's Autodiscover URL. Since Skype for Business Online was retired (31 July 2021), users homed Online are Teams users: the redirect tells a Lync or Skype for Business client where they live, and they sign in with Teams.".into(),
+        sources: vec!["S37", "S6", "S45"],
     })
 }
