@@ -8,6 +8,7 @@ mod lint;
 mod output;
 mod plan;
 mod serve;
+mod systemd;
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -121,11 +122,17 @@ fn main() -> ExitCode {
         .or_else(|| std::env::var("RUST_LOG").ok())
         .filter(|s| !s.trim().is_empty());
     let filter = tracing_subscriber::EnvFilter::new(directives.as_deref().unwrap_or(default));
-    tracing_subscriber::fmt()
+    // Under systemd the journal stamps each line itself: no second timestamp, no colours.
+    let journal = systemd::under_systemd(|name| std::env::var(name).ok());
+    let logs = tracing_subscriber::fmt()
         .with_env_filter(filter)
         .with_writer(std::io::stderr)
-        .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
-        .init();
+        .with_ansi(!journal && std::io::IsTerminal::is_terminal(&std::io::stderr()));
+    if journal {
+        logs.without_time().init();
+    } else {
+        logs.init();
+    }
     let result = match &cli.command {
         Command::Plan(args) => plan::run(args),
         Command::Serve(args) => serve::run(args),

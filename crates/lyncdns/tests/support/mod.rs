@@ -25,10 +25,15 @@ pub fn examples() -> Vec<PathBuf> {
     files
 }
 
+/// A default deployment file that never exists: the tests serve what they name (or the embedded example), never
+/// a machine's `/etc/lyncdns/deployment.toml`.
+pub const NO_DEFAULT_CONFIG: &str = "/nonexistent/lyncdns-test/deployment.toml";
+
 /// Runs the `lyncdns` binary with `args`.
 pub fn lyncdns(args: &[&str]) -> Output {
     Command::new(env!("CARGO_BIN_EXE_lyncdns"))
         .args(args)
+        .env("LYNCDNS_DEFAULT_CONFIG", NO_DEFAULT_CONFIG)
         .output()
         .expect("run lyncdns")
 }
@@ -65,11 +70,18 @@ pub struct Serve {
 
 impl Serve {
     pub fn start(args: &[&str]) -> Serve {
+        Serve::start_with_env(args, &[])
+    }
+
+    /// [`Serve::start`] with more environment variables set for the process.
+    pub fn start_with_env(args: &[&str], env: &[(&str, &std::ffi::OsStr)]) -> Serve {
         let mut child = Command::new(env!("CARGO_BIN_EXE_lyncdns"))
             .arg("serve")
             .args(["--dns", "127.0.0.1:0", "--workers", "1"])
             .args(args)
             .env("RUST_LOG", "info")
+            .env("LYNCDNS_DEFAULT_CONFIG", NO_DEFAULT_CONFIG)
+            .envs(env.iter().copied())
             .stderr(Stdio::piped())
             .stdout(Stdio::null())
             .spawn()
