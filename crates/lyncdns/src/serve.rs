@@ -382,7 +382,7 @@ async fn wait_and_reload(
                         crate::systemd::ready(&format!("reloaded: serving {views}"));
                     }
                     Err(e) => {
-                        server.reload_failed();
+                        server.reload_failed(&format!("{e:#}"));
                         tracing::error!("reload failed, still serving the previous data: {e:#}");
                         crate::systemd::ready(&format!("reload failed, still serving the previous data: {e:#}"));
                     }

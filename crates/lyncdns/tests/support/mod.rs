@@ -193,3 +193,64 @@ pub fn free_port() -> u16 {
         .map(|_| port)
         .unwrap_or_else(|_| free_port())
 }
+
+/// The DOM headless Chromium builds from `url`, or `None` (with a visible message) when `chromium` is missing
+/// (a failure when `LYNCDNS_INTEROP=require`). The browser runs with a throwaway profile, no network service
+/// beyond the page, and is killed after 90 s.
+pub fn chromium_dump_dom(url: &str) -> Option<String> {
+    let chromium = interop_tool("chromium", "chromium")?;
+    let profile = tempfile::tempdir().unwrap();
+    let mut child = Command::new(chromium)
+        .args([
+            "--headless",
+            "--no-sandbox",
+            "--disable-gpu",
+            "--disable-background-networking",
+            "--disable-component-update",
+            "--disable-sync",
+            "--no-first-run",
+        ])
+        .arg(format!("--user-data-dir={}", profile.path().display()))
+        .args(["--dump-dom", url])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("start chromium");
+    let mut stdout = child.stdout.take().unwrap();
+    let reader = std::thread::spawn(move || {
+        let mut dom = String::new();
+        let _ = std::io::Read::read_to_string(&mut stdout, &mut dom);
+        dom
+    });
+    let deadline = Instant::now() + Duration::from_secs(90);
+    loop {
+        if child.try_wait().unwrap().is_some() {
+            break;
+        }
+        if Instant::now() > deadline {
+            let _ = child.kill();
+            let _ = child.wait();
+            panic!("chromium did not finish within 90 s for {url}");
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    Some(reader.join().unwrap())
+}
+
+/// The body of `GET path` from an HTTP/1.1 server at `addr` (the connection closed after it).
+pub fn http_get(addr: SocketAddr, path: &str) -> String {
+    let mut stream = std::net::TcpStream::connect(addr).unwrap();
+    stream
+        .set_read_timeout(Some(Duration::from_secs(10)))
+        .unwrap();
+    write!(
+        stream,
+        "GET {path} HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\n\r\n"
+    )
+    .unwrap();
+    let mut response = String::new();
+    std::io::Read::read_to_string(&mut stream, &mut response).unwrap();
+    let (head, body) = response.split_once("\r\n\r\n").expect("an HTTP response");
+    assert!(head.starts_with("HTTP/1.1 200"), "{head}");
+    body.to_owned()
+}
