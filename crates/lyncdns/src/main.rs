@@ -3,6 +3,7 @@
 
 mod check;
 mod discover;
+mod generate;
 mod lab;
 mod lint;
 mod output;
@@ -13,7 +14,7 @@ mod systemd;
 use std::path::PathBuf;
 use std::process::ExitCode;
 
-use clap::{Parser, Subcommand};
+use clap::{CommandFactory, Parser, Subcommand};
 
 /// DNS and automatic sign-in for Lync / Skype for Business Server deployments.
 #[derive(Debug, Parser)]
@@ -47,6 +48,9 @@ enum Command {
     Lint(lint::LintArgs),
     /// Read a password from standard input and print its Argon2id hash, for `[[users]] password_hash`.
     HashPassword,
+    /// Write the man pages or shell completions (for packaging).
+    #[command(hide = true)]
+    Generate(generate::GenerateArgs),
 }
 
 /// Reads a deployment file, or the embedded example when `path` is `None`.
@@ -114,7 +118,8 @@ fn main() -> ExitCode {
         | Command::Discover(_)
         | Command::Lab(_)
         | Command::Lint(_)
-        | Command::Check(_) => "warn",
+        | Command::Check(_)
+        | Command::Generate(_) => "warn",
     };
     let directives = cli
         .log
@@ -137,6 +142,7 @@ fn main() -> ExitCode {
         Command::Plan(args) => plan::run(args),
         Command::Serve(args) => serve::run(args),
         Command::HashPassword => hash_password(),
+        Command::Generate(args) => generate::run(args, Cli::command()),
         Command::Lab(args) => match lab::run_cmd(args) {
             Ok(true) => Ok(()),
             Ok(false) => return ExitCode::from(1),

@@ -2,8 +2,8 @@
 //! glancing at it (Prometheus reads `/metrics`).
 //!
 //! [`Page`] is the data and [`render`] the pure function from data to HTML (plain HTML, no external assets, every
-//! text escaped, refreshed by the browser every [`REFRESH_S`] seconds); [`page`] gathers the data from the running
-//! server. A counter the page should show is added to [`Page::limits`] in [`page`], in one place.
+//! text escaped, refreshed by the browser every [`REFRESH_S`] seconds); `page` gathers the data from the running
+//! server. A counter the page should show is added to [`Page::limits`] in `page`, in one place.
 
 use std::fmt::Write;
 use std::sync::atomic::Ordering::Relaxed;
