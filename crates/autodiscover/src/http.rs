@@ -119,6 +119,30 @@ fn to_response(r: Resp) -> Response<Full<Bytes>> {
         })
 }
 
+/// [`answer`], with its line in the access log.
+async fn logged(
+    shared: Arc<Shared>,
+    req: Request<Incoming>,
+    peer: SocketAddr,
+    https: bool,
+) -> Result<Response<Full<Bytes>>, Infallible> {
+    let started = std::time::Instant::now();
+    let header = |name| req.headers().get(name).and_then(|v| v.to_str().ok());
+    let line = crate::access_log::AccessLine::new(
+        peer,
+        https,
+        req.method().as_str(),
+        header(hyper::header::HOST).or(req.uri().host()),
+        req.uri().path_and_query().map_or("/", |p| p.as_str()),
+        header(hyper::header::USER_AGENT),
+    );
+    let out = answer(shared, req, peer, https).await;
+    if let Ok(resp) = &out {
+        line.log(resp.status().as_u16(), started.elapsed());
+    }
+    out
+}
+
 async fn answer(
     shared: Arc<Shared>,
     req: Request<Incoming>,
@@ -204,7 +228,6 @@ async fn answer(
     } else {
         handle()
     };
-    tracing::debug!(client = %peer.ip(), method = %parts.method, path = %parts.uri.path(), status = resp.status, "autodiscover");
     let head = parts.method == hyper::Method::HEAD;
     let mut out = to_response(resp);
     if head {
@@ -255,7 +278,7 @@ async fn serve(
                 .timer(TokioTimer::new())
                 .header_read_timeout(limits.header_timeout);
             let https = tls.is_some();
-            let svc = service_fn(move |req| answer(shared.clone(), req, peer, https));
+            let svc = service_fn(move |req| logged(shared.clone(), req, peer, https));
             let serving = async {
                 match tls {
                     Some(config) => {

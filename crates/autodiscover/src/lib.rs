@@ -6,6 +6,7 @@
 //! - [`auth`]: Argon2id password hashes and expiring tokens.
 //! - [`tls`]: PEM files or the lab CA.
 //! - [`http`]: the hyper/rustls shell.
+//! - [`access_log`]: one line per request, secrets removed.
 //!
 //! `AccessLocation` comes from the same view matcher as DNS ([`lyncdns_dnsdata::view::ViewMatcher`]), so a client is
 //! "inside" for Autodiscover exactly when it gets the internal DNS view.
@@ -15,6 +16,7 @@
 #[allow(unused_imports)]
 use lyncdns_lync::sources::*;
 
+pub mod access_log;
 pub mod auth;
 pub mod doc;
 pub mod http;

@@ -3,16 +3,18 @@
 
 mod check;
 mod discover;
+mod generate;
 mod lab;
 mod lint;
 mod output;
 mod plan;
 mod serve;
+mod systemd;
 
 use std::path::PathBuf;
 use std::process::ExitCode;
 
-use clap::{Parser, Subcommand};
+use clap::{CommandFactory, Parser, Subcommand};
 
 /// DNS and automatic sign-in for Lync / Skype for Business Server deployments.
 #[derive(Debug, Parser)]
@@ -46,6 +48,9 @@ enum Command {
     Lint(lint::LintArgs),
     /// Read a password from standard input and print its Argon2id hash, for `[[users]] password_hash`.
     HashPassword,
+    /// Write the man pages or shell completions (for packaging).
+    #[command(hide = true)]
+    Generate(generate::GenerateArgs),
 }
 
 /// Reads a deployment file, or the embedded example when `path` is `None`.
@@ -113,7 +118,8 @@ fn main() -> ExitCode {
         | Command::Discover(_)
         | Command::Lab(_)
         | Command::Lint(_)
-        | Command::Check(_) => "warn",
+        | Command::Check(_)
+        | Command::Generate(_) => "warn",
     };
     let directives = cli
         .log
@@ -121,15 +127,22 @@ fn main() -> ExitCode {
         .or_else(|| std::env::var("RUST_LOG").ok())
         .filter(|s| !s.trim().is_empty());
     let filter = tracing_subscriber::EnvFilter::new(directives.as_deref().unwrap_or(default));
-    tracing_subscriber::fmt()
+    // Under systemd the journal stamps each line itself: no second timestamp, no colours.
+    let journal = systemd::under_systemd(|name| std::env::var(name).ok());
+    let logs = tracing_subscriber::fmt()
         .with_env_filter(filter)
         .with_writer(std::io::stderr)
-        .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
-        .init();
+        .with_ansi(!journal && std::io::IsTerminal::is_terminal(&std::io::stderr()));
+    if journal {
+        logs.without_time().init();
+    } else {
+        logs.init();
+    }
     let result = match &cli.command {
         Command::Plan(args) => plan::run(args),
         Command::Serve(args) => serve::run(args),
         Command::HashPassword => hash_password(),
+        Command::Generate(args) => generate::run(args, Cli::command()),
         Command::Lab(args) => match lab::run_cmd(args) {
             Ok(true) => Ok(()),
             Ok(false) => return ExitCode::from(1),

@@ -15,8 +15,17 @@ use lyncdns_model::{Deployment, Rotation, Serve};
 /// Arguments of `lyncdns serve`.
 #[derive(Debug, Args)]
 pub struct ServeArgs {
-    /// The deployment description (TOML). Without it, the embedded example is served.
+    /// The deployment description (TOML). Without it, the --default-config file
+    /// (/etc/lyncdns/deployment.toml) is served when it exists, else the embedded example.
     deployment: Option<PathBuf>,
+    /// The deployment file read when no DEPLOYMENT is given, if it exists (the Debian package installs it).
+    #[arg(
+        long,
+        value_name = "FILE",
+        env = "LYNCDNS_DEFAULT_CONFIG",
+        default_value = DEFAULT_CONFIG
+    )]
+    default_config: PathBuf,
     /// DNS listener, UDP and TCP (repeatable). Default: `[serve] dns` of the deployment, else 127.0.0.1:5300.
     #[arg(long = "dns", value_name = "ADDR:PORT")]
     dns: Vec<SocketAddr>,
@@ -53,6 +62,22 @@ pub struct ServeArgs {
     /// Load and compile everything, report, and exit without serving (exit 0 if it would serve, 2 if not).
     #[arg(long)]
     check: bool,
+}
+
+/// Where the Debian package installs the deployment description `serve` reads by default.
+pub const DEFAULT_CONFIG: &str = "/etc/lyncdns/deployment.toml";
+
+/// The deployment file to serve: the one named, else `default` when it exists (`exists` asks), else none (the
+/// embedded example).
+fn deployment_path(
+    named: Option<&Path>,
+    default: &Path,
+    exists: impl Fn(&Path) -> bool,
+) -> Option<PathBuf> {
+    match named {
+        Some(path) => Some(path.to_owned()),
+        None => exists(default).then(|| default.to_owned()),
+    }
 }
 
 /// `--rotation` values.
@@ -117,8 +142,20 @@ fn summary(s: &Snapshot) -> String {
 
 /// Runs `lyncdns serve`.
 pub fn run(args: &ServeArgs) -> anyhow::Result<()> {
+    let path = deployment_path(
+        args.deployment.as_deref(),
+        &args.default_config,
+        Path::exists,
+    );
+    match &path {
+        Some(p) => tracing::info!(file = %p.display(), "reading the deployment"),
+        None => tracing::info!(
+            default = %args.default_config.display(),
+            "no deployment file named and no default file: serving the embedded example"
+        ),
+    }
     let source = Source {
-        path: args.deployment.clone(),
+        path,
         zones: args.zones.clone(),
         rotation: args.rotation.map(|r| match r {
             RotationArg::Shuffle => Rotation::Shuffle,
@@ -172,7 +209,8 @@ pub fn run(args: &ServeArgs) -> anyhow::Result<()> {
         .build()
         .context("starting the runtime")?;
     runtime.block_on(async move {
-        tracing::info!(views = %summary(&snapshot), "loaded");
+        let views = summary(&snapshot);
+        tracing::info!(views = %views, "loaded");
         // Before any listener: once "DNS listening" is logged, a SIGHUP reloads instead of killing the process.
         let signals = Signals::install()?;
         let server = Server::start(snapshot, config)
@@ -182,11 +220,12 @@ pub fn run(args: &ServeArgs) -> anyhow::Result<()> {
             Some(
                 Web::start(&deployment, &web_config)
                     .await
-                    .context("starting Autodiscover")?,
+                    .context("starting Autodiscover (HTTP/HTTPS over TCP)")?,
             )
         } else {
             None
         };
+        crate::systemd::ready(&format!("serving {}", views));
         let running = Running::new(args, &deployment.serve);
         wait_and_reload(signals, &server, web.as_ref(), &source, running).await?;
         if let Some(web) = web {
@@ -324,6 +363,7 @@ async fn wait_and_reload(
     loop {
         tokio::select! {
             _ = hup.recv() => {
+                crate::systemd::reloading();
                 // Loading runs off the async threads: a large zone must not stall TCP or metrics.
                 let loaded = {
                     let source = Source { path: source.path.clone(), zones: source.zones.clone(), rotation: source.rotation };
@@ -339,10 +379,12 @@ async fn wait_and_reload(
                             web.reload(&deployment);
                         }
                         tracing::info!(views = %views, "reloaded");
+                        crate::systemd::ready(&format!("reloaded: serving {views}"));
                     }
                     Err(e) => {
-                        server.reload_failed();
+                        server.reload_failed(&format!("{e:#}"));
                         tracing::error!("reload failed, still serving the previous data: {e:#}");
+                        crate::systemd::ready(&format!("reload failed, still serving the previous data: {e:#}"));
                     }
                 }
             }
@@ -351,6 +393,7 @@ async fn wait_and_reload(
         }
     }
     tracing::info!("shutting down");
+    crate::systemd::stopping();
     Ok(())
 }
 
@@ -366,4 +409,24 @@ async fn wait_and_reload(
         .await
         .context("waiting for Ctrl-C")?;
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_named_file_wins_then_the_default_file_when_it_exists_then_the_example() {
+        let default = Path::new(DEFAULT_CONFIG);
+        let named = Path::new("site.toml");
+        assert_eq!(
+            deployment_path(Some(named), default, |_| true),
+            Some(named.to_owned())
+        );
+        assert_eq!(
+            deployment_path(None, default, |p| p == default),
+            Some(default.to_owned())
+        );
+        assert_eq!(deployment_path(None, default, |_| false), None);
+    }
 }

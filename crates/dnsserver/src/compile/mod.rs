@@ -191,8 +191,12 @@ fn compile_view(
     let ViewInput {
         name: view_name,
         zones,
-        ..
+        clients,
     } = input;
+    let counts: Vec<(Option<u32>, usize)> = zones
+        .iter()
+        .map(|z| (soa_serial(z), z.records.len()))
+        .collect();
     let metas: Vec<ZoneMeta> = zones
         .iter()
         .map(|z| ZoneMeta {
@@ -222,6 +226,8 @@ fn compile_view(
             source: meta.source.clone(),
             nxdomain,
             nodata,
+            serial: counts[zi].0,
+            records: counts[zi].1,
         });
     }
     let any = out.any_answer()?;
@@ -305,7 +311,22 @@ fn compile_view(
         zones,
         any,
         records,
+        clients,
     })
+}
+
+/// The serial of a zone's SOA at its apex: the first of the five 32-bit fields that end its RDATA (RFC 1035
+/// §3.3.13).
+fn soa_serial(zone: &Zone) -> Option<u32> {
+    let soa = zone
+        .records
+        .iter()
+        .find(|r| r.rtype == Rtype::SOA && r.owner == zone.apex.as_slice())?;
+    let at = soa.rdata.len().checked_sub(20)?;
+    let serial = soa.rdata.get(at..at + 4)?;
+    Some(u32::from_be_bytes([
+        serial[0], serial[1], serial[2], serial[3],
+    ]))
 }
 
 /// What the threads writing the names' answers share.

@@ -94,6 +94,10 @@ pub struct ZoneInfo {
     pub nxdomain: u32,
     /// Prepared NODATA.
     pub nodata: u32,
+    /// The SOA serial (RFC 1035 §3.3.13), for the status page.
+    pub serial: Option<u32>,
+    /// Records in the zone as loaded (before duplicates are merged), for the status page.
+    pub records: usize,
 }
 
 /// One view's compiled data.
@@ -120,6 +124,8 @@ pub struct ViewData {
     pub any: u32,
     /// Number of records served.
     pub records: usize,
+    /// The view's client prefixes, as configured (the matcher holds them as a trie), for the status page.
+    pub clients: Vec<ipnet::IpNet>,
 }
 
 impl ViewData {

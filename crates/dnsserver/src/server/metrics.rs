@@ -226,3 +226,34 @@ pub fn render(blocks: &[&Stats], global: &Global, views: &[String]) -> String {
     );
     out
 }
+
+/// Answers by view index and response code, summed over transports and query types, zeros left out: one entry
+/// per view slot, the last for queries no view answered (for the status page).
+pub fn rcodes_by_view(blocks: &[&Stats]) -> Vec<Vec<(&'static str, u64)>> {
+    (0..=MAX_VIEWS)
+        .map(|view| {
+            RCODES
+                .iter()
+                .map(|r| r.mnemonic().unwrap_or("OTHER"))
+                .chain(["OTHER"])
+                .enumerate()
+                .filter_map(|(ri, rname)| {
+                    let n: u64 = [Proto::Udp, Proto::Tcp]
+                        .iter()
+                        .flat_map(|p| (0..N_QTYPES).map(move |qi| (*p, qi)))
+                        .map(|(p, qi)| {
+                            let i = ((p as usize * (MAX_VIEWS + 1) + view) * N_QTYPES + qi)
+                                * N_RCODES
+                                + ri;
+                            blocks
+                                .iter()
+                                .map(|b| b.queries[i].load(Relaxed))
+                                .sum::<u64>()
+                        })
+                        .sum();
+                    (n > 0).then_some((rname, n))
+                })
+                .collect()
+        })
+        .collect()
+}

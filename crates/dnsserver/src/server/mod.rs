@@ -4,12 +4,14 @@
 //! - [`udp`]: per-worker `SO_REUSEPORT` sockets on plain threads, batched with `recvmmsg`/`sendmmsg`.
 //! - [`tcp`]: RFC 7766 connections on tokio.
 //! - [`metrics`]: counters and the Prometheus text format, served on `/metrics`.
+//! - [`status`]: the status page, served on `/` of the metrics listener.
 //!
 //! The data is an immutable [`Snapshot`] behind an [`ArcSwap`]: [`Server::reload`] swaps in a fully built new
 //! one; a worker loads the pointer once per batch (UDP) or per query (TCP), so every answer comes entirely from
 //! the old or entirely from the new data, and readers never wait for a lock.
 
 pub mod metrics;
+pub mod status;
 pub mod tcp;
 pub mod udp;
 
@@ -56,6 +58,10 @@ pub struct Shared {
     pub tcp_conns: Mutex<tcp::Conns>,
     /// Server-wide counters.
     pub global: Global,
+    /// When the server started (the status page).
+    pub started: std::time::SystemTime,
+    /// The last reload and how it ended (the status page).
+    pub last_reload: Mutex<Option<status::Reload>>,
 }
 
 /// A running server.
@@ -115,6 +121,8 @@ impl Server {
             tcp: ArcSwap::from_pointee(tcp_limits(config.tcp)),
             tcp_conns: Mutex::new(tcp::Conns::default()),
             global: Global::default(),
+            started: std::time::SystemTime::now(),
+            last_reload: Mutex::new(None),
         });
         shared
             .global
@@ -188,6 +196,20 @@ impl Server {
         self.shared.global.records.store(n, Ordering::Relaxed);
         release_free_memory();
         self.shared.global.reload_ok.fetch_add(1, Ordering::Relaxed);
+        self.last_reload(Ok(()));
+    }
+
+    /// Keeps how the last reload ended, for the status page.
+    fn last_reload(&self, result: Result<(), String>) {
+        let reload = status::Reload {
+            at: std::time::SystemTime::now(),
+            result,
+        };
+        *self
+            .shared
+            .last_reload
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner()) = Some(reload);
     }
 
     /// Applies the settings that can change while serving: the query log and the TCP limits and timeouts
@@ -197,12 +219,13 @@ impl Server {
         self.shared.tcp.store(Arc::new(tcp_limits(tcp)));
     }
 
-    /// Counts a reload that failed (the old data keeps serving).
-    pub fn reload_failed(&self) {
+    /// Counts a reload that failed (the old data keeps serving) and keeps `error` for the status page.
+    pub fn reload_failed(&self, error: &str) {
         self.shared
             .global
             .reload_failed
             .fetch_add(1, Ordering::Relaxed);
+        self.last_reload(Err(error.to_owned()));
     }
 
     /// The metrics text, as `/metrics` serves it.
@@ -319,6 +342,11 @@ fn metrics_text(shared: &Shared, blocks: &[Arc<Stats>]) -> String {
     metrics::render(&refs, &shared.global, &views)
 }
 
+fn status_html(shared: &Shared, blocks: &[Arc<Stats>]) -> String {
+    let refs: Vec<&Stats> = blocks.iter().map(|b| b.as_ref()).collect();
+    status::render(&status::page(shared, &refs, std::time::SystemTime::now()))
+}
+
 /// Metrics connections open at once; past it, a new one is closed at once (a scraper needs one or two).
 const METRICS_CONNECTIONS: usize = 16;
 /// Time for a metrics client to send its request head, and the idle time between requests on one connection.
@@ -368,6 +396,10 @@ async fn serve_metrics(
                     hyper::Response::builder()
                         .header("Content-Type", "text/plain; version=0.0.4")
                         .body(Full::new(Bytes::from(metrics_text(&shared, &blocks))))
+                } else if req.uri().path() == "/" {
+                    hyper::Response::builder()
+                        .header("Content-Type", "text/html; charset=utf-8")
+                        .body(Full::new(Bytes::from(status_html(&shared, &blocks))))
                 } else {
                     hyper::Response::builder()
                         .status(404)

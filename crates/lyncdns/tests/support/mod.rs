@@ -25,10 +25,15 @@ pub fn examples() -> Vec<PathBuf> {
     files
 }
 
+/// A default deployment file that never exists: the tests serve what they name (or the embedded example), never
+/// a machine's `/etc/lyncdns/deployment.toml`.
+pub const NO_DEFAULT_CONFIG: &str = "/nonexistent/lyncdns-test/deployment.toml";
+
 /// Runs the `lyncdns` binary with `args`.
 pub fn lyncdns(args: &[&str]) -> Output {
     Command::new(env!("CARGO_BIN_EXE_lyncdns"))
         .args(args)
+        .env("LYNCDNS_DEFAULT_CONFIG", NO_DEFAULT_CONFIG)
         .output()
         .expect("run lyncdns")
 }
@@ -65,11 +70,18 @@ pub struct Serve {
 
 impl Serve {
     pub fn start(args: &[&str]) -> Serve {
+        Serve::start_with_env(args, &[])
+    }
+
+    /// [`Serve::start`] with more environment variables set for the process.
+    pub fn start_with_env(args: &[&str], env: &[(&str, &std::ffi::OsStr)]) -> Serve {
         let mut child = Command::new(env!("CARGO_BIN_EXE_lyncdns"))
             .arg("serve")
             .args(["--dns", "127.0.0.1:0", "--workers", "1"])
             .args(args)
             .env("RUST_LOG", "info")
+            .env("LYNCDNS_DEFAULT_CONFIG", NO_DEFAULT_CONFIG)
+            .envs(env.iter().copied())
             .stderr(Stdio::piped())
             .stdout(Stdio::null())
             .spawn()
@@ -180,4 +192,65 @@ pub fn free_port() -> u16 {
     std::net::TcpListener::bind(("127.0.0.1", port))
         .map(|_| port)
         .unwrap_or_else(|_| free_port())
+}
+
+/// The DOM headless Chromium builds from `url`, or `None` (with a visible message) when `chromium` is missing
+/// (a failure when `LYNCDNS_INTEROP=require`). The browser runs with a throwaway profile, no network service
+/// beyond the page, and is killed after 90 s.
+pub fn chromium_dump_dom(url: &str) -> Option<String> {
+    let chromium = interop_tool("chromium", "chromium")?;
+    let profile = tempfile::tempdir().unwrap();
+    let mut child = Command::new(chromium)
+        .args([
+            "--headless",
+            "--no-sandbox",
+            "--disable-gpu",
+            "--disable-background-networking",
+            "--disable-component-update",
+            "--disable-sync",
+            "--no-first-run",
+        ])
+        .arg(format!("--user-data-dir={}", profile.path().display()))
+        .args(["--dump-dom", url])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("start chromium");
+    let mut stdout = child.stdout.take().unwrap();
+    let reader = std::thread::spawn(move || {
+        let mut dom = String::new();
+        let _ = std::io::Read::read_to_string(&mut stdout, &mut dom);
+        dom
+    });
+    let deadline = Instant::now() + Duration::from_secs(90);
+    loop {
+        if child.try_wait().unwrap().is_some() {
+            break;
+        }
+        if Instant::now() > deadline {
+            let _ = child.kill();
+            let _ = child.wait();
+            panic!("chromium did not finish within 90 s for {url}");
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    Some(reader.join().unwrap())
+}
+
+/// The body of `GET path` from an HTTP/1.1 server at `addr` (the connection closed after it).
+pub fn http_get(addr: SocketAddr, path: &str) -> String {
+    let mut stream = std::net::TcpStream::connect(addr).unwrap();
+    stream
+        .set_read_timeout(Some(Duration::from_secs(10)))
+        .unwrap();
+    write!(
+        stream,
+        "GET {path} HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\n\r\n"
+    )
+    .unwrap();
+    let mut response = String::new();
+    std::io::Read::read_to_string(&mut stream, &mut response).unwrap();
+    let (head, body) = response.split_once("\r\n\r\n").expect("an HTTP response");
+    assert!(head.starts_with("HTTP/1.1 200"), "{head}");
+    body.to_owned()
 }
