@@ -55,6 +55,10 @@ pub struct Stats {
     truncated: AtomicU64,
     latency: [AtomicU64; LATENCY_BOUNDS_US.len() + 1],
     latency_sum_ns: AtomicU64,
+    /// Answers dropped by response rate limiting, by view.
+    rrl_dropped: Box<[AtomicU64]>,
+    /// Answers sent truncated by response rate limiting (slipped), by view.
+    rrl_slipped: Box<[AtomicU64]>,
 }
 
 impl Default for Stats {
@@ -66,6 +70,8 @@ impl Default for Stats {
             truncated: AtomicU64::new(0),
             latency: Default::default(),
             latency_sum_ns: AtomicU64::new(0),
+            rrl_dropped: (0..MAX_VIEWS).map(|_| AtomicU64::new(0)).collect(),
+            rrl_slipped: (0..MAX_VIEWS).map(|_| AtomicU64::new(0)).collect(),
         }
     }
 }
@@ -93,6 +99,18 @@ impl Stats {
         if o.truncated {
             self.truncated.fetch_add(1, Relaxed);
         }
+    }
+
+    /// Counts an answer of view `view` that response rate limiting dropped (`slipped`: sent truncated instead).
+    #[inline]
+    pub fn rate_limited(&self, view: u16, slipped: bool) {
+        let v = (view as usize).min(MAX_VIEWS - 1);
+        let counter = if slipped {
+            &self.rrl_slipped[v]
+        } else {
+            &self.rrl_dropped[v]
+        };
+        counter.fetch_add(1, Relaxed);
     }
 
     /// Records that `n` queries took `elapsed_ns` in all (a batch); each is counted at the batch's mean time.
@@ -202,6 +220,25 @@ pub fn render(blocks: &[&Stats], global: &Global, views: &[String]) -> String {
         "lyncdns_answer_duration_seconds_bucket{{le=\"+Inf\"}} {cumulative}\nlyncdns_answer_duration_seconds_sum {}\nlyncdns_answer_duration_seconds_count {cumulative}",
         sum_ns as f64 / 1e9
     );
+    out.push_str("# HELP lyncdns_rrl_limited_total UDP answers over a view's response rate limit, by view and what became of them (dropped, or slipped: sent truncated).\n# TYPE lyncdns_rrl_limited_total counter\n");
+    for view in 0..MAX_VIEWS {
+        for (action, pick) in [
+            (
+                "dropped",
+                (|b: &Stats| &b.rrl_dropped) as fn(&Stats) -> &Box<[AtomicU64]>,
+            ),
+            ("slipped", |b: &Stats| &b.rrl_slipped),
+        ] {
+            let n: u64 = blocks.iter().map(|b| pick(b)[view].load(Relaxed)).sum();
+            if n > 0 {
+                let vname = views.get(view).map(String::as_str).unwrap_or("?");
+                let _ = writeln!(
+                    out,
+                    "lyncdns_rrl_limited_total{{view=\"{vname}\",action=\"{action}\"}} {n}"
+                );
+            }
+        }
+    }
     let g = |a: &AtomicU64| a.load(Relaxed);
     let _ = write!(
         out,

@@ -1,7 +1,8 @@
 //! The I/O shell around [`crate::answer`]: listeners, workers, reload and metrics. Nothing here decides what
 //! an answer says.
 //!
-//! - [`udp`]: per-worker `SO_REUSEPORT` sockets on plain threads, batched with `recvmmsg`/`sendmmsg`.
+//! - [`udp`]: per-worker `SO_REUSEPORT` sockets on plain threads, batched with `recvmmsg`/`sendmmsg`; each
+//!   answer passes response rate limiting ([`crate::rrl`]) when its view has it on.
 //! - [`tcp`]: RFC 7766 connections on tokio.
 //! - [`metrics`]: counters and the Prometheus text format, served on `/metrics`.
 //!
@@ -16,14 +17,15 @@ pub mod udp;
 use std::io;
 use std::net::{IpAddr, SocketAddr};
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::{Arc, Mutex};
+use std::sync::{Arc, Mutex, OnceLock};
 use std::thread::JoinHandle;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use arc_swap::ArcSwap;
 use tokio::sync::watch;
 
 use crate::compile::Snapshot;
+use crate::rrl::Limiter;
 use metrics::{Global, Stats};
 pub use tcp::TcpLimits;
 
@@ -56,6 +58,10 @@ pub struct Shared {
     pub tcp_conns: Mutex<tcp::Conns>,
     /// Server-wide counters.
     pub global: Global,
+    /// The response rate limiting table, shared by every UDP worker; made when a view first needs it.
+    pub rrl: OnceLock<Limiter>,
+    /// The origin of the clock passed to [`Limiter::check`].
+    pub epoch: Instant,
 }
 
 /// A running server.
@@ -115,6 +121,8 @@ impl Server {
             tcp: ArcSwap::from_pointee(tcp_limits(config.tcp)),
             tcp_conns: Mutex::new(tcp::Conns::default()),
             global: Global::default(),
+            rrl: OnceLock::new(),
+            epoch: Instant::now(),
         });
         shared
             .global

@@ -12,7 +12,9 @@ use socket2::{Domain, Protocol, Socket, Type};
 
 use super::Shared;
 use super::metrics::{Proto, Stats};
-use crate::answer::{Picker, Transport, answer};
+use crate::answer::{Outcome, Picker, Transport, answer};
+use crate::compile::Snapshot;
+use crate::rrl::{self, Class, Limiter, Verdict};
 
 /// How long a blocked receive waits before checking for shutdown.
 const POLL: Duration = Duration::from_millis(200);
@@ -36,6 +38,41 @@ pub fn bind(addr: SocketAddr) -> io::Result<UdpSocket> {
     socket.set_read_timeout(Some(POLL))?;
     socket.bind(&addr.into())?;
     Ok(socket.into())
+}
+
+/// Response rate limiting of the answer `o` written in `out` to `src` at `now` (see [`crate::rrl`]): whether to
+/// send it. A slipped answer is cut to its truncated form in place (`o` says so); a dropped one is counted here.
+#[inline]
+fn rate_limit(
+    shared: &Shared,
+    snap: &Snapshot,
+    stats: &Stats,
+    src: IpAddr,
+    o: &mut Outcome,
+    out: &mut [u8],
+    now: Instant,
+) -> bool {
+    let Some(view) = o.view else {
+        return true;
+    };
+    let Some(Some(limits)) = snap.rrl.get(view as usize) else {
+        return true;
+    };
+    let limiter = shared.rrl.get_or_init(|| Limiter::new(Limiter::ENTRIES));
+    let now_ms = now.saturating_duration_since(shared.epoch).as_millis() as u64;
+    match limiter.check(limits, src, Class::of(o.rcode), now_ms) {
+        Verdict::Send => true,
+        Verdict::Slip => {
+            o.len = rrl::slip(out, o.len);
+            o.truncated = true;
+            stats.rate_limited(view, true);
+            true
+        }
+        Verdict::Drop => {
+            stats.rate_limited(view, false);
+            false
+        }
+    }
 }
 
 /// Serves queries on `socket` until shutdown.
@@ -82,7 +119,7 @@ fn simple(
         };
         let started = Instant::now();
         let snap = shared.data.load();
-        if let Some(o) = answer(
+        if let Some(mut o) = answer(
             &snap,
             &buf[..len],
             src.ip(),
@@ -90,6 +127,9 @@ fn simple(
             picker,
             &mut out,
         ) {
+            if !rate_limit(shared, &snap, stats, src.ip(), &mut o, &mut out, started) {
+                continue;
+            }
             let _ = socket.send_to(&out[..o.len], src);
             stats.count(Proto::Udp, &o);
             super::log_query(shared, src.ip(), &buf[..len], &o, "udp");
@@ -189,7 +229,7 @@ fn batched(
             let Some(src) = sockaddr_to_std(&addrs[i]) else {
                 continue;
             };
-            let Some(o) = answer(
+            let Some(mut o) = answer(
                 &snap,
                 &bufs[i][..len],
                 src.ip(),
@@ -199,6 +239,17 @@ fn batched(
             ) else {
                 continue;
             };
+            if !rate_limit(
+                shared,
+                &snap,
+                stats,
+                src.ip(),
+                &mut o,
+                &mut outs[i],
+                started,
+            ) {
+                continue;
+            }
             stats.count(Proto::Udp, &o);
             super::log_query(shared, src.ip(), &bufs[i][..len], &o, "udp");
             iov_out[ready] = libc::iovec {
