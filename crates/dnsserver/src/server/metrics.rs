@@ -140,8 +140,12 @@ pub struct Global {
     pub tcp_refused_connections: AtomicU64,
     /// TCP connections closed at once: their client prefix held as many as it may.
     pub tcp_refused_prefix: AtomicU64,
-    /// TCP connections left waiting because `accept` found no file descriptor free.
+    /// TCP connections closed at once, or left waiting, because the process was near its file descriptor limit.
     pub tcp_refused_fds: AtomicU64,
+    /// Times accepting TCP paused because the process was near its file descriptor limit.
+    pub tcp_fd_pauses: AtomicU64,
+    /// DNS listeners whose accepting is paused now for lack of file descriptors.
+    pub tcp_fd_paused: AtomicI64,
     /// TCP connections closed because the client did not read its answers within the I/O timeout.
     pub tcp_write_timeouts: AtomicU64,
     /// Metrics connections closed at once: the metrics listener's connection limit was reached.
@@ -246,6 +250,8 @@ pub fn render(blocks: &[&Stats], global: &Global, views: &[String]) -> String {
          # HELP lyncdns_tcp_connections_total TCP connections accepted.\n# TYPE lyncdns_tcp_connections_total counter\nlyncdns_tcp_connections_total {}\n\
          # HELP lyncdns_tcp_rejected_total TCP connections refused, by the limit that refused them (connections: across listeners; prefix: per client prefix; fds: no file descriptor free).\n# TYPE lyncdns_tcp_rejected_total counter\n\
          lyncdns_tcp_rejected_total{{limit=\"connections\"}} {}\nlyncdns_tcp_rejected_total{{limit=\"prefix\"}} {}\nlyncdns_tcp_rejected_total{{limit=\"fds\"}} {}\n\
+         # HELP lyncdns_tcp_accept_paused_total Times accepting TCP paused near the file descriptor limit (RLIMIT_NOFILE less a reserve).\n# TYPE lyncdns_tcp_accept_paused_total counter\nlyncdns_tcp_accept_paused_total {}\n\
+         # HELP lyncdns_tcp_accept_paused DNS listeners not accepting TCP now, near the file descriptor limit.\n# TYPE lyncdns_tcp_accept_paused gauge\nlyncdns_tcp_accept_paused {}\n\
          # HELP lyncdns_tcp_write_timeouts_total TCP connections closed because the client did not read its answers in time.\n# TYPE lyncdns_tcp_write_timeouts_total counter\nlyncdns_tcp_write_timeouts_total {}\n\
          # HELP lyncdns_metrics_rejected_total Metrics connections closed at once at the metrics listener's limit.\n# TYPE lyncdns_metrics_rejected_total counter\nlyncdns_metrics_rejected_total {}\n\
          # HELP lyncdns_reloads_total Reloads, by result.\n# TYPE lyncdns_reloads_total counter\nlyncdns_reloads_total{{result=\"ok\"}} {}\nlyncdns_reloads_total{{result=\"failed\"}} {}\n\
@@ -255,6 +261,8 @@ pub fn render(blocks: &[&Stats], global: &Global, views: &[String]) -> String {
         g(&global.tcp_refused_connections),
         g(&global.tcp_refused_prefix),
         g(&global.tcp_refused_fds),
+        g(&global.tcp_fd_pauses),
+        global.tcp_fd_paused.load(Relaxed),
         g(&global.tcp_write_timeouts),
         g(&global.metrics_refused),
         g(&global.reload_ok),
