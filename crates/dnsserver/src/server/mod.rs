@@ -349,12 +349,20 @@ async fn serve_metrics(
 
     let slots = Arc::new(tokio::sync::Semaphore::new(METRICS_CONNECTIONS));
     let blocks = Arc::new(blocks);
+    // Failing since the last connection accepted: a failure (e.g. no descriptor free) is logged once per episode.
+    let mut failing = false;
     loop {
         let (stream, peer) = tokio::select! {
             r = listener.accept() => match r {
-                Ok(x) => x,
+                Ok(x) => {
+                    failing = false;
+                    x
+                }
                 Err(e) => {
-                    tracing::warn!(error = %e, "metrics accept failed; pausing");
+                    if !failing {
+                        tracing::warn!(error = %e, "metrics accept failed; pausing");
+                    }
+                    failing = true;
                     tokio::time::sleep(Duration::from_millis(100)).await;
                     continue;
                 }
