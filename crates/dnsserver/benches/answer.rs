@@ -126,5 +126,55 @@ fn view_selection(c: &mut Criterion) {
     group.finish();
 }
 
-criterion_group!(benches, answer_path, view_selection);
+/// The cost response rate limiting adds to a UDP answer: an external answer alone (the view's RRL is on in the
+/// snapshot, but `answer()` does not consult it), then the same answer followed by the limiter's check as the UDP
+/// worker makes it, for sources spread over 1,024 /24s, all under the rate (the common case: every answer sent).
+fn rate_limiting(c: &mut Criterion) {
+    use lyncdns_dnsserver::rrl::{Class, Limiter};
+    let snap = snapshot();
+    let q = query("webext01.contoso.com", 1, true);
+    let sources: Vec<IpAddr> = (0..1024u32)
+        .map(|k| IpAddr::V4((0xc000_0000 + (k << 8) + 7).into()))
+        .collect();
+    let mut limits = snap.rrl[1].expect("the external view has RRL on by default");
+    limits.responses_per_second = lyncdns_model::RRL_RATE_MAX;
+    let limiter = Limiter::new(Limiter::ENTRIES);
+    let mut out = vec![0u8; 65535];
+    let mut picker = Picker::new(1);
+    let mut group = c.benchmark_group("rrl");
+    group.bench_function("external hit A, answer only", |b| {
+        let mut i = 0;
+        b.iter(|| {
+            i = (i + 1) & 1023;
+            black_box(answer(
+                &snap,
+                black_box(&q),
+                sources[i],
+                Transport::Udp,
+                &mut picker,
+                &mut out,
+            ))
+        })
+    });
+    group.bench_function("external hit A, answer + RRL check", |b| {
+        let (mut i, mut now_ms) = (0, 0u64);
+        b.iter(|| {
+            i = (i + 1) & 1023;
+            now_ms += 1;
+            let o = answer(
+                &snap,
+                black_box(&q),
+                sources[i],
+                Transport::Udp,
+                &mut picker,
+                &mut out,
+            );
+            let verdict = o.map(|o| limiter.check(&limits, sources[i], Class::of(o.rcode), now_ms));
+            black_box((o, verdict))
+        })
+    });
+    group.finish();
+}
+
+criterion_group!(benches, answer_path, view_selection, rate_limiting);
 criterion_main!(benches);

@@ -17,6 +17,7 @@
 //!   data and its lookups (`compile/snapshot.rs`).
 //! - [`in_memory`]: a resolver over a snapshot, through [`answer`], for tests and scenario runs.
 //! - [`answer`]: the pure answer function: no allocation, no lock, no I/O.
+//! - [`rrl`]: response rate limiting, the pure core the UDP workers consult after an answer is built.
 //! - [`server`]: the thin I/O shell: UDP workers with `SO_REUSEPORT` sockets and `recvmmsg`/`sendmmsg`, TCP on
 //!   tokio, metrics, reload.
 
@@ -25,4 +26,5 @@ pub mod compile;
 pub mod in_memory;
 pub mod load;
 pub mod names;
+pub mod rrl;
 pub mod server;

@@ -112,7 +112,17 @@ pub fn snapshot_of_plan(
         ),
     };
     let started = std::time::Instant::now();
-    let snapshot = Snapshot::build(views, &options)?;
+    let mut snapshot = Snapshot::build(views, &options)?;
+    snapshot.rrl = snapshot
+        .views
+        .iter()
+        .map(|v| {
+            d.views
+                .iter()
+                .find(|dv| dv.name == v.name)
+                .and_then(|dv| dv.rrl)
+        })
+        .collect();
     tracing::info!(
         ms = started.elapsed().as_millis() as u64,
         "answers prepared"

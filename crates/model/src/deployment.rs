@@ -178,6 +178,134 @@ pub struct View {
     pub nameservers: Vec<NameServer>,
     /// The SOA RNAME mailbox as a name (`hostmaster.contoso.com`). Default: `hostmaster.<zone>`.
     pub hostmaster: Option<Fqdn>,
+    /// Response rate limiting of its UDP answers, or None when off: on by default for an external view with the
+    /// `[serve.rrl]` rates, off for an internal one (its `rrl` table may turn it on or off and change the rates).
+    pub rrl: Option<Rrl>,
+}
+
+/// Response rate limiting (RRL) of a view's UDP answers, as BIND, Knot and NSD do it: each client prefix may
+/// receive so many answers per second per class of answer; past that, every `slip`-th answer is sent truncated
+/// (so a real client retries over TCP, which is never limited) and the others are dropped. A rate of 0 leaves
+/// that class unlimited.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Rrl {
+    /// Ordinary answers (NOERROR: data, no data, referrals) per second per client prefix.
+    pub responses_per_second: u32,
+    /// Error answers (REFUSED, FORMERR, SERVFAIL, …) per second per client prefix.
+    pub errors_per_second: u32,
+    /// NXDOMAIN answers per second per client prefix.
+    pub nxdomains_per_second: u32,
+    /// Every `slip`-th limited answer is sent truncated, the others dropped; 0: all dropped, 1: all truncated.
+    pub slip: u8,
+    /// Length of the IPv4 prefix counted as one client.
+    pub prefix_v4: u8,
+    /// Length of the IPv6 prefix counted as one client.
+    pub prefix_v6: u8,
+}
+
+/// `[serve.rrl]`: the response rate limiting every external view gets unless its own `rrl` table says otherwise.
+/// The defaults are NSD's (`rrl-ratelimit: 200`, `rrl-slip: 2`, `rrl-ipv4-prefix-length: 24`,
+/// `rrl-ipv6-prefix-length: 64`, here 56 like the TCP per-prefix limit); errors and NXDOMAIN get the same rate, as
+/// BIND's `errors-per-second` and `nxdomains-per-second` default to `responses-per-second`.
+#[derive(Debug, Clone, Copy, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RrlDefaults {
+    /// Ordinary answers per second per client prefix (0: unlimited).
+    #[serde(default = "default_rrl_rate")]
+    pub responses_per_second: u32,
+    /// Error answers per second per client prefix (0: unlimited). Default: `responses_per_second`.
+    #[serde(default)]
+    pub errors_per_second: Option<u32>,
+    /// NXDOMAIN answers per second per client prefix (0: unlimited). Default: `responses_per_second`.
+    #[serde(default)]
+    pub nxdomains_per_second: Option<u32>,
+    /// Every `slip`-th limited answer is sent truncated, the others dropped (0 to 10).
+    #[serde(default = "default_rrl_slip")]
+    pub slip: u8,
+    /// The IPv4 prefix length counted as one client.
+    #[serde(default = "default_tcp_prefix_v4")]
+    pub prefix_v4: u8,
+    /// The IPv6 prefix length counted as one client.
+    #[serde(default = "default_tcp_prefix_v6")]
+    pub prefix_v6: u8,
+}
+
+impl Default for RrlDefaults {
+    fn default() -> Self {
+        RrlDefaults {
+            responses_per_second: default_rrl_rate(),
+            errors_per_second: None,
+            nxdomains_per_second: None,
+            slip: default_rrl_slip(),
+            prefix_v4: default_tcp_prefix_v4(),
+            prefix_v6: default_tcp_prefix_v6(),
+        }
+    }
+}
+
+/// A view's `rrl` table: turns rate limiting on or off for the view and overrides `[serve.rrl]`'s rates.
+#[derive(Debug, Clone, Copy, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ViewRrl {
+    /// On or off. Default: on for an external view, off for an internal one.
+    #[serde(default)]
+    pub enabled: Option<bool>,
+    /// Overrides `[serve.rrl] responses_per_second`.
+    #[serde(default)]
+    pub responses_per_second: Option<u32>,
+    /// Overrides `[serve.rrl] errors_per_second`.
+    #[serde(default)]
+    pub errors_per_second: Option<u32>,
+    /// Overrides `[serve.rrl] nxdomains_per_second`.
+    #[serde(default)]
+    pub nxdomains_per_second: Option<u32>,
+    /// Overrides `[serve.rrl] slip`.
+    #[serde(default)]
+    pub slip: Option<u8>,
+}
+
+impl ViewRrl {
+    /// The limits of a view at `location` with this table (or none), over the server-wide `defaults`.
+    pub fn resolve(
+        view: Option<&ViewRrl>,
+        location: Location,
+        defaults: &RrlDefaults,
+    ) -> Option<Rrl> {
+        let v = view.copied().unwrap_or_default();
+        if !v.enabled.unwrap_or(location == Location::External) {
+            return None;
+        }
+        let responses = v
+            .responses_per_second
+            .unwrap_or(defaults.responses_per_second);
+        Some(Rrl {
+            responses_per_second: responses,
+            errors_per_second: v
+                .errors_per_second
+                .or(defaults.errors_per_second)
+                .unwrap_or(responses),
+            nxdomains_per_second: v
+                .nxdomains_per_second
+                .or(defaults.nxdomains_per_second)
+                .unwrap_or(responses),
+            slip: v.slip.unwrap_or(defaults.slip),
+            prefix_v4: defaults.prefix_v4,
+            prefix_v6: defaults.prefix_v6,
+        })
+    }
+}
+
+/// The most answers per second per client a rate may allow (the limiter counts thousandths in 32 bits).
+pub const RRL_RATE_MAX: u32 = 1_000_000;
+/// The largest `slip` (BIND's limit).
+pub const RRL_SLIP_MAX: u8 = 10;
+
+fn default_rrl_rate() -> u32 {
+    200
+}
+
+fn default_rrl_slip() -> u8 {
+    2
 }
 
 /// A name server of a view.
@@ -528,6 +656,9 @@ pub struct Serve {
     /// None (the default): refused.
     #[serde(default)]
     pub chaos_identity: Option<String>,
+    /// Response rate limiting for the external views (`[serve.rrl]`); each view's `rrl` table may override it.
+    #[serde(default)]
+    pub rrl: RrlDefaults,
 }
 
 fn default_tcp_io_timeout_ms() -> u64 {
@@ -625,6 +756,7 @@ impl Default for Serve {
             nsid: None,
             chaos_version: None,
             chaos_identity: None,
+            rrl: RrlDefaults::default(),
         }
     }
 }

@@ -21,7 +21,7 @@ use toml::Spanned;
 use crate::Fqdn;
 use crate::deployment::{
     self as checked, Edition, Home, InternalSrv, LoadBalancing, Location,
-    LyncdiscoverInternalTarget, Product, RecordStyle, Serve, ServerRole, Ttls,
+    LyncdiscoverInternalTarget, Product, RecordStyle, Serve, ServerRole, Ttls, ViewRrl,
 };
 
 /// The source keys cited in this module's docs (`[S1]` …), as links to their entries.
@@ -148,6 +148,9 @@ pub struct View {
     /// The SOA RNAME mailbox as a name (`hostmaster.contoso.com`). Default: `hostmaster.<zone>`.
     #[serde(default)]
     pub hostmaster: Option<Spanned<Fqdn>>,
+    /// Response rate limiting: on or off, and rates overriding `[serve.rrl]`.
+    #[serde(default)]
+    pub rrl: Option<Spanned<ViewRrl>>,
 }
 
 /// A name server of a view.
@@ -507,7 +510,10 @@ impl Deployment {
             product,
             sip: sip.into_checked(),
             dns: dns.into_checked(),
-            views: views.into_iter().map(View::into_checked).collect(),
+            views: views
+                .into_iter()
+                .map(|v| v.into_checked(&serve.rrl))
+                .collect(),
             pools: pools.into_iter().map(Pool::into_checked).collect(),
             director: director.map(Pool::into_checked),
             edge: edge.map(Edge::into_checked),
@@ -560,16 +566,18 @@ impl Dns {
 }
 
 impl View {
-    /// Without spans.
-    fn into_checked(self) -> checked::View {
+    /// Without spans; `rrl` resolved over the server-wide `defaults`.
+    fn into_checked(self, defaults: &checked::RrlDefaults) -> checked::View {
         let View {
             name,
             location,
             clients,
             nameservers,
             hostmaster,
+            rrl,
         } = self;
         checked::View {
+            rrl: ViewRrl::resolve(rrl.as_ref().map(Spanned::get_ref), location, defaults),
             name: name.into_inner(),
             location,
             clients: clients.into_inner(),

@@ -11,6 +11,7 @@ use std::ops::Range;
 use toml::Spanned;
 
 use crate::addr::non_public_kind;
+use crate::deployment::{RRL_RATE_MAX, RRL_SLIP_MAX};
 use crate::raw::{Deployment, Pool, Server};
 use crate::{Edition, Fqdn, LoadBalancing, LoadError, LoadErrors, Location, Problem, Product};
 
@@ -724,6 +725,7 @@ impl Checker<'_> {
                 );
             }
         }
+        self.rrl(d);
         for view in s.zone_files.keys() {
             if !d.views.iter().any(|v| v.name.get_ref() == view) {
                 let views = d
@@ -741,6 +743,69 @@ impl Checker<'_> {
                         views,
                     },
                 );
+            }
+        }
+    }
+
+    /// `[serve.rrl]` and every view's `rrl` table: rates at most [`RRL_RATE_MAX`], `slip` at most
+    /// [`RRL_SLIP_MAX`] (BIND's range), prefix lengths within their address family.
+    fn rrl(&mut self, d: &Deployment) {
+        let r = &d.serve.rrl;
+        let mut checks: Vec<(Range<usize>, String, u64, u64)> = Vec::new();
+        for (key, value) in [
+            ("responses_per_second", Some(r.responses_per_second)),
+            ("errors_per_second", r.errors_per_second),
+            ("nxdomains_per_second", r.nxdomains_per_second),
+        ] {
+            if let Some(v) = value {
+                checks.push((
+                    self.key_span(key),
+                    format!("serve.rrl.{key}"),
+                    v.into(),
+                    RRL_RATE_MAX.into(),
+                ));
+            }
+        }
+        checks.push((
+            self.key_span("slip"),
+            "serve.rrl.slip".into(),
+            r.slip.into(),
+            RRL_SLIP_MAX.into(),
+        ));
+        checks.push((
+            self.key_span("prefix_v4"),
+            "serve.rrl.prefix_v4".into(),
+            r.prefix_v4.into(),
+            32,
+        ));
+        checks.push((
+            self.key_span("prefix_v6"),
+            "serve.rrl.prefix_v6".into(),
+            r.prefix_v6.into(),
+            128,
+        ));
+        for (i, view) in d.views.iter().enumerate() {
+            let Some(rrl) = &view.rrl else { continue };
+            let v = rrl.get_ref();
+            for (key, value, max) in [
+                ("responses_per_second", v.responses_per_second, RRL_RATE_MAX),
+                ("errors_per_second", v.errors_per_second, RRL_RATE_MAX),
+                ("nxdomains_per_second", v.nxdomains_per_second, RRL_RATE_MAX),
+                ("slip", v.slip.map(u32::from), RRL_SLIP_MAX.into()),
+            ] {
+                if let Some(value) = value {
+                    checks.push((
+                        rrl.span(),
+                        format!("views[{i}].rrl.{key}"),
+                        value.into(),
+                        max.into(),
+                    ));
+                }
+            }
+        }
+        for (span, field, value, max) in checks {
+            if value > max {
+                self.err(span, field, Problem::TooLarge { value, max });
             }
         }
     }

@@ -236,6 +236,9 @@ pub struct Snapshot {
     pub rotation: Rotation,
     /// NSID and the CHAOS identity answers, each off unless configured.
     pub identity: super::Identity,
+    /// Response rate limiting of UDP answers by view index (None, or no entry: off); set by the loader, read by
+    /// the UDP workers after an answer is built, so limits change with the data on reload.
+    pub rrl: Vec<Option<crate::rrl::Limits>>,
 }
 
 impl Entry {

@@ -55,6 +55,10 @@ pub struct Stats {
     truncated: AtomicU64,
     latency: [AtomicU64; LATENCY_BOUNDS_US.len() + 1],
     latency_sum_ns: AtomicU64,
+    /// Answers dropped by response rate limiting, by view.
+    rrl_dropped: Box<[AtomicU64]>,
+    /// Answers sent truncated by response rate limiting (slipped), by view.
+    rrl_slipped: Box<[AtomicU64]>,
 }
 
 impl Default for Stats {
@@ -66,6 +70,8 @@ impl Default for Stats {
             truncated: AtomicU64::new(0),
             latency: Default::default(),
             latency_sum_ns: AtomicU64::new(0),
+            rrl_dropped: (0..MAX_VIEWS).map(|_| AtomicU64::new(0)).collect(),
+            rrl_slipped: (0..MAX_VIEWS).map(|_| AtomicU64::new(0)).collect(),
         }
     }
 }
@@ -95,6 +101,18 @@ impl Stats {
         }
     }
 
+    /// Counts an answer of view `view` that response rate limiting dropped (`slipped`: sent truncated instead).
+    #[inline]
+    pub fn rate_limited(&self, view: u16, slipped: bool) {
+        let v = (view as usize).min(MAX_VIEWS - 1);
+        let counter = if slipped {
+            &self.rrl_slipped[v]
+        } else {
+            &self.rrl_dropped[v]
+        };
+        counter.fetch_add(1, Relaxed);
+    }
+
     /// Records that `n` queries took `elapsed_ns` in all (a batch); each is counted at the batch's mean time.
     #[inline]
     pub fn latency(&self, n: u64, elapsed_ns: u64) {
@@ -122,8 +140,12 @@ pub struct Global {
     pub tcp_refused_connections: AtomicU64,
     /// TCP connections closed at once: their client prefix held as many as it may.
     pub tcp_refused_prefix: AtomicU64,
-    /// TCP connections left waiting because `accept` found no file descriptor free.
+    /// TCP connections closed at once, or left waiting, because the process was near its file descriptor limit.
     pub tcp_refused_fds: AtomicU64,
+    /// Times accepting TCP paused because the process was near its file descriptor limit.
+    pub tcp_fd_pauses: AtomicU64,
+    /// DNS listeners whose accepting is paused now for lack of file descriptors.
+    pub tcp_fd_paused: AtomicI64,
     /// TCP connections closed because the client did not read its answers within the I/O timeout.
     pub tcp_write_timeouts: AtomicU64,
     /// Metrics connections closed at once: the metrics listener's connection limit was reached.
@@ -202,6 +224,25 @@ pub fn render(blocks: &[&Stats], global: &Global, views: &[String]) -> String {
         "lyncdns_answer_duration_seconds_bucket{{le=\"+Inf\"}} {cumulative}\nlyncdns_answer_duration_seconds_sum {}\nlyncdns_answer_duration_seconds_count {cumulative}",
         sum_ns as f64 / 1e9
     );
+    out.push_str("# HELP lyncdns_rrl_limited_total UDP answers over a view's response rate limit, by view and what became of them (dropped, or slipped: sent truncated).\n# TYPE lyncdns_rrl_limited_total counter\n");
+    for view in 0..MAX_VIEWS {
+        for (action, pick) in [
+            (
+                "dropped",
+                (|b: &Stats| &b.rrl_dropped) as fn(&Stats) -> &Box<[AtomicU64]>,
+            ),
+            ("slipped", |b: &Stats| &b.rrl_slipped),
+        ] {
+            let n: u64 = blocks.iter().map(|b| pick(b)[view].load(Relaxed)).sum();
+            // Every configured view's series exists from the start (at zero), so dashboards and alerts see it.
+            if let Some(vname) = views.get(view) {
+                let _ = writeln!(
+                    out,
+                    "lyncdns_rrl_limited_total{{view=\"{vname}\",action=\"{action}\"}} {n}"
+                );
+            }
+        }
+    }
     let g = |a: &AtomicU64| a.load(Relaxed);
     let _ = write!(
         out,
@@ -209,6 +250,8 @@ pub fn render(blocks: &[&Stats], global: &Global, views: &[String]) -> String {
          # HELP lyncdns_tcp_connections_total TCP connections accepted.\n# TYPE lyncdns_tcp_connections_total counter\nlyncdns_tcp_connections_total {}\n\
          # HELP lyncdns_tcp_rejected_total TCP connections refused, by the limit that refused them (connections: across listeners; prefix: per client prefix; fds: no file descriptor free).\n# TYPE lyncdns_tcp_rejected_total counter\n\
          lyncdns_tcp_rejected_total{{limit=\"connections\"}} {}\nlyncdns_tcp_rejected_total{{limit=\"prefix\"}} {}\nlyncdns_tcp_rejected_total{{limit=\"fds\"}} {}\n\
+         # HELP lyncdns_tcp_accept_paused_total Times accepting TCP paused near the file descriptor limit (RLIMIT_NOFILE less a reserve).\n# TYPE lyncdns_tcp_accept_paused_total counter\nlyncdns_tcp_accept_paused_total {}\n\
+         # HELP lyncdns_tcp_accept_paused DNS listeners not accepting TCP now, near the file descriptor limit.\n# TYPE lyncdns_tcp_accept_paused gauge\nlyncdns_tcp_accept_paused {}\n\
          # HELP lyncdns_tcp_write_timeouts_total TCP connections closed because the client did not read its answers in time.\n# TYPE lyncdns_tcp_write_timeouts_total counter\nlyncdns_tcp_write_timeouts_total {}\n\
          # HELP lyncdns_metrics_rejected_total Metrics connections closed at once at the metrics listener's limit.\n# TYPE lyncdns_metrics_rejected_total counter\nlyncdns_metrics_rejected_total {}\n\
          # HELP lyncdns_reloads_total Reloads, by result.\n# TYPE lyncdns_reloads_total counter\nlyncdns_reloads_total{{result=\"ok\"}} {}\nlyncdns_reloads_total{{result=\"failed\"}} {}\n\
@@ -218,6 +261,8 @@ pub fn render(blocks: &[&Stats], global: &Global, views: &[String]) -> String {
         g(&global.tcp_refused_connections),
         g(&global.tcp_refused_prefix),
         g(&global.tcp_refused_fds),
+        g(&global.tcp_fd_pauses),
+        global.tcp_fd_paused.load(Relaxed),
         g(&global.tcp_write_timeouts),
         g(&global.metrics_refused),
         g(&global.reload_ok),
@@ -225,6 +270,18 @@ pub fn render(blocks: &[&Stats], global: &Global, views: &[String]) -> String {
         g(&global.records),
     );
     out
+}
+
+/// UDP answers over a response rate limit, summed over workers and views: (dropped, slipped), for the status page.
+pub fn rrl_totals(blocks: &[&Stats]) -> (u64, u64) {
+    let sum = |pick: fn(&Stats) -> &[AtomicU64]| -> u64 {
+        blocks
+            .iter()
+            .flat_map(|b| pick(b).iter())
+            .map(|n| n.load(Relaxed))
+            .sum()
+    };
+    (sum(|b| &b.rrl_dropped), sum(|b| &b.rrl_slipped))
 }
 
 /// Answers by view index and response code, summed over transports and query types, zeros left out: one entry

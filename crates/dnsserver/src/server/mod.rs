@@ -1,7 +1,8 @@
 //! The I/O shell around [`crate::answer`]: listeners, workers, reload and metrics. Nothing here decides what
 //! an answer says.
 //!
-//! - [`udp`]: per-worker `SO_REUSEPORT` sockets on plain threads, batched with `recvmmsg`/`sendmmsg`.
+//! - [`udp`]: per-worker `SO_REUSEPORT` sockets on plain threads, batched with `recvmmsg`/`sendmmsg`; each
+//!   answer passes response rate limiting ([`crate::rrl`]) when its view has it on.
 //! - [`tcp`]: RFC 7766 connections on tokio.
 //! - [`metrics`]: counters and the Prometheus text format, served on `/metrics`.
 //! - [`status`]: the status page, served on `/` of the metrics listener.
@@ -18,14 +19,15 @@ pub mod udp;
 use std::io;
 use std::net::{IpAddr, SocketAddr};
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::{Arc, Mutex};
+use std::sync::{Arc, Mutex, OnceLock};
 use std::thread::JoinHandle;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use arc_swap::ArcSwap;
 use tokio::sync::watch;
 
 use crate::compile::Snapshot;
+use crate::rrl::Limiter;
 use metrics::{Global, Stats};
 pub use tcp::TcpLimits;
 
@@ -62,6 +64,10 @@ pub struct Shared {
     pub started: std::time::SystemTime,
     /// The last reload and how it ended (the status page).
     pub last_reload: Mutex<Option<status::Reload>>,
+    /// The response rate limiting table, shared by every UDP worker; made when a view first needs it.
+    pub rrl: OnceLock<Limiter>,
+    /// The origin of the clock passed to [`Limiter::check`].
+    pub epoch: Instant,
 }
 
 /// A running server.
@@ -123,6 +129,8 @@ impl Server {
             global: Global::default(),
             started: std::time::SystemTime::now(),
             last_reload: Mutex::new(None),
+            rrl: OnceLock::new(),
+            epoch: Instant::now(),
         });
         shared
             .global
@@ -369,12 +377,20 @@ async fn serve_metrics(
 
     let slots = Arc::new(tokio::sync::Semaphore::new(METRICS_CONNECTIONS));
     let blocks = Arc::new(blocks);
+    // Failing since the last connection accepted: a failure (e.g. no descriptor free) is logged once per episode.
+    let mut failing = false;
     loop {
         let (stream, peer) = tokio::select! {
             r = listener.accept() => match r {
-                Ok(x) => x,
+                Ok(x) => {
+                    failing = false;
+                    x
+                }
                 Err(e) => {
-                    tracing::warn!(error = %e, "metrics accept failed; pausing");
+                    if !failing {
+                        tracing::warn!(error = %e, "metrics accept failed; pausing");
+                    }
+                    failing = true;
                     tokio::time::sleep(Duration::from_millis(100)).await;
                     continue;
                 }

@@ -126,8 +126,20 @@ pub(super) fn page(shared: &Shared, blocks: &[&Stats], now: SystemTime) -> Page 
             g.tcp_write_timeouts.load(Relaxed),
         ),
         (
+            "TCP accepting paused near the fd limit",
+            g.tcp_fd_pauses.load(Relaxed),
+        ),
+        (
             "metrics connections refused",
             g.metrics_refused.load(Relaxed),
+        ),
+        (
+            "UDP answers dropped by rate limiting",
+            metrics::rrl_totals(blocks).0,
+        ),
+        (
+            "UDP answers slipped (sent truncated) by rate limiting",
+            metrics::rrl_totals(blocks).1,
         ),
     ];
     Page {

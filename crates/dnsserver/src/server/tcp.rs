@@ -7,9 +7,10 @@
 //! - time: an idle timeout between queries, shortened while the server is near its limit (RFC 7766 §6.2.3), and an
 //!   I/O timeout for reading the rest of a message and for writing answers, so a client that pipelines queries and
 //!   never reads its answers is closed once its (bounded) send buffer stays full that long;
-//! - file descriptors: the connection limit is capped below `RLIMIT_NOFILE` (see [`fd_capped`]), so UDP, reloads,
-//!   the metrics listener and logging keep working at the limit, and an `accept` that fails for lack of them
-//!   pauses accepting instead of spinning.
+//! - file descriptors: the connection limit is capped below `RLIMIT_NOFILE` (see [`fd_capped`]), and accepting
+//!   pauses ([`Headroom`]) while the process as a whole (Autodiscover connections, zone files being read…) is near
+//!   the limit, so UDP, reloads, the metrics listener and logging keep a reserve of descriptors; connections
+//!   wait in the kernel's accept queue meanwhile.
 
 use std::collections::HashMap;
 use std::io;
@@ -210,6 +211,101 @@ fn nofile_limit() -> Option<u64> {
     }
 }
 
+/// The file-descriptor headroom of an accept loop: accepting pauses while the process is near `RLIMIT_NOFILE`
+/// (fewer than [`fd_cap`]'s reserve free), and resumes once enough descriptors are free again. An episode is
+/// logged once when it starts and once when it ends, and counted in the metrics.
+pub struct Headroom {
+    /// Descriptor numbers from here on belong to the reserve (`u64::MAX`: no limit known).
+    threshold: u64,
+    /// When the current pause started.
+    paused: Option<Instant>,
+}
+
+impl Headroom {
+    /// The headroom under the process's current `RLIMIT_NOFILE`.
+    pub fn new() -> Headroom {
+        Headroom::with_limit(nofile_limit())
+    }
+
+    /// The headroom under a limit of `nofile` descriptors (None: no limit).
+    pub fn with_limit(nofile: Option<u64>) -> Headroom {
+        Headroom {
+            threshold: nofile.map(fd_cap).unwrap_or(u64::MAX),
+            paused: None,
+        }
+    }
+
+    /// Whether a connection that got descriptor number `fd` leaves the reserve free. The kernel hands out the
+    /// lowest free number, so `fd` at the threshold or above means every number below it is in use: the process
+    /// is near its limit (a check that costs nothing per connection).
+    pub fn admits(&self, fd: u64) -> bool {
+        fd < self.threshold
+    }
+
+    /// Whether accepting is paused.
+    pub fn paused(&self) -> bool {
+        self.paused.is_some()
+    }
+
+    /// Starts a pause (`why` says what showed the limit near); logs and counts only the first of an episode.
+    pub fn pause(&mut self, global: &super::metrics::Global, why: &str) {
+        global.tcp_refused_fds.fetch_add(1, Relaxed);
+        if self.paused.is_none() {
+            self.paused = Some(Instant::now());
+            global.tcp_fd_pauses.fetch_add(1, Relaxed);
+            global.tcp_fd_paused.fetch_add(1, Relaxed);
+            tracing::warn!(
+                reason = why,
+                reserve_from = self.threshold,
+                "TCP accept paused: near the file descriptor limit; new connections wait in the accept queue (raise `ulimit -n`)"
+            );
+        }
+    }
+
+    /// Ends the pause if the process has left the reserve free again; says whether accepting may go on.
+    pub fn try_resume(&mut self, global: &super::metrics::Global) -> bool {
+        let Some(since) = self.paused else {
+            return true;
+        };
+        // Only while paused (a few times a second): count the descriptors open now. No count (e.g. not even
+        // the directory could be opened): still paused.
+        match open_fds() {
+            Some(n) if n < self.threshold => {
+                self.paused = None;
+                global.tcp_fd_paused.fetch_sub(1, Relaxed);
+                tracing::info!(
+                    paused_ms = since.elapsed().as_millis() as u64,
+                    open = n,
+                    "TCP accept resumed: file descriptors free again"
+                );
+                true
+            }
+            _ => false,
+        }
+    }
+}
+
+impl Default for Headroom {
+    fn default() -> Self {
+        Headroom::new()
+    }
+}
+
+/// File descriptors the process has open now (Linux: `/proc/self/fd`; elsewhere unknown, taken as none, so a
+/// pause lasts one [`ACCEPT_PAUSE`]).
+fn open_fds() -> Option<u64> {
+    #[cfg(target_os = "linux")]
+    {
+        std::fs::read_dir("/proc/self/fd")
+            .ok()
+            .map(|d| d.count() as u64)
+    }
+    #[cfg(not(target_os = "linux"))]
+    {
+        Some(0)
+    }
+}
+
 /// Accepts connections until `stop` changes.
 pub async fn accept(
     listener: TcpListener,
@@ -218,14 +314,25 @@ pub async fn accept(
     mut stop: watch::Receiver<bool>,
 ) {
     let mut seed = 0x5eed_u64;
+    let mut headroom = Headroom::new();
     loop {
+        if headroom.paused() {
+            tokio::select! {
+                _ = tokio::time::sleep(ACCEPT_PAUSE) => {}
+                _ = stop.changed() => break,
+            }
+            if !headroom.try_resume(&shared.global) {
+                continue;
+            }
+        }
         let (stream, peer) = tokio::select! {
             r = listener.accept() => match r {
                 Ok(x) => x,
+                Err(e) if matches!(e.raw_os_error(), Some(libc::EMFILE) | Some(libc::ENFILE)) => {
+                    headroom.pause(&shared.global, "accept found no file descriptor free");
+                    continue;
+                }
                 Err(e) => {
-                    if matches!(e.raw_os_error(), Some(libc::EMFILE) | Some(libc::ENFILE)) {
-                        shared.global.tcp_refused_fds.fetch_add(1, Relaxed);
-                    }
                     tracing::warn!(error = %e, "TCP accept failed; pausing");
                     tokio::time::sleep(ACCEPT_PAUSE).await;
                     continue;
@@ -233,6 +340,15 @@ pub async fn accept(
             },
             _ = stop.changed() => break,
         };
+        if !headroom.admits(raw_fd(&stream)) {
+            // Closed at once: the descriptor it took belongs to the reserve.
+            drop(stream);
+            headroom.pause(
+                &shared.global,
+                "a new connection took a reserved descriptor",
+            );
+            continue;
+        }
         let slot = match Slot::take(&shared, peer.ip()) {
             Ok(slot) => slot,
             Err(refused) => {
@@ -261,6 +377,20 @@ pub async fn accept(
             }
             drop(slot);
         });
+    }
+}
+
+/// The descriptor number of `stream` (0 where there is none, which never pauses).
+fn raw_fd(stream: &TcpStream) -> u64 {
+    #[cfg(unix)]
+    {
+        use std::os::fd::AsRawFd;
+        stream.as_raw_fd().max(0) as u64
+    }
+    #[cfg(not(unix))]
+    {
+        let _ = stream;
+        0
     }
 }
 
@@ -379,6 +509,28 @@ mod tests {
         assert_eq!(p("2001:db8:1:23ff::1", 24, 56), "2001:db8:1:2300::");
         assert_eq!(p("2001:db8::1", 24, 128), "2001:db8::1");
         assert_eq!(p("2001:db8::1", 24, 0), "::");
+    }
+
+    #[test]
+    fn accepting_pauses_when_a_connection_takes_a_reserved_descriptor() {
+        let global = crate::server::metrics::Global::default();
+        let mut h = Headroom::with_limit(Some(1024));
+        assert!(h.admits(767));
+        assert!(!h.admits(768));
+        assert!(!h.paused());
+        h.pause(&global, "test");
+        h.pause(&global, "test");
+        assert!(h.paused());
+        // Two refusals, one episode.
+        assert_eq!(global.tcp_refused_fds.load(Relaxed), 2);
+        assert_eq!(global.tcp_fd_pauses.load(Relaxed), 1);
+        assert_eq!(global.tcp_fd_paused.load(Relaxed), 1);
+        // This test process has far fewer than 768 descriptors open: the pause ends.
+        assert!(h.try_resume(&global));
+        assert!(!h.paused());
+        assert_eq!(global.tcp_fd_paused.load(Relaxed), 0);
+        // With no limit known, nothing pauses.
+        assert!(Headroom::with_limit(None).admits(1 << 40));
     }
 
     #[test]
