@@ -230,6 +230,7 @@ pub fn autodiscover_one(data: &[u8]) {
             body: body.as_bytes(),
             https: head.https,
             client,
+            connection: 1,
         };
         let resp = service.handle(&req, start + Duration::from_secs(i as u64));
         assert!(

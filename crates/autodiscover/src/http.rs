@@ -119,11 +119,15 @@ fn to_response(r: Resp) -> Response<Full<Bytes>> {
         })
 }
 
+/// Numbers connections for [`Req::connection`] (NTLM authenticates a connection).
+static CONNECTIONS: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(1);
+
 async fn answer(
     shared: Arc<Shared>,
     req: Request<Incoming>,
     peer: SocketAddr,
     https: bool,
+    connection: u64,
 ) -> Result<Response<Full<Bytes>>, Infallible> {
     let (parts, body) = req.into_parts();
     let collected = tokio::time::timeout(
@@ -186,6 +190,7 @@ async fn answer(
             body: &body,
             https,
             client: peer.ip(),
+            connection,
         };
         service.handle(&r, SystemTime::now())
     };
@@ -255,7 +260,8 @@ async fn serve(
                 .timer(TokioTimer::new())
                 .header_read_timeout(limits.header_timeout);
             let https = tls.is_some();
-            let svc = service_fn(move |req| answer(shared.clone(), req, peer, https));
+            let connection = CONNECTIONS.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+            let svc = service_fn(move |req| answer(shared.clone(), req, peer, https, connection));
             let serving = async {
                 match tls {
                     Some(config) => {
