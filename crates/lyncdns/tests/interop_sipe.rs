@@ -4,9 +4,10 @@
 //! `resolv.conf`), its CA store holds only the lab CA (a bind-mounted `/etc/ssl/certs`), and the deployment is the
 //! embedded example with the pool and its internal web services on 127.0.0.10, so the client is inside and every
 //! name it looks up leads to a listener in the namespace. sipe must go the WebTicket way (`docs/lync.md` §3.4):
-//! the User resource's 401 → `/mex` → NTLM at `/Auth` → a ticket → the User document → a connection attempt to
-//! the SIP server lyncdns predicts (`lyncfe01.lyncdude.net:5061`; no registrar listens, so it then falls back to
-//! SRV, which this test does not judge).
+//! the User resource's 401 → `/mex` → at `/Auth`, NTLM (sipe's default) or Negotiate (Kerberos, which finds no
+//! KDC, then NTLM) → a ticket → the User document → a connection attempt to the SIP server lyncdns predicts
+//! (`lyncfe01.lyncdude.net:5061`; no registrar listens, so it then falls back to SRV, which this test does not
+//! judge).
 //!
 //! Debian 12's patched libxml2 (2.9.14+dfsg-1.3~deb12u5/u6) makes sipe's SAX parser report no element, so every
 //! document would read as empty: `tests/sipe/sax1_shim.c`, preloaded into the driver, hands sipe's handler to
@@ -118,7 +119,7 @@ fn pidgin_sipe_gets_a_web_ticket_reads_the_user_document_and_tries_the_predicted
     assert_ne!(lab, lyncdns_model::EMBEDDED_EXAMPLE);
     std::fs::write(d.join("lab.toml"), lab).unwrap();
     std::fs::write(d.join("resolv.conf"), "nameserver 127.0.0.1\n").unwrap();
-    for sub in ["ca", "certs", "purple"] {
+    for sub in ["ca", "certs"] {
         std::fs::create_dir(d.join(sub)).unwrap();
     }
     // Everything runs inside the namespace; each wait is bounded, and the server is stopped at the end.
@@ -133,8 +134,12 @@ trap 'kill $serve 2>/dev/null || true' EXIT
 for _ in $(seq 1 300); do grep -q "listening on HTTPS" "$D/serve.log" && break; sleep 0.1; done
 cp "$D/ca/ca.pem" "$D/certs/lyncdns-lab.pem"
 mount --bind "$D/certs" /etc/ssl/certs
-PURPLE_TEST_DIR="$D/purple" LD_PRELOAD="$D/sax1_shim.so" timeout 120 "$D/driver" alice@lyncdude.net 'Lab-Passw0rd!' 15 \
-    > "$D/driver.log" 2>&1 || echo "driver exit $?" >> "$D/driver.log"
+for auth in ntlm auto; do
+    mkdir -p "$D/purple-$auth"
+    PURPLE_TEST_DIR="$D/purple-$auth" LD_PRELOAD="$D/sax1_shim.so" \
+        timeout 120 "$D/driver" alice@lyncdude.net 'Lab-Passw0rd!' 10 "$auth" \
+        > "$D/driver-$auth.log" 2>&1 || echo "driver exit $?" >> "$D/driver-$auth.log"
+done
 "#;
     let status = Command::new(&unshare)
         .args(["-mn", "bash", "-c", script])
@@ -142,50 +147,59 @@ PURPLE_TEST_DIR="$D/purple" LD_PRELOAD="$D/sax1_shim.so" timeout 120 "$D/driver"
         .env("LYNCDNS", env!("CARGO_BIN_EXE_lyncdns"))
         .status()
         .expect("unshare runs");
-    let log = std::fs::read_to_string(d.join("driver.log")).unwrap_or_default();
     let serve = std::fs::read_to_string(d.join("serve.log")).unwrap_or_default();
-    let context = || {
-        let sipe: Vec<&str> = log.lines().filter(|l| l.contains("sipe:")).collect();
-        format!(
-            "serve.log:\n{serve}\nsipe's log (last 60 lines):\n{}",
-            sipe[sipe.len().saturating_sub(60)..].join("\n")
-        )
-    };
     assert!(
         status.success(),
-        "the namespace script failed\n{}",
-        context()
+        "the namespace script failed\nserve.log:\n{serve}"
     );
-    let expect = |needle: &str, what: &str| {
-        assert!(
-            log.contains(needle),
-            "sipe did not {what} (no `{needle}`)\n{}",
-            context()
+    // sipe's default ("ntlm": HTTP NTLM) and "auto" (HTTP Negotiate: Kerberos, which finds no KDC here, then NTLM
+    // inside Negotiate).
+    for auth in ["ntlm", "auto"] {
+        let log = std::fs::read_to_string(d.join(format!("driver-{auth}.log"))).unwrap_or_default();
+        let context = || {
+            let sipe: Vec<&str> = log.lines().filter(|l| l.contains("sipe:")).collect();
+            format!(
+                "authentication {auth}\nserve.log:\n{serve}\nsipe's log (last 60 lines):\n{}",
+                sipe[sipe.len().saturating_sub(60)..].join("\n")
+            )
+        };
+        let expect = |needle: &str, what: &str| {
+            assert!(
+                log.contains(needle),
+                "sipe did not {what} (no `{needle}`)\n{}",
+                context()
+            );
+        };
+        expect(
+            "webticket_metadata: WebTicket Windows Negotiate Auth URI https://lyncwebint.lyncdude.net/WebTicket/WebTicketService.svc/Auth",
+            "find the /Auth endpoint in /mex",
         );
-    };
-    expect(
-        "webticket_metadata: WebTicket Windows Negotiate Auth URI https://lyncwebint.lyncdude.net/WebTicket/WebTicketService.svc/Auth",
-        "find the /Auth endpoint in /mex",
-    );
-    expect(
-        "sipe_svc_https_response: code 200",
-        "get a 200 from the WebTicket service",
-    );
-    expect(
-        "sipe_lync_autodiscover_webticket: got ticket",
-        "get a web ticket",
-    );
-    expect(
-        "lync_autodiscover_cb: got server list",
-        "read the User document",
-    );
-    expect(
-        "transport_connect - hostname: lyncfe01.lyncdude.net port: 5061",
-        "try the SIP server lyncdns predicts",
-    );
-    // It got there through Autodiscover: the server list came before any SRV fallback.
-    let listed = log.find("lync_autodiscover_cb: got server list").unwrap();
-    if let Some(srv) = log.find("trying SRV records next") {
-        assert!(listed < srv, "the SRV fallback came first\n{}", context());
+        if auth == "auto" {
+            expect(
+                "sip_sec_acquire_cred__negotiate: fallback to NTLM",
+                "fall back from Kerberos to NTLM",
+            );
+        }
+        expect(
+            "sipe_svc_https_response: code 200",
+            "get a 200 from the WebTicket service",
+        );
+        expect(
+            "sipe_lync_autodiscover_webticket: got ticket",
+            "get a web ticket",
+        );
+        expect(
+            "lync_autodiscover_cb: got server list",
+            "read the User document",
+        );
+        expect(
+            "transport_connect - hostname: lyncfe01.lyncdude.net port: 5061",
+            "try the SIP server lyncdns predicts",
+        );
+        // It got there through Autodiscover: the server list came before any SRV fallback.
+        let listed = log.find("lync_autodiscover_cb: got server list").unwrap();
+        if let Some(srv) = log.find("trying SRV records next") {
+            assert!(listed < srv, "the SRV fallback came first\n{}", context());
+        }
     }
 }

@@ -1,7 +1,8 @@
 /* A headless libpurple client for the pidgin-sipe interop test (crates/lyncdns/tests/interop_sipe.rs): signs in
  * one sipe account with an empty server (so sipe runs Lync Autodiscover), with libpurple's debug log on standard
  * output, and quits after the given number of seconds. Usage: driver USER PASSWORD SECONDS [AUTH]
- * (AUTH: sipe's "authentication" option, e.g. "ntlm"; default: sipe's own, Negotiate falling back to NTLM). */
+ * (AUTH: sipe's "authentication" option: "ntlm", sipe's default when unset, uses HTTP NTLM; "auto" uses HTTP
+ * Negotiate, Kerberos first, falling back to NTLM). */
 #include <glib.h>
 #include <purple.h>
 #include <stdio.h>
