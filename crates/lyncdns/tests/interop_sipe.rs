@@ -137,7 +137,7 @@ mount --bind "$D/certs" /etc/ssl/certs
 for auth in ntlm auto; do
     mkdir -p "$D/purple-$auth"
     PURPLE_TEST_DIR="$D/purple-$auth" LD_PRELOAD="$D/sax1_shim.so" \
-        timeout 120 "$D/driver" alice@lyncdude.net 'Lab-Passw0rd!' 10 "$auth" \
+        timeout 120 "$D/driver" alice@lyncdude.net 'Lab-Passw0rd!' 60 "$auth" \
         > "$D/driver-$auth.log" 2>&1 || echo "driver exit $?" >> "$D/driver-$auth.log"
 done
 "#;

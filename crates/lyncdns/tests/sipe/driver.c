@@ -1,12 +1,14 @@
 /* A headless libpurple client for the pidgin-sipe interop test (crates/lyncdns/tests/interop_sipe.rs): signs in
  * one sipe account with an empty server (so sipe runs Lync Autodiscover), with libpurple's debug log on standard
- * output, and quits after the given number of seconds. Usage: driver USER PASSWORD SECONDS [AUTH]
+ * output, and quits two seconds after sipe has its Autodiscover server list (time to log its connection attempt),
+ * or after SECONDS at most. Usage: driver USER PASSWORD SECONDS [AUTH]
  * (AUTH: sipe's "authentication" option: "ntlm", sipe's default when unset, uses HTTP NTLM; "auto" uses HTTP
  * Negotiate, Kerberos first, falling back to NTLM). */
 #include <glib.h>
 #include <purple.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 
 #define READ_COND (G_IO_IN | G_IO_HUP | G_IO_ERR)
 #define WRITE_COND (G_IO_OUT | G_IO_HUP | G_IO_ERR | G_IO_NVAL)
@@ -56,6 +58,22 @@ static gboolean quit(gpointer loop)
 	return FALSE;
 }
 
+static GMainLoop *main_loop;
+
+/* libpurple prints every debug line itself (debug enabled); this only watches for the end of Autodiscover. */
+static void on_debug(PurpleDebugLevel level, const char *category, const char *text)
+{
+	static gboolean seen;
+	(void)level;
+	(void)category;
+	if (!seen && text && strstr(text, "lync_autodiscover_cb: got server list")) {
+		seen = TRUE;
+		g_timeout_add_seconds(2, quit, main_loop);
+	}
+}
+
+static PurpleDebugUiOps debug_ops = { on_debug, NULL, NULL, NULL, NULL, NULL };
+
 int main(int argc, char **argv)
 {
 	GMainLoop *loop;
@@ -66,9 +84,10 @@ int main(int argc, char **argv)
 		return 2;
 	}
 	setvbuf(stdout, NULL, _IOLBF, 0);
-	loop = g_main_loop_new(NULL, FALSE);
+	loop = main_loop = g_main_loop_new(NULL, FALSE);
 	purple_util_set_user_dir(dir);
 	purple_debug_set_enabled(TRUE);
+	purple_debug_set_ui_ops(&debug_ops);
 	purple_eventloop_set_ui_ops(&loop_ops);
 	if (!purple_core_init("lyncdns-sipe-test")) {
 		fprintf(stderr, "libpurple did not start\n");
