@@ -1,4 +1,4 @@
-//! NTLM handshakes in progress: NTLM authenticates a connection, not a request ([MS-NLMP] [S47] 3.1), so the
+//! NTLM handshakes in progress: NTLM authenticates a connection, not a request ([MS-NLMP] [S48] 3.1), so the
 //! server challenge sent on one connection is kept, keyed by that connection, until its AUTHENTICATE arrives.
 //! Bounded in number ([`Handshakes::MAX`], the oldest dropped first) and in time ([`Handshakes::TTL`]); each
 //! challenge is used once. The time is passed in.

@@ -1,4 +1,4 @@
-//! NTLM, the server's side, pure ([MS-NLMP] [S47]): read a client's NEGOTIATE and AUTHENTICATE messages, write the
+//! NTLM, the server's side, pure ([MS-NLMP] [S48]): read a client's NEGOTIATE and AUTHENTICATE messages, write the
 //! CHALLENGE, and verify an NTLMv2 response against the NT hash of a lab password. No I/O, no clock, no
 //! randomness: the caller passes the server challenge and the time in. Every read of a message is bounds-checked,
 //! so no input makes it panic (property-tested in this file, fuzzed by `fuzz/` `ntlm`).

@@ -1,8 +1,8 @@
-//! The WebTicket service's two endpoints on [`Service`], pure like the rest of it ([MS-OCAUTHWS] [S46],
+//! The WebTicket service's two endpoints on [`Service`], pure like the rest of it ([MS-OCAUTHWS] [S47],
 //! `docs/lync.md` §3.4): `…/WebTicketService.svc/mex` (the metadata) and `…/WebTicketService.svc/Auth`, where a
 //! SOAP `RequestSecurityToken` authenticated by HTTP NTLM, or Negotiate carrying NTLM, gets a web ticket.
 //!
-//! The handshake on `/Auth` ([MS-NLMP] [S47], [RFC 4559]): no `Authorization` → 401 offering `Negotiate` and
+//! The handshake on `/Auth` ([MS-NLMP] [S48], [RFC 4559]): no `Authorization` → 401 offering `Negotiate` and
 //! `NTLM`; NEGOTIATE message → 401 with the CHALLENGE (kept for that connection); AUTHENTICATE → the NTLMv2
 //! response is verified against the user's NT hash, under the same per-user and per-network failure limits as
 //! the OAuth grant ([`crate::auth::Guard`]), and the body's `RequestSecurityToken` is answered with the ticket.

@@ -1,8 +1,8 @@
-//! The WebTicket service's documents ([MS-OCAUTHWS] [S46], `docs/lync.md` §3.4), pure: the metadata exchange
+//! The WebTicket service's documents ([MS-OCAUTHWS] [S47], `docs/lync.md` §3.4), pure: the metadata exchange
 //! (`…/WebTicketService.svc/mex`, a WSDL naming the one port served), reading a client's SOAP
 //! `RequestSecurityToken`, writing the `RequestSecurityTokenResponse` that carries the web ticket (a SAML 1.1
 //! assertion), and reading the ticket back from `X-MS-WebTicket: opaque=<base64 assertion>` as sipe sends it
-//! ([S45]).
+//! ([S46]).
 //!
 //! The assertion is not signed: its `AssertionID` is a random, expiring token from the service's token store
 //! ([`crate::auth::Tokens`]), and only an ID the store issued and still holds is accepted, so the rest of the
@@ -19,11 +19,11 @@ use lyncdns_lync::sources::*;
 
 /// The service's path, which the User resource's 401 names in `X-MS-WebTicketURL`.
 pub const SERVICE: &str = "/WebTicket/WebTicketService.svc";
-/// The metadata exchange, `<X-MS-WebTicketURL>/mex` ([S45]: sipe appends `/mex`).
+/// The metadata exchange, `<X-MS-WebTicketURL>/mex` ([S46]: sipe appends `/mex`).
 pub const MEX: &str = "/WebTicket/WebTicketService.svc/mex";
 /// The endpoint taking a `RequestSecurityToken` with HTTP NTLM or Negotiate authentication.
 pub const AUTH: &str = "/WebTicket/WebTicketService.svc/Auth";
-/// The WSDL port name sipe looks for to find the Windows-authentication endpoint ([S45]).
+/// The WSDL port name sipe looks for to find the Windows-authentication endpoint ([S46]).
 pub const NEGOTIATE_PORT: &str = "WebTicketServiceWinNegotiate";
 /// The prefix of a web ticket's `AssertionID` (and of its token in the store).
 pub const TICKET_PREFIX: &str = "SamlSecurityToken-";
@@ -228,7 +228,7 @@ pub fn assertion(t: &Ticket<'_>, audience: Option<&str>) -> String {
 
 /// The SOAP `RequestSecurityTokenResponse` carrying ticket `t` for request `rst`: the assertion in
 /// `RequestedSecurityToken` and the validity in `Lifetime` (`wsu:Created`, `wsu:Expires`), which sipe reads to
-/// cache the ticket ([S45]). A bearer token: no proof key is returned.
+/// cache the ticket ([S46]). A bearer token: no proof key is returned.
 pub fn rstr(rst: &Rst, t: &Ticket<'_>) -> String {
     let env = if rst.soap12 { SOAP12 } else { SOAP11 };
     let context = rst
@@ -275,7 +275,7 @@ pub fn fault(soap12: bool, reason: &str) -> String {
 }
 
 /// The token in an `X-MS-WebTicket` value: `opaque=<base64 SAML assertion>` gives the assertion's `AssertionID`
-/// ([S45]); `opaque=<token>` gives the token itself. `None` when the value is malformed or too long.
+/// ([S46]); `opaque=<token>` gives the token itself. `None` when the value is malformed or too long.
 pub fn ticket_token(header: &str) -> Option<String> {
     if header.len() > MAX_TICKET {
         return None;
@@ -302,7 +302,7 @@ pub fn ticket_token(header: &str) -> Option<String> {
 mod tests {
     use super::*;
 
-    /// The body sipe 1.25 sends ([S45] sipe-svc.c `sipe_svc_webticket`), with its whitespace.
+    /// The body sipe 1.25 sends ([S46] sipe-svc.c `sipe_svc_webticket`), with its whitespace.
     fn sipe_rst() -> String {
         format!(
             "<?xml version=\"1.0\"?>\r\n<soap:Envelope xmlns:saml=\"urn:oasis:names:tc:SAML:1.0:assertion\" xmlns:soap=\"http://schemas.xmlsoap.org/soap/envelope/\" xmlns:wst=\"http://docs.oasis-open.org/ws-sx/ws-trust/200512\" xmlns:auth=\"http://schemas.xmlsoap.org/ws/2006/12/authorization\" xmlns:wsa=\"http://www.w3.org/2005/08/addressing\" xmlns:wsp=\"http://schemas.xmlsoap.org/ws/2004/09/policy\" xmlns:wsse=\"http://docs.oasis-open.org/wss/2004/01/oasis-200401-wss-wssecurity-secext-1.0.xsd\" xmlns:wsu=\"http://docs.oasis-open.org/wss/2004/01/oasis-200401-wss-wssecurity-utility-1.0.xsd\" > <soap:Body><wst:RequestSecurityToken Context=\"ctx-1\"> <wst:TokenType>{SAML11}</wst:TokenType> <wst:RequestType>http://schemas.xmlsoap.org/ws/2005/02/trust/Issue</wst:RequestType> <wsp:AppliesTo>  <wsa:EndpointReference>   <wsa:Address>https://lyncweb.lyncdude.net/Autodiscover/AutodiscoverService.svc/root/user</wsa:Address>  </wsa:EndpointReference> </wsp:AppliesTo> <wst:Claims Dialect=\"urn:component:Microsoft.Rtc.WebAuthentication.2010:authclaims\">  <auth:ClaimType Uri=\"http://schemas.xmlsoap.org/ws/2005/05/identity/claims/uri\" Optional=\"false\">   <auth:Value>sip:Alice@lyncdude.net</auth:Value>  </auth:ClaimType> </wst:Claims> <wst:Entropy>  <wst:BinarySecret>AAAA</wst:BinarySecret> </wst:Entropy> <wst:KeyType>http://docs.oasis-open.org/ws-sx/ws-trust/200512/SymmetricKey</wst:KeyType></wst:RequestSecurityToken></soap:Body></soap:Envelope>"

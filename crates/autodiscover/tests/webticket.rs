@@ -84,7 +84,7 @@ fn authenticate(challenge_msg: &[u8], user: &str, domain: &str, password: &str) 
     m
 }
 
-/// The body sipe sends ([S45], sipe-svc.c), asking a ticket for `applies_to` for `sip`.
+/// The body sipe sends ([S46], sipe-svc.c), asking a ticket for `applies_to` for `sip`.
 fn rst(applies_to: &str, sip: &str) -> String {
     format!(
         r#"<?xml version="1.0"?>

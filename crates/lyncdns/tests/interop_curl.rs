@@ -124,7 +124,7 @@ fn curl_fetches_root_and_user_document() {
     assert_eq!(head.matches("www-authenticate:").count(), 2, "{head}");
 }
 
-/// The body of a SOAP `RequestSecurityToken` as sipe sends it ([S45]), for `applies_to` and `sip`.
+/// The body of a SOAP `RequestSecurityToken` as sipe sends it ([S46]), for `applies_to` and `sip`.
 fn request_security_token(applies_to: &str, sip: &str) -> String {
     format!(
         r#"<?xml version="1.0"?>
