@@ -220,6 +220,30 @@ fn main() {
             ]),
         ),
     ];
+    // The WebTicket service: metadata, the 401, an NTLM NEGOTIATE (the challenge is random, so a fuzzer cannot
+    // finish the handshake; the ntlm target covers the AUTHENTICATE parser).
+    const AUTH: &str = "/WebTicket/WebTicketService.svc/Auth";
+    const NEGOTIATE: &str = "NTLM TlRMTVNTUAABAAAAB4IIogAAAAAAAAAAAAAAAAAAAAA=";
+    let mut autodiscover = autodiscover;
+    autodiscover.push((
+        "webticket-ntlm".into(),
+        head(0, true, 0),
+        owned(&[
+            get("/WebTicket/WebTicketService.svc/mex", ""),
+            ["POST", AUTH, "", "", "", "text/xml", host, ""],
+            ["POST", AUTH, "", NEGOTIATE, "", "text/xml", host, ""],
+            [
+                "GET",
+                USER,
+                XML,
+                "",
+                "opaque=bm90IGEgdGlja2V0",
+                "",
+                host,
+                "",
+            ],
+        ]),
+    ));
     let mut inputs = Vec::new();
     for (name, head, requests) in autodiscover {
         let requests: Vec<[&str; 8]> = requests
@@ -234,6 +258,59 @@ fn main() {
         inputs.push((name, bytes));
     }
     write(&corpus.join("autodiscover"), &inputs);
+
+    // ntlm: the [MS-NLMP] 4.2.4 messages, bare and in SPNEGO, a token request as sipe sends it, a ticket.
+    use lyncdns_autodiscover::{ntlm, spnego};
+    let hex = |s: &str| -> Vec<u8> {
+        (0..s.len())
+            .step_by(2)
+            .map(|i| u8::from_str_radix(&s[i..i + 2], 16).expect("hex"))
+            .collect()
+    };
+    let authenticate = hex(
+        "4e544c4d5353500003000000180018006c00000054005400840000000c000c00480000000800080054000000100010005c00000010001000d8000000358288e20501280a0000000f44006f006d00610069006e00550073006500720043004f004d005000550054004500520086c35097ac9cec102554764a57cccc19aaaaaaaaaaaaaaaa68cd0ab851e51c96aabc927bebef6a1c01010000000000000000000000000000aaaaaaaaaaaaaaaa0000000002000c0044006f006d00610069006e0001000c005300650072007600650072000000000000000000c5dad2544fc9799094ce1ce90bc9d03e",
+    );
+    let negotiate = hex("4e544c4d5353500001000000078208a2")
+        .into_iter()
+        .chain([0; 16])
+        .collect::<Vec<u8>>();
+    let target = ntlm::Target {
+        nb_domain: "DOMAIN",
+        nb_computer: "SERVER",
+        dns_domain: "domain.test",
+        dns_computer: "server.domain.test",
+    };
+    let rst = concat!(
+        r#"<?xml version="1.0"?><soap:Envelope xmlns:soap="http://schemas.xmlsoap.org/soap/envelope/" "#,
+        r#"xmlns:wst="http://docs.oasis-open.org/ws-sx/ws-trust/200512" xmlns:wsa="http://www.w3.org/2005/08/addressing" "#,
+        r#"xmlns:wsp="http://schemas.xmlsoap.org/ws/2004/09/policy" xmlns:auth="http://schemas.xmlsoap.org/ws/2006/12/authorization">"#,
+        r#"<soap:Body><wst:RequestSecurityToken Context="c1"><wsp:AppliesTo><wsa:EndpointReference><wsa:Address>"#,
+        r#"https://lyncwebint.lyncdude.net/Autodiscover/AutodiscoverService.svc/root/user</wsa:Address></wsa:EndpointReference>"#,
+        r#"</wsp:AppliesTo><wst:Claims><auth:ClaimType><auth:Value>sip:alice@lyncdude.net</auth:Value></auth:ClaimType>"#,
+        r#"</wst:Claims></wst:RequestSecurityToken></soap:Body></soap:Envelope>"#,
+    );
+    let ntlm_seeds = vec![
+        ("negotiate".into(), negotiate.clone()),
+        (
+            "challenge".into(),
+            ntlm::challenge(&[1; 8], 0xa208_8207, &target, 0),
+        ),
+        ("authenticate-ms-nlmp-4-2-4".into(), authenticate.clone()),
+        (
+            "spnego-init".into(),
+            spnego::init(&[spnego::NTLMSSP_OID], Some(&negotiate)),
+        ),
+        (
+            "spnego-response".into(),
+            spnego::response(spnego::State::AcceptIncomplete, Some(&authenticate)),
+        ),
+        ("request-security-token".into(), rst.as_bytes().to_vec()),
+        (
+            "webticket".into(),
+            b"opaque=PHNhbWw6QXNzZXJ0aW9uIEFzc2VydGlvbklEPSJTYW1sU2VjdXJpdHlUb2tlbi14IiB4bWxuczpzYW1sPSJ1cm46b2FzaXM6bmFtZXM6dGM6U0FNTDoxLjA6YXNzZXJ0aW9uIi8+".to_vec(),
+        ),
+    ];
+    write(&corpus.join("ntlm"), &ntlm_seeds);
 }
 
 /// A query without EDNS unless `additional` holds an OPT record (then ARCOUNT is 1); RD set.

@@ -230,6 +230,7 @@ pub fn autodiscover_one(data: &[u8]) {
             body: body.as_bytes(),
             https: head.https,
             client,
+            connection: 1,
         };
         let resp = service.handle(&req, start + Duration::from_secs(i as u64));
         assert!(
@@ -268,4 +269,22 @@ fn deployment(n: u8) -> &'static lyncdns_model::Deployment {
             .collect()
     });
     &all[usize::from(n) % all.len()]
+}
+
+/// Target `ntlm`: the WebTicket service's parsers on one input, none of which may panic: NTLM NEGOTIATE and
+/// AUTHENTICATE (with NTLMv2 verification of what parses), SPNEGO (and the NTLM message inside), the SOAP
+/// `RequestSecurityToken`, and the `X-MS-WebTicket` value (base64 assertion or token).
+pub fn ntlm_one(data: &[u8]) {
+    use lyncdns_autodiscover::{ntlm, spnego, webticket};
+    let _ = ntlm::parse_negotiate(data);
+    if let Ok(a) = ntlm::parse_authenticate(data) {
+        let _ = ntlm::verify_v2(&[0; 16], &a, &[0; 8]);
+    }
+    if let Ok(spnego::Token::Spnego(Some(inner)) | spnego::Token::Raw(inner)) = spnego::parse(data)
+    {
+        let _ = ntlm::parse_negotiate(inner);
+        let _ = ntlm::parse_authenticate(inner);
+    }
+    let _ = webticket::parse_rst(data);
+    let _ = webticket::ticket_token(&String::from_utf8_lossy(data));
 }

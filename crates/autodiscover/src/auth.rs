@@ -261,10 +261,21 @@ impl Tokens {
 
     /// Issues a token for `user` at `now`; returns it and its lifetime.
     pub fn issue(&self, user: &str, now: SystemTime) -> Option<(String, Duration)> {
+        self.issue_prefixed("cwt=", user, now)
+    }
+
+    /// Issues a token `<prefix><random>` for `user` at `now` (the WebTicket service's assertion IDs are
+    /// `SamlSecurityToken-…`, an XML name); returns it and its lifetime.
+    pub fn issue_prefixed(
+        &self,
+        prefix: &str,
+        user: &str,
+        now: SystemTime,
+    ) -> Option<(String, Duration)> {
         let mut raw = [0u8; 32];
         getrandom::fill(&mut raw).ok()?;
         let token = format!(
-            "cwt={}",
+            "{prefix}{}",
             base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(raw)
         );
         let mut map = self.issued.lock().unwrap_or_else(|p| p.into_inner());

@@ -125,6 +125,7 @@ async fn logged(
     req: Request<Incoming>,
     peer: SocketAddr,
     https: bool,
+    connection: u64,
 ) -> Result<Response<Full<Bytes>>, Infallible> {
     let started = std::time::Instant::now();
     let header = |name| req.headers().get(name).and_then(|v| v.to_str().ok());
@@ -136,18 +137,22 @@ async fn logged(
         req.uri().path_and_query().map_or("/", |p| p.as_str()),
         header(hyper::header::USER_AGENT),
     );
-    let out = answer(shared, req, peer, https).await;
+    let out = answer(shared, req, peer, https, connection).await;
     if let Ok(resp) = &out {
         line.log(resp.status().as_u16(), started.elapsed());
     }
     out
 }
 
+/// Numbers connections for [`Req::connection`] (NTLM authenticates a connection).
+static CONNECTIONS: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(1);
+
 async fn answer(
     shared: Arc<Shared>,
     req: Request<Incoming>,
     peer: SocketAddr,
     https: bool,
+    connection: u64,
 ) -> Result<Response<Full<Bytes>>, Infallible> {
     let (parts, body) = req.into_parts();
     let collected = tokio::time::timeout(
@@ -210,6 +215,7 @@ async fn answer(
             body: &body,
             https,
             client: peer.ip(),
+            connection,
         };
         service.handle(&r, SystemTime::now())
     };
@@ -278,7 +284,8 @@ async fn serve(
                 .timer(TokioTimer::new())
                 .header_read_timeout(limits.header_timeout);
             let https = tls.is_some();
-            let svc = service_fn(move |req| logged(shared.clone(), req, peer, https));
+            let connection = CONNECTIONS.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+            let svc = service_fn(move |req| logged(shared.clone(), req, peer, https, connection));
             let serving = async {
                 match tls {
                     Some(config) => {

@@ -4,6 +4,10 @@
 //! - [`doc`]: the documents (XML `AutodiscoverResponse` and JSON `_links`), pure.
 //! - [`service`]: request → response, pure: routing, negotiation, the 401 → token → 200 flow, redirects.
 //! - [`auth`]: Argon2id password hashes and expiring tokens.
+//! - [`webticket`]: the WebTicket service's documents ([MS-OCAUTHWS]): metadata, token request and response,
+//!   the ticket read back from `X-MS-WebTicket`; `ticketing` (private) answers its endpoints.
+//! - [`ntlm`], [`spnego`], [`handshake`]: NTLMv2 verification, its SPNEGO wrapping for `Negotiate`, and the
+//!   handshakes in progress per connection.
 //! - [`tls`]: PEM files or the lab CA.
 //! - [`http`]: the hyper/rustls shell.
 //! - [`access_log`]: one line per request, secrets removed.
@@ -19,9 +23,14 @@ use lyncdns_lync::sources::*;
 pub mod access_log;
 pub mod auth;
 pub mod doc;
+pub mod handshake;
 pub mod http;
+pub mod ntlm;
 pub mod service;
+pub mod spnego;
+mod ticketing;
 pub mod tls;
+pub mod webticket;
 
 /// The host names a client may use to reach Autodiscover and the web services: the certificate of the lab CA
 /// covers exactly these ([S6], [S9], [S11]): every pool's (and the Director's) internal and external web

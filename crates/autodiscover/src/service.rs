@@ -14,6 +14,8 @@ use lyncdns_model::{Deployment, Fqdn, Home, Location, Pool, Product};
 
 use crate::auth::{Guard, Limits, Tokens, loggable, verify_or_stand_in};
 use crate::doc::{AccessLocation, Doc, Form, ROOT, SipAccess, TOKEN, XFRAME};
+use crate::handshake::Handshakes;
+use crate::webticket;
 
 /// The source keys cited in this module's docs (`[S1]` …), as links to their entries.
 #[cfg(doc)]
@@ -48,6 +50,8 @@ pub struct Req<'a> {
     pub https: bool,
     /// The client's address.
     pub client: IpAddr,
+    /// The connection it came on, numbered by the HTTP shell: NTLM authenticates a connection, not a request.
+    pub connection: u64,
 }
 
 /// A response.
@@ -87,9 +91,11 @@ impl Resp {
 }
 
 /// A user known to the service.
-struct Account {
+pub(crate) struct Account {
     home: Home,
-    hash: String,
+    pub(crate) hash: String,
+    /// The NT hash, for NTLM at the WebTicket service (lab users that have one).
+    pub(crate) nt: Option<[u8; 16]>,
 }
 
 /// Everything the service answers from, derived from a deployment.
@@ -107,10 +113,12 @@ pub struct Service {
     access: Option<Fqdn>,
     strict: bool,
     mcx: bool,
-    users: HashMap<String, Account>,
-    tokens: Arc<Tokens>,
+    pub(crate) users: HashMap<String, Account>,
+    pub(crate) tokens: Arc<Tokens>,
     /// Failed-grant counters (kept across reloads, like the tokens).
-    guard: Arc<Guard>,
+    pub(crate) guard: Arc<Guard>,
+    /// NTLM handshakes in progress at the WebTicket service (kept across reloads).
+    pub(crate) handshakes: Arc<Handshakes>,
 }
 
 fn bases(p: &Pool) -> (String, String) {
@@ -129,6 +137,8 @@ enum Route {
     Domain,
     XFrame,
     Token,
+    WebTicketMex,
+    WebTicketAuth,
 }
 
 fn route(path: &str) -> Option<Route> {
@@ -142,6 +152,8 @@ fn route(path: &str) -> Option<Route> {
         _ if p == format!("{root}/domain") => Route::Domain,
         _ if p == XFRAME.to_ascii_lowercase() => Route::XFrame,
         _ if p == TOKEN.to_ascii_lowercase() => Route::Token,
+        _ if p == webticket::MEX.to_ascii_lowercase() => Route::WebTicketMex,
+        _ if p == webticket::AUTH.to_ascii_lowercase() => Route::WebTicketAuth,
         _ => return None,
     })
 }
@@ -243,15 +255,26 @@ impl Service {
             d,
             Arc::new(Tokens::new(Duration::from_secs(d.serve.token_lifetime_s))),
             Arc::new(Guard::new(Limits::default())),
+            Arc::new(Handshakes::new()),
         )
     }
 
     /// The service for a reloaded deployment: tokens issued before the reload stay valid.
     pub fn reloaded(&self, d: &Deployment) -> Service {
-        Self::with_tokens(d, self.tokens.clone(), self.guard.clone())
+        Self::with_tokens(
+            d,
+            self.tokens.clone(),
+            self.guard.clone(),
+            self.handshakes.clone(),
+        )
     }
 
-    fn with_tokens(d: &Deployment, tokens: Arc<Tokens>, guard: Arc<Guard>) -> Service {
+    fn with_tokens(
+        d: &Deployment,
+        tokens: Arc<Tokens>,
+        guard: Arc<Guard>,
+        handshakes: Arc<Handshakes>,
+    ) -> Service {
         let front = d.director.as_ref().unwrap_or_else(|| d.sign_in_pool());
         let pools = d
             .all_pools()
@@ -266,6 +289,7 @@ impl Service {
                     Account {
                         home: u.home.clone(),
                         hash: u.password_hash.clone(),
+                        nt: u.nt_hash.as_deref().and_then(crate::ntlm::parse_nt_hash),
                     },
                 )
             })
@@ -285,7 +309,13 @@ impl Service {
             users,
             tokens,
             guard,
+            handshakes,
         }
+    }
+
+    /// The deployment's primary SIP domain.
+    pub(crate) fn primary_domain(&self) -> &str {
+        &self.primary
     }
 
     /// Internal or External for a client, by the same view matcher as DNS (no matching view: External).
@@ -296,7 +326,7 @@ impl Service {
         }
     }
 
-    fn base(&self, pool: &Fqdn, location: AccessLocation) -> &str {
+    pub(crate) fn base(&self, pool: &Fqdn, location: AccessLocation) -> &str {
         let (internal, external) = &self.pools[pool];
         if location == AccessLocation::Internal {
             internal
@@ -314,10 +344,10 @@ impl Service {
         let Some(route) = route(path) else {
             return Resp::error(404, "not found");
         };
-        let allowed = if route == Route::Token {
-            "POST"
-        } else {
-            "GET, HEAD"
+        let allowed = match route {
+            Route::Token | Route::WebTicketAuth => "POST",
+            Route::WebTicketMex => "GET, HEAD, POST",
+            _ => "GET, HEAD",
         };
         if !allowed.split(", ").any(|m| m == req.method) {
             let mut r = Resp::error(
@@ -336,6 +366,8 @@ impl Service {
                     .into(),
             ),
             Route::Token => self.token(req, now),
+            Route::WebTicketMex => self.webticket_mex(req, location),
+            Route::WebTicketAuth => self.webticket_auth(req, location, now),
             _ => {
                 let Some(form) = negotiate(req.accept) else {
                     return Resp::error(
@@ -381,7 +413,7 @@ impl Service {
 
     /// The pool a request reached: the one whose internal or external web services FQDN is the `Host`; any other
     /// name (`lyncdiscover.<domain>` through the reverse proxy) reaches the Director, else the sign-in pool.
-    fn here(&self, host: Option<&str>) -> &Fqdn {
+    pub(crate) fn here(&self, host: Option<&str>) -> &Fqdn {
         let host = host.map(|h| {
             h.rsplit_once(':')
                 .filter(|(_, p)| p.chars().all(|c| c.is_ascii_digit()))
@@ -525,12 +557,14 @@ impl Service {
         let base = self.base(self.here(host), location);
         let mut r = Resp::error(401, "authentication required");
         r.headers.push(("WWW-Authenticate", format!("Bearer trusted_issuers=\"00000002-0000-0ff1-ce00-000000000000@{domain}\", client_id=\"00000004-0000-0ff1-ce00-000000000000\"")));
-        r.headers.push(("WWW-Authenticate", format!("MsRtcOAuth href=\"{base}{TOKEN}\",grant_type=\"urn:microsoft.rtc:windows,urn:microsoft.rtc:anonmeeting,password\"")));
+        // Only the grant served: the password grant ([S14] lists windows and anonmeeting too).
+        r.headers.push((
+            "WWW-Authenticate",
+            format!("MsRtcOAuth href=\"{base}{TOKEN}\",grant_type=\"password\""),
+        ));
         if route == Route::User {
-            r.headers.push((
-                "X-MS-WebTicketURL",
-                format!("{base}/WebTicket/WebTicketService.svc"),
-            ));
+            r.headers
+                .push(("X-MS-WebTicketURL", format!("{base}{}", webticket::SERVICE)));
         }
         r
     }
@@ -547,15 +581,21 @@ impl Service {
         if !req.https {
             return Resp::error(403, "the user resource is served over HTTPS only");
         }
-        let token = req
-            .authorization
-            .and_then(bearer)
-            .or_else(|| req.webticket.and_then(|w| w.strip_prefix("opaque=")))
-            .map(str::trim);
+        // A bearer token (the OAuth grant), else a web ticket: `X-MS-WebTicket: opaque=<base64 assertion>`.
+        let (token, ticket) = match (req.authorization.and_then(bearer), req.webticket) {
+            (Some(t), _) => (Some(t.trim().to_owned()), false),
+            (None, Some(w)) => (webticket::ticket_token(w), true),
+            (None, None) => (None, false),
+        };
         let Some(token) = token else {
             return self.challenge(req.host, route, location, domain);
         };
-        let Some(user) = self.tokens.user(token, now) else {
+        let Some(user) = self.tokens.user(&token, now) else {
+            if ticket {
+                // An expired or unknown web ticket: the 401 again, with the WebTicket URL, so the client gets a
+                // new ticket (sipe drops its cached ticket on it).
+                return self.challenge(req.host, route, location, domain);
+            }
             // [MS-OCDISCWS] 3.1.5.5 (S12): an invalid Authorization header MUST get 403 Forbidden, and Lync
             // clients restart discovery on a 403 (S13). RFC 6750 §3.1 would answer 401; the protocol real clients
             // speak wins, and the RFC's `error="invalid_token"` is added so a generic OAuth client knows why.

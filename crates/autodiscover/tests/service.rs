@@ -59,6 +59,7 @@ impl<'a> Call<'a> {
             body: self.body.as_bytes(),
             https: self.https,
             client: self.from.parse::<IpAddr>().unwrap(),
+            connection: 1,
         };
         s.handle(&req, now())
     }

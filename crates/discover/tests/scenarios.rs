@@ -96,6 +96,7 @@ impl Net for ServiceNet {
             body: form.unwrap_or("").as_bytes(),
             https: scheme == "https",
             client: self.from,
+            connection: 1,
         };
         let r = self.service.handle(&req, SystemTime::now());
         let headers = r

@@ -1,7 +1,7 @@
 //! The published documents behind the source keys cited across lyncdns.
 //!
 //! `docs/lync.md`, the project's research notes, backs every fact about Lync / Skype for Business DNS records,
-//! client discovery and Autodiscover with a source key: `S1` … `S45`, plus `S37b`. The code cites the same keys: in
+//! client discovery and Autodiscover with a source key: `S1` … `S48`, plus `S37b`. The code cites the same keys: in
 //! doc comments (`[S8]`, `[S1], [S7]`), in the `sources` field of plan rows and certificate names (`vec!["S8"]`), and
 //! in the explanations printed by `lyncdns lint --explain`. This module is the key table: each key's title,
 //! publisher, address and what lyncdns takes from it. [`get`] looks a key up and [`ALL`] lists them in order.
@@ -634,11 +634,50 @@ pub const S45: Source = Source {
     supports: "Skype for Business Online was retired on 31 July 2021; users homed Online can only be TeamsOnly (they do not use Skype for Business Server), while on-premises Skype for Business Server and Lync Server 2013 deployments, and hybrids with on-premises users, remain supported. lyncdns words Online redirects and Online domains accordingly.",
 };
 
-/// Every source, in key order (`S1` … `S37`, `S37b`, `S38` … `S45`).
+/// pidgin-sipe: sipe-webticket.c and sipe-svc.c
+///
+/// Publisher: pidgin-sipe project (GitHub mirror tieto/sipe).
+///
+/// <https://github.com/tieto/sipe/blob/ad0d885d8a52316ab8103013446318987d66a764/src/core/sipe-webticket.c>
+pub const S46: Source = Source {
+    key: "S46",
+    title: "pidgin-sipe: sipe-webticket.c and sipe-svc.c",
+    publisher: "pidgin-sipe project (GitHub mirror tieto/sipe)",
+    url: "https://github.com/tieto/sipe/blob/ad0d885d8a52316ab8103013446318987d66a764/src/core/sipe-webticket.c",
+    supports: "How an open-source client gets a web ticket for Lync Autodiscover: `<X-MS-WebTicketURL>/mex`, the port named `WebTicketServiceWinNegotiate` (or `WsFedBearer`) and its `address location`, a SOAP 1.1 `RequestSecurityToken` (SAML 1.1 token type, `AppliesTo` the User URL, a `sip:` claim, entropy, symmetric key) authenticated by HTTP Negotiate or NTLM (sipe-http-request.c; NTLMv2 only, sip-sec-ntlm.c), the `Lifetime`/`Expires` and `Assertion` it reads from the response, and `X-MS-WebTicket: opaque=<base64 of the raw assertion>` (sipe-lync-autodiscover.c). sipe-svc.c, sipe-http-request.c and sip-sec-ntlm.c are in the same directory at the same commit.",
+};
+
+/// \[MS-OCAUTHWS\]: OC Authentication Web Service Protocol
+///
+/// Publisher: Microsoft, Open Specifications.
+///
+/// <https://learn.microsoft.com/en-us/openspecs/office_protocols/ms-ocauthws/72fe674f-d259-458e-8549-d5c176acfdf2>
+pub const S47: Source = Source {
+    key: "S47",
+    title: "[MS-OCAUTHWS]: OC Authentication Web Service Protocol",
+    publisher: "Microsoft, Open Specifications",
+    url: "https://learn.microsoft.com/en-us/openspecs/office_protocols/ms-ocauthws/72fe674f-d259-458e-8549-d5c176acfdf2",
+    supports: "The Web Ticket Service: a security token service whose IssueToken operation (WS-Trust 1.3, action `…/RST/Issue`, output `…/RSTRC/IssueFinal`) returns a web ticket; clients find it by WS-MetadataExchange; Integrated Windows authentication follows RFC 4559 (Kerberos and NTLM); errors in an `X-Ms-diagnostics` header or a SOAP fault (sections 1.3.1, 1.3.1.1, 3.2.4.1).",
+};
+
+/// \[MS-NLMP\]: NT LAN Manager (NTLM) Authentication Protocol
+///
+/// Publisher: Microsoft, Open Specifications.
+///
+/// <https://learn.microsoft.com/en-us/openspecs/windows_protocols/ms-nlmp/b38c36ed-2804-4868-a9ff-8dd3182128e4>
+pub const S48: Source = Source {
+    key: "S48",
+    title: "[MS-NLMP]: NT LAN Manager (NTLM) Authentication Protocol",
+    publisher: "Microsoft, Open Specifications",
+    url: "https://learn.microsoft.com/en-us/openspecs/windows_protocols/ms-nlmp/b38c36ed-2804-4868-a9ff-8dd3182128e4",
+    supports: "The NTLM messages (NEGOTIATE, CHALLENGE, AUTHENTICATE; 2.2.1), flags and AV pairs (2.2.2), NTOWFv1/NTOWFv2 and the NTLMv2 response (3.3.1, 3.3.2), and the test vectors the verifier is checked against (4.2.2, 4.2.4).",
+};
+
+/// Every source, in key order (`S1` … `S37`, `S37b`, `S38` … `S48`).
 pub const ALL: &[Source] = &[
     S1, S2, S3, S4, S5, S6, S7, S8, S9, S10, S11, S12, S13, S14, S15, S16, S17, S18, S19, S20, S21,
     S22, S23, S24, S25, S26, S27, S28, S29, S30, S31, S32, S33, S34, S35, S36, S37, S37B, S38, S39,
-    S40, S41, S42, S43, S44, S45,
+    S40, S41, S42, S43, S44, S45, S46, S47, S48,
 ];
 
 /// The source with exactly this key (`"S8"`, `"S37b"`); `None` for an unknown key.
@@ -724,7 +763,7 @@ mod tests {
         for s in ALL {
             assert!(seen.insert(s.key), "duplicate key {}", s.key);
         }
-        assert_eq!(ALL.len(), 46, "S1 to S45 and S37b");
+        assert_eq!(ALL.len(), 49, "S1 to S48 and S37b");
     }
 
     #[test]
@@ -738,7 +777,7 @@ mod tests {
             );
         }
         assert_eq!(ALL.first().map(|s| s.key), Some("S1"));
-        assert_eq!(ALL.last().map(|s| s.key), Some("S45"));
+        assert_eq!(ALL.last().map(|s| s.key), Some("S48"));
     }
 
     #[test]
@@ -747,7 +786,7 @@ mod tests {
             assert_eq!(get(s.key), Some(s));
         }
         assert_eq!(get("S37b").map(|s| s.url), Some(S37B.url));
-        assert!(get(concat!("S", "46")).is_none());
+        assert!(get(concat!("S", "49")).is_none());
         assert!(get("s1").is_none());
         assert!(get("").is_none());
     }

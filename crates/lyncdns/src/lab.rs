@@ -85,6 +85,7 @@ fn add_lab_users(d: &mut Deployment, password: &str) -> anyhow::Result<Vec<Strin
             sip: sip.clone(),
             home: home.clone(),
             password_hash: hash.clone(),
+            nt_hash: Some(lyncdns_autodiscover::ntlm::nt_hash_hex(password)),
         });
     }
     Ok(users.into_iter().map(|(sip, _)| sip).collect())

@@ -47,7 +47,11 @@ enum Command {
     /// Lint RFC 1035 zone files against the catalogue of Lync DNS mistakes (compiler-style diagnostics).
     Lint(lint::LintArgs),
     /// Read a password from standard input and print its Argon2id hash, for `[[users]] password_hash`.
-    HashPassword,
+    HashPassword {
+        /// Print the NT hash instead, for `[[users]] nt_hash` (lab only: NTLM at the WebTicket service).
+        #[arg(long)]
+        nt: bool,
+    },
     /// Write the man pages or shell completions (for packaging).
     #[command(hide = true)]
     Generate(generate::GenerateArgs),
@@ -66,13 +70,18 @@ fn load_deployment(path: Option<&PathBuf>) -> anyhow::Result<lyncdns_model::Depl
     }
 }
 
-/// `lyncdns hash-password`: one line from standard input (without its line ending) → PHC string.
-fn hash_password() -> anyhow::Result<()> {
+/// `lyncdns hash-password`: one line from standard input (without its line ending) → PHC string, or with `--nt`
+/// the NT hash in hex.
+fn hash_password(nt: bool) -> anyhow::Result<()> {
     let mut line = String::new();
     std::io::stdin().read_line(&mut line)?;
     let password = line.trim_end_matches(['\r', '\n']);
     if password.is_empty() {
         anyhow::bail!("no password on standard input");
+    }
+    if nt {
+        println!("{}", lyncdns_autodiscover::ntlm::nt_hash_hex(password));
+        return Ok(());
     }
     println!("{}", lyncdns_autodiscover::auth::hash_password(password)?);
     Ok(())
@@ -114,7 +123,7 @@ fn main() -> ExitCode {
     let default = match cli.command {
         Command::Serve(_) => "info",
         Command::Plan(_)
-        | Command::HashPassword
+        | Command::HashPassword { .. }
         | Command::Discover(_)
         | Command::Lab(_)
         | Command::Lint(_)
@@ -141,7 +150,7 @@ fn main() -> ExitCode {
     let result = match &cli.command {
         Command::Plan(args) => plan::run(args),
         Command::Serve(args) => serve::run(args),
-        Command::HashPassword => hash_password(),
+        Command::HashPassword { nt } => hash_password(*nt),
         Command::Generate(args) => generate::run(args, Cli::command()),
         Command::Lab(args) => match lab::run_cmd(args) {
             Ok(true) => Ok(()),

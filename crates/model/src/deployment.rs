@@ -715,6 +715,9 @@ pub struct User {
     pub home: Home,
     /// Argon2id PHC string (`lyncdns hash-password` makes one); the password itself is never stored.
     pub password_hash: String,
+    /// Lab only: the NT hash, 32 hex digits, with which the WebTicket service verifies NTLM (`None`: this user
+    /// cannot sign in with NTLM). As good as the password for NTLM.
+    pub nt_hash: Option<String>,
 }
 
 impl User {

@@ -262,6 +262,9 @@ pub enum Problem {
     /// A password hash that is not an Argon2 PHC string.
     #[error("the password hash is not an Argon2 PHC string (`$argon2id$…`)")]
     BadPasswordHash,
+    /// An NT hash that is not 32 hex digits.
+    #[error("not an NT hash (32 hex digits)")]
+    BadNtHash,
     /// A zone listed twice or nested in another of the same location.
     #[error("zone `{zone}` overlaps zone `{other}` of the same view")]
     OverlappingZones {
@@ -307,6 +310,7 @@ impl Problem {
             Problem::UnknownSipDomain { .. } => "use a domain of [sip] or [hybrid] online_domains".into(),
             Problem::DuplicateUser { .. } => "list each user once".into(),
             Problem::BadPasswordHash => "make one with `lyncdns hash-password` (reads the password from standard input)".into(),
+            Problem::BadNtHash => "make one with `lyncdns hash-password --nt` (reads the password from standard input)".into(),
             Problem::TooSmall { min, .. } => format!("use {min} or more"),
             Problem::TooLarge { max, .. } => format!("use {max} or less"),
             Problem::UnknownView { .. } => "name one of the [[views]]".into(),

@@ -422,6 +422,10 @@ pub struct User {
     pub home: Spanned<Home>,
     /// Argon2id PHC string (`lyncdns hash-password` makes one); the password itself is never stored.
     pub password_hash: Spanned<String>,
+    /// Lab only: the NT hash (32 hex digits, `lyncdns hash-password --nt`) that NTLM needs to verify the user at
+    /// the WebTicket service. It is as good as the password for NTLM: keep it out of real deployments.
+    #[serde(default)]
+    pub nt_hash: Option<Spanned<String>>,
 }
 
 impl User {
@@ -834,11 +838,13 @@ impl User {
             sip,
             home,
             password_hash,
+            nt_hash,
         } = self;
         checked::User {
             sip: sip.into_inner(),
             home: home.into_inner(),
             password_hash: password_hash.into_inner(),
+            nt_hash: nt_hash.map(Spanned::into_inner),
         }
     }
 }

@@ -652,6 +652,12 @@ impl Checker<'_> {
                     Problem::BadPasswordHash,
                 );
             }
+            if let Some(nt) = &u.nt_hash
+                && !(nt.get_ref().len() == 32
+                    && nt.get_ref().bytes().all(|b| b.is_ascii_hexdigit()))
+            {
+                self.err(nt.span(), format!("users[{i}].nt_hash"), Problem::BadNtHash);
+            }
         }
     }
 

@@ -327,3 +327,25 @@ fn tcp_limits_out_of_range_are_refused_with_their_place() {
         (32, 128, 2000)
     );
 }
+
+#[test]
+fn issue15_a_bad_nt_hash_is_a_located_error_and_a_user_may_go_without_one() {
+    let from = "nt_hash = \"9bf15d3185edc976c5a9767d00e9436d\"";
+    let line = line_of(from);
+    let e = broken(from, "nt_hash = \"Lab-Passw0rd!\"");
+    assert!(
+        e.starts_with(&format!(
+            "lab.toml:{line}:11: error in `users[0].nt_hash`: not an NT hash (32 hex digits)"
+        )),
+        "{e}"
+    );
+    assert!(e.contains("hash-password --nt"), "{e}");
+    let without = lyncdns_model::EMBEDDED_EXAMPLE.replace(from, "");
+    let d = load(&without, "lab.toml").unwrap();
+    assert!(d.users.iter().all(|u| u.nt_hash.is_none()));
+    let with = load(lyncdns_model::EMBEDDED_EXAMPLE, "lab.toml").unwrap();
+    assert_eq!(
+        with.users[0].nt_hash.as_deref(),
+        Some("9bf15d3185edc976c5a9767d00e9436d")
+    );
+}
