@@ -17,11 +17,13 @@
 //!   data and its lookups (`compile/snapshot.rs`).
 //! - [`in_memory`]: a resolver over a snapshot, through [`answer`], for tests and scenario runs.
 //! - [`answer`]: the pure answer function: no allocation, no lock, no I/O.
+//! - [`cookie`]: DNS Cookies (RFC 7873) with RFC 9018 server cookies, the pure check behind [`answer`].
 //! - [`server`]: the thin I/O shell: UDP workers with `SO_REUSEPORT` sockets and `recvmmsg`/`sendmmsg`, TCP on
 //!   tokio, metrics, reload.
 
 pub mod answer;
 pub mod compile;
+pub mod cookie;
 pub mod in_memory;
 pub mod load;
 pub mod names;

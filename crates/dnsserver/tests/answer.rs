@@ -44,6 +44,8 @@ fn zone_snapshot_with(extra: &str, rotation: Rotation, names_per_thread: usize) 
             ecs_trusted: vec![],
             names_per_thread,
             identity: Default::default(),
+            cookies: None,
+            tcp_keepalive: false,
         },
     )
     .unwrap()

@@ -21,11 +21,13 @@ pub mod deployment;
 pub mod error;
 pub mod fqdn;
 mod raw;
+pub mod secret;
 mod validate;
 
 pub use deployment::*;
 pub use error::{LoadError, LoadErrors, Problem};
 pub use fqdn::{Fqdn, FqdnError};
+pub use secret::{CookieSecret, CookieSecretError};
 
 use std::net::IpAddr;
 

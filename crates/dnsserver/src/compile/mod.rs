@@ -128,6 +128,10 @@ pub struct Options {
     pub names_per_thread: usize,
     /// The identity answered in answers and diagnostics that are off unless configured.
     pub identity: Identity,
+    /// DNS Cookies (RFC 7873), if on.
+    pub cookies: Option<crate::cookie::Cookies>,
+    /// Whether TCP clients that ask are told the idle timeout (RFC 7828).
+    pub tcp_keepalive: bool,
 }
 
 /// What the server says about itself, each off (`None`) unless configured; strings are cut at
@@ -178,6 +182,8 @@ impl Snapshot {
             max_udp: options.max_udp.max(512),
             rotation: options.rotation,
             identity: options.identity.clone(),
+            cookies: options.cookies.clone(),
+            tcp_keepalive: options.tcp_keepalive,
         })
     }
 }

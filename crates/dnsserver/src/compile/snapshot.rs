@@ -230,6 +230,10 @@ pub struct Snapshot {
     pub rotation: Rotation,
     /// NSID and the CHAOS identity answers, each off unless configured.
     pub identity: super::Identity,
+    /// DNS Cookies (RFC 7873), if on.
+    pub cookies: Option<crate::cookie::Cookies>,
+    /// Whether TCP clients that ask are told the idle timeout (RFC 7828).
+    pub tcp_keepalive: bool,
 }
 
 impl Entry {
