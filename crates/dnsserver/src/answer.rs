@@ -2,7 +2,8 @@
 //! client address and the transport. No allocation, no lock, no I/O: the parse reads the header, the question
 //! and the OPT record in place; the lookup is one hash probe (more only for names that do not exist); the
 //! response is the question copied as sent (0x20 case kept) and a prepared body copied behind it, with the ID and
-//! flags patched and the addresses of a load-balanced RRset reordered.
+//! flags patched, the addresses of a load-balanced RRset reordered, and a referral's compression pointers moved
+//! to where its body landed.
 //!
 //! Protocol rules, with the RFC sentence they follow:
 //! - Garbage that has no DNS header, and responses (QR=1), get no answer (RFC 1035 §4.1.1; never answer a
@@ -19,6 +20,12 @@
 //! - NSID (RFC 5001) and the CHAOS TXT answers about the server (`version.bind`, `version.server`,
 //!   `hostname.bind`, `id.server`, RFC 4892) only when configured; otherwise NSID requests are ignored and CHAOS
 //!   questions refused.
+//! - DNS Cookies (RFC 7873) when on: a client cookie gets our server cookie (RFC 9018), a valid one is echoed,
+//!   an invalid one replaced, and the answer given (§5.2.3–§5.2.5); with cookies required, a UDP query without a
+//!   valid server cookie gets BADCOOKIE and a fresh cookie; a COOKIE option of a wrong length gets FORMERR
+//!   (§5.2.2).
+//! - edns-tcp-keepalive (RFC 7828) over TCP is answered with the connection's idle timeout (§3.3.2); over UDP it
+//!   is ignored (§3.3.1); over TCP with a timeout in it, FORMERR (§3.2.1).
 //! - Names outside every zone of the client's view get REFUSED (RFC 8906 §3.1.1 allows it for authoritative-only
 //!   servers); transfers (AXFR/IXFR) are REFUSED, since views are not transferred.
 //! - ANY gets one synthesized HINFO "RFC8482" (RFC 8482 §4.2), except at a CNAME (the CNAME answer) and at an
@@ -1011,6 +1018,9 @@ fn write(
     out[12..12 + qs.len()].copy_from_slice(qs);
     let body_at = 12 + qs.len();
     out[body_at..body_at + body_len].copy_from_slice(&p.body[..body_len]);
+    if !p.relocate.is_empty() {
+        relocate(&mut out[body_at..body_at + body_len], p.relocate, body_at);
+    }
     if let Some(r) = p.rotate
         && !tc
         && rotation != Rotation::None
@@ -1033,6 +1043,20 @@ fn write(
         rcode,
         qtype: q.qtype,
         truncated: tc,
+    }
+}
+
+/// Moves the body-relative compression pointers at the positions `relocs` (little-endian `u16`s) of `body` by
+/// `base`, the body's offset in the message; positions past a truncated body are skipped.
+#[cold]
+#[inline(never)]
+fn relocate(body: &mut [u8], relocs: &[u8], base: usize) {
+    for r in relocs.chunks_exact(2) {
+        let at = u16::from_le_bytes([r[0], r[1]]) as usize;
+        if let Some(p) = body.get_mut(at..at + 2) {
+            let to = (u16::from_be_bytes([p[0], p[1]]) & 0x3fff) as usize + base;
+            p.copy_from_slice(&(0xc000 | to as u16).to_be_bytes());
+        }
     }
 }
 
