@@ -23,7 +23,7 @@
 //! - DNS Cookies (RFC 7873) when on: a client cookie gets our server cookie (RFC 9018), a valid one is echoed,
 //!   an invalid one replaced, and the answer given (§5.2.3–§5.2.5); with cookies required, a UDP query without a
 //!   valid server cookie gets BADCOOKIE and a fresh cookie; a COOKIE option of a wrong length gets FORMERR
-//!   (§5.2.2).
+//!   (§5.2.2); a QUERY without a question but with a COOKIE option gets a server cookie (§5.4).
 //! - edns-tcp-keepalive (RFC 7828) over TCP is answered with the connection's idle timeout (§3.3.2); over UDP it
 //!   is ignored (§3.3.1); over TCP with a timeout in it, FORMERR (§3.2.1).
 //! - Names outside every zone of the client's view get REFUSED (RFC 8906 §3.1.1 allows it for authoritative-only
@@ -168,6 +168,9 @@ struct Short<'q> {
     edns: Option<Edns>,
     /// The query and the offset of its TSIG record.
     tsig: Option<(&'q [u8], usize)>,
+    /// A QUERY without a question but with a COOKIE option: a client asking for a server cookie (RFC 7873 §5.4),
+    /// answered with one when cookies are on, FORMERR otherwise.
+    cookie_query: bool,
 }
 
 fn u16_at(b: &[u8], at: usize) -> Option<u16> {
@@ -278,6 +281,7 @@ fn parse<'q>(q: &'q [u8], key: &mut [u8; 256]) -> Result<Query<'q>, Bad<'q>> {
             qtype,
             edns,
             tsig: None,
+            cookie_query: false,
         })
     };
     let formerr = |question, qtype| short(Rcode::FORMERR, question, qtype, None);
@@ -427,6 +431,7 @@ fn parse<'q>(q: &'q [u8], key: &mut [u8; 256]) -> Result<Query<'q>, Bad<'q>> {
             qtype,
             edns,
             tsig: Some((q, t)),
+            cookie_query: false,
         }));
     }
     if opcode != 0 {
@@ -435,7 +440,11 @@ fn parse<'q>(q: &'q [u8], key: &mut [u8; 256]) -> Result<Query<'q>, Bad<'q>> {
     }
     // RFC 9619: a QUERY holds exactly one question.
     let Some((question, qtype, qclass)) = first.filter(|_| qdcount == 1) else {
-        return Err(short(Rcode::FORMERR, None, Rtype(0), edns));
+        let mut s = short(Rcode::FORMERR, None, Rtype(0), edns);
+        if let Bad::Rcode(s) = &mut s {
+            s.cookie_query = qdcount == 0 && edns.is_some_and(|e| e.cookie.is_some());
+        }
+        return Err(s);
     };
     Ok(Query {
         id,
@@ -648,11 +657,24 @@ fn short_bad(
     out: &mut [u8],
 ) -> Outcome {
     let reply = s.edns.as_ref().map(|e| opt_out(snap, query, src, ctx, e));
+    // RFC 7873 §5.4: a client asking for a server cookie gets one (BADCOOKIE where one is required, §5.2.3).
+    let rcode = match reply.as_ref().and_then(|r| r.cookie.as_ref()) {
+        Some((check, _)) if s.cookie_query => {
+            let required = snap.cookies.as_ref().is_some_and(|c| c.require);
+            if required && ctx.transport == Transport::Udp && *check != crate::cookie::Check::Valid
+            {
+                Rcode::BADCOOKIE
+            } else {
+                Rcode::NOERROR
+            }
+        }
+        _ => s.rcode,
+    };
     short(
         out,
         s.id,
         s.copy_flags,
-        s.rcode,
+        rcode,
         s.question,
         s.qtype,
         reply.as_ref(),

@@ -372,3 +372,31 @@ fn rfc7828_3_3_2_over_real_tcp_the_server_tells_its_idle_timeout_and_cookies_wor
     assert_eq!(options(&resp), [(COOKIE, learnt)]);
     rt.block_on(server.shutdown());
 }
+
+#[test]
+fn rfc7873_5_4_a_query_without_a_question_gets_a_server_cookie() {
+    // Header, QDCOUNT 0, ARCOUNT 1, and an OPT with a client cookie only.
+    let mut q = vec![0x12, 0x34, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1];
+    q.extend_from_slice(&[0, 0, 41, 0x04, 0xd0, 0, 0, 0, 0, 0, 12, 0, 10, 0, 8]);
+    q.extend_from_slice(&hex("2464c4abcf10c957"));
+    let resp = ask_at(&with_cookies(false), &q, udp());
+    let r = decode(&resp);
+    assert_eq!((r.ext_rcode(), r.question.len()), (0, 0), "{r:?}");
+    assert_eq!(
+        options(&resp),
+        [(
+            COOKIE,
+            hex("2464c4abcf10c957010000005cf79f111f8130c3eee29480")
+        )]
+    );
+    // Cookies required: BADCOOKIE over UDP, with the cookie to come back with.
+    let resp = ask_at(&with_cookies(true), &q, udp());
+    assert_eq!(decode(&resp).ext_rcode(), BADCOOKIE);
+    assert_eq!(options(&resp)[0].0, COOKIE);
+    // Cookies off: a QUERY without a question is FORMERR (RFC 9619), with the OPT (RFC 6891 §7).
+    let mut off = with_cookies(false);
+    off.cookies = None;
+    let resp = ask_at(&off, &q, udp());
+    assert_eq!(decode(&resp).ext_rcode(), FORMERR);
+    assert_eq!(options(&resp), []);
+}

@@ -111,6 +111,21 @@ fn rfc7873_dig_and_kdig_learn_a_server_cookie_and_it_is_accepted_when_sent_back(
             tool.display()
         );
     }
+    // RFC 7873 §5.4: a query without a question asks for a server cookie; dig sends one with +header-only.
+    if let Some(dig) = tools
+        .iter()
+        .find(|t| t.ends_with("dig") && !t.ends_with("kdig"))
+    {
+        let text = ask(
+            dig,
+            &s,
+            &["+tcp", "+header-only", "+cookie=0102030405060708"],
+        );
+        assert!(text.contains("status: NOERROR"), "{text}");
+        let (sent_back, verdict) = cookie(&text);
+        assert!(sent_back.starts_with("0102030405060708010000"), "{text}");
+        assert_eq!(verdict, "(good)", "{text}");
+    }
 }
 
 #[test]
