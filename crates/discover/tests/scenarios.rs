@@ -792,6 +792,8 @@ fn srv_records_are_taken_by_priority_then_weight_rfc2782() {
             ecs_trusted: vec![],
             names_per_thread: 0,
             identity: Default::default(),
+            cookies: None,
+            tcp_keepalive: false,
         },
     )
     .unwrap();

@@ -76,6 +76,8 @@ fn load(c: &mut Criterion) {
         ecs_trusted: vec![],
         names_per_thread: 0,
         identity: Default::default(),
+        cookies: None,
+        tcp_keepalive: false,
     };
     group.bench_function("compile the snapshot", |b| {
         b.iter(|| {

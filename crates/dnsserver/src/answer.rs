@@ -2,7 +2,8 @@
 //! client address and the transport. No allocation, no lock, no I/O: the parse reads the header, the question
 //! and the OPT record in place; the lookup is one hash probe (more only for names that do not exist); the
 //! response is the question copied as sent (0x20 case kept) and a prepared body copied behind it, with the ID and
-//! flags patched and the addresses of a load-balanced RRset reordered.
+//! flags patched, the addresses of a load-balanced RRset reordered, and a referral's compression pointers moved
+//! to where its body landed.
 //!
 //! Protocol rules, with the RFC sentence they follow:
 //! - Garbage that has no DNS header, and responses (QR=1), get no answer (RFC 1035 §4.1.1; never answer a
@@ -19,6 +20,12 @@
 //! - NSID (RFC 5001) and the CHAOS TXT answers about the server (`version.bind`, `version.server`,
 //!   `hostname.bind`, `id.server`, RFC 4892) only when configured; otherwise NSID requests are ignored and CHAOS
 //!   questions refused.
+//! - DNS Cookies (RFC 7873) when on: a client cookie gets our server cookie (RFC 9018), a valid one is echoed,
+//!   an invalid one replaced, and the answer given (§5.2.3–§5.2.5); with cookies required, a UDP query without a
+//!   valid server cookie gets BADCOOKIE and a fresh cookie; a COOKIE option of a wrong length gets FORMERR
+//!   (§5.2.2); a QUERY without a question but with a COOKIE option gets a server cookie (§5.4).
+//! - edns-tcp-keepalive (RFC 7828) over TCP is answered with the connection's idle timeout (§3.3.2); over UDP it
+//!   is ignored (§3.3.1); over TCP with a timeout in it, FORMERR (§3.2.1).
 //! - Names outside every zone of the client's view get REFUSED (RFC 8906 §3.1.1 allows it for authoritative-only
 //!   servers); transfers (AXFR/IXFR) are REFUSED, since views are not transferred.
 //! - ANY gets one synthesized HINFO "RFC8482" (RFC 8482 §4.2), except at a CNAME (the CNAME answer) and at an
@@ -34,6 +41,9 @@ use lyncdns_model::Rotation;
 
 use crate::compile::{Prepared, Snapshot};
 use lyncdns_dnsdata::types::{Class, Rcode, Rtype};
+
+/// The EDNS option code of edns-tcp-keepalive (RFC 7828 §3.1).
+const KEEPALIVE: u16 = 11;
 
 /// The transport a query came over.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -92,15 +102,37 @@ struct Edns {
     udp_size: u16,
     version: u8,
     dnssec_ok: bool,
-    /// EDNS Client Subnet (family, source prefix, address), if present.
-    ecs: Option<(u16, u8, IpAddr)>,
+    /// Where the EDNS Client Subnet option's data starts in the query, and its length: read only when the
+    /// client is a trusted resolver.
+    ecs: Option<(u16, u16)>,
     /// Whether the query asks for our NSID (RFC 5001 §2.1).
     nsid: bool,
+    /// Where the first COOKIE option's data starts in the query, and its length (RFC 7873 §4), well formed.
+    cookie: Option<(u16, u16)>,
+    /// The length of the edns-tcp-keepalive option, if the query has one (RFC 7828 §3.1).
+    keepalive: Option<u16>,
+    /// Whether the OPT record has any option (most have none: the rest need not be looked at).
+    options: bool,
 }
 
-/// What the OPT record of a response says: the query's EDNS, our UDP size, and the NSID to send (empty unless
-/// the query asked for it and one is configured, RFC 5001 §2.1).
-type Reply<'s> = (Edns, u16, &'s [u8]);
+/// What the OPT record of a response carries (RFC 6891 §6.1.2), decided once per query: our UDP size, the DO bit
+/// copied (RFC 3225 §3), and the options sent back.
+struct OptOut<'s> {
+    /// Our UDP payload size.
+    udp_size: u16,
+    dnssec_ok: bool,
+    /// The ECS option that chose the view (family, source prefix, address), echoed with the scope.
+    ecs: Option<(u16, u8, IpAddr)>,
+    /// Our NSID, if the query asked for it and one is configured (RFC 5001 §2.1); else empty.
+    nsid: &'s [u8],
+    /// What the query's COOKIE option was, and the option's data to send: the client cookie and our server
+    /// cookie (RFC 7873 §5.2).
+    cookie: Option<(crate::cookie::Check, [u8; 24])>,
+    /// The edns-tcp-keepalive timeout in units of 100 ms (RFC 7828 §3.3.2).
+    keepalive: Option<u16>,
+    /// The length of the OPT record with these options, kept up to date by whoever sets one.
+    len: usize,
+}
 
 /// A parsed query, borrowing the query octets.
 struct Query<'q> {
@@ -109,8 +141,8 @@ struct Query<'q> {
     copy_flags: u16,
     /// The question section as sent (name, type, class).
     question: &'q [u8],
-    /// The question name, lowercased.
-    key: [u8; 255],
+    /// The length of the question name, lowercased into the caller's key buffer (kept out of this struct, which
+    /// is returned by value: 255 octets more to move per query).
     key_len: usize,
     qtype: Rtype,
     qclass: Class,
@@ -136,6 +168,9 @@ struct Short<'q> {
     edns: Option<Edns>,
     /// The query and the offset of its TSIG record.
     tsig: Option<(&'q [u8], usize)>,
+    /// A QUERY without a question but with a COOKIE option: a client asking for a server cookie (RFC 7873 §5.4),
+    /// answered with one when cookies are on, FORMERR otherwise.
+    cookie_query: bool,
 }
 
 fn u16_at(b: &[u8], at: usize) -> Option<u16> {
@@ -220,8 +255,11 @@ fn tsig_fields(q: &[u8], at: usize) -> Option<TsigFields> {
     )
 }
 
-fn parse(q: &[u8]) -> Result<Query<'_>, Bad<'_>> {
-    if q.len() < 12 || q[2] & 0x80 != 0 {
+/// Parses `q`, writing its question name lowercased into `key`.
+fn parse<'q>(q: &'q [u8], key: &mut [u8; 256]) -> Result<Query<'q>, Bad<'q>> {
+    // A DNS message is at most 65535 octets (its length prefix over TCP has 16 bits); a response is never
+    // answered.
+    if q.len() < 12 || q.len() > 65535 || q[2] & 0x80 != 0 {
         return Err(Bad::Silent);
     }
     let id = [q[0], q[1]];
@@ -243,6 +281,7 @@ fn parse(q: &[u8]) -> Result<Query<'_>, Bad<'_>> {
             qtype,
             edns,
             tsig: None,
+            cookie_query: false,
         })
     };
     let formerr = |question, qtype| short(Rcode::FORMERR, question, qtype, None);
@@ -252,7 +291,6 @@ fn parse(q: &[u8]) -> Result<Query<'_>, Bad<'_>> {
         u16_at(q, 8).unwrap_or(0),
         u16_at(q, 10).unwrap_or(0),
     ];
-    let mut key = [0u8; 255];
     let mut at = 12;
     let mut key_len = 0;
     let mut first = None;
@@ -269,18 +307,19 @@ fn parse(q: &[u8]) -> Result<Query<'_>, Bad<'_>> {
             if key_len + len + 1 > 255 || at + 1 + len > q.len() {
                 return Err(formerr(None, Rtype(0)));
             }
-            key[key_len] = len as u8;
-            for (k, b) in key[key_len + 1..key_len + 1 + len]
-                .iter_mut()
-                .zip(&q[at + 1..at + 1 + len])
-            {
-                *k = b.to_ascii_lowercase();
-            }
             key_len += 1 + len;
             at += 1 + len;
             if len == 0 {
                 break;
             }
+        }
+        // The name in one copy, lowercased eight octets at a time (length octets are below 64, which lowercasing
+        // keeps; the octets after the name, up to the next multiple of 8, are lowercased too and never read).
+        key[..key_len].copy_from_slice(&q[12..12 + key_len]);
+        for word in key[..key_len.next_multiple_of(8)].chunks_exact_mut(8) {
+            let mut w = [0u8; 8];
+            w.copy_from_slice(word);
+            word.copy_from_slice(&ascii_lowercase(u64::from_ne_bytes(w)).to_ne_bytes());
         }
         let (Some(qtype), Some(qclass)) = (u16_at(q, at), u16_at(q, at + 2)) else {
             return Err(formerr(None, Rtype(0)));
@@ -351,6 +390,9 @@ fn parse(q: &[u8]) -> Result<Query<'_>, Bad<'_>> {
             dnssec_ok: ttl[2] & 0x80 != 0,
             ecs: None,
             nsid: false,
+            cookie: None,
+            keepalive: None,
+            options: rdlen > 0,
         };
         let mut o = rdata_at;
         while o + 4 <= at {
@@ -358,13 +400,21 @@ fn parse(q: &[u8]) -> Result<Query<'_>, Bad<'_>> {
                 u16_at(q, o).unwrap_or(0),
                 u16_at(q, o + 2).unwrap_or(0) as usize,
             );
-            let data = q.get(o + 4..o + 4 + len).filter(|_| o + 4 + len <= at);
-            let Some(data) = data else {
+            if o + 4 + len > at {
                 return Err(formerr(question, qtype));
-            };
+            }
             match code {
                 3 => e.nsid = true,
-                8 => e.ecs = parse_ecs(data),
+                // Offsets fit 16 bits: a message is at most 65535 octets (checked first).
+                8 => e.ecs = Some((o as u16 + 4, len as u16)),
+                crate::cookie::OPTION if e.cookie.is_none() => {
+                    // RFC 7873 §5.2.2: a COOKIE option of another length is FORMERR.
+                    if !crate::cookie::well_formed(len) {
+                        return Err(short(Rcode::FORMERR, question, qtype, Some(e)));
+                    }
+                    e.cookie = Some((o as u16 + 4, len as u16));
+                }
+                KEEPALIVE => e.keepalive = Some(len as u16),
                 _ => {}
             }
             o += 4 + len;
@@ -381,6 +431,7 @@ fn parse(q: &[u8]) -> Result<Query<'_>, Bad<'_>> {
             qtype,
             edns,
             tsig: Some((q, t)),
+            cookie_query: false,
         }));
     }
     if opcode != 0 {
@@ -389,18 +440,34 @@ fn parse(q: &[u8]) -> Result<Query<'_>, Bad<'_>> {
     }
     // RFC 9619: a QUERY holds exactly one question.
     let Some((question, qtype, qclass)) = first.filter(|_| qdcount == 1) else {
-        return Err(short(Rcode::FORMERR, None, Rtype(0), edns));
+        let mut s = short(Rcode::FORMERR, None, Rtype(0), edns);
+        if let Bad::Rcode(s) = &mut s {
+            s.cookie_query = qdcount == 0 && edns.is_some_and(|e| e.cookie.is_some());
+        }
+        return Err(s);
     };
     Ok(Query {
         id,
         copy_flags: copy,
         question,
-        key,
         key_len,
         qtype,
         qclass,
         edns,
     })
+}
+
+/// The eight octets of `w` with ASCII capitals lowercased, others unchanged: a capital is an octet below 0x80
+/// whose low seven bits are at least `A` and at most `Z`, found without carries between octets.
+#[inline]
+fn ascii_lowercase(w: u64) -> u64 {
+    const EACH: u64 = 0x0101_0101_0101_0101;
+    let ascii = !w & (0x80 * EACH);
+    let low7 = w & (0x7f * EACH);
+    let at_least_a = low7 + (0x80 - b'A' as u64) * EACH;
+    let above_z = low7 + (0x80 - (b'Z' as u64 + 1)) * EACH;
+    let capital = at_least_a & !above_z & ascii;
+    w | capital >> 2
 }
 
 /// EDNS Client Subnet (RFC 7871 §6): family, source prefix, scope, address octets.
@@ -426,8 +493,31 @@ fn parse_ecs(data: &[u8]) -> Option<(u16, u8, IpAddr)> {
     }
 }
 
+/// What the server knows of a query besides its octets and its sender.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Context {
+    /// The transport it came over.
+    pub transport: Transport,
+    /// Over TCP: the idle timeout now in force on the connection, told to clients that ask (RFC 7828).
+    pub tcp_idle: Option<std::time::Duration>,
+    /// The time in seconds since the epoch (modulo 2³²), for server cookies (RFC 9018 §4.3); `None`: the system
+    /// clock, read only for a query with a COOKIE option.
+    pub now: Option<u32>,
+}
+
+impl Context {
+    /// A query over `transport`, on the system clock, with no idle timeout to tell.
+    pub fn new(transport: Transport) -> Context {
+        Context {
+            transport,
+            tcp_idle: None,
+            now: None,
+        }
+    }
+}
+
 /// Answers `query` from a client at `src` into `out` (at least 65535 octets for TCP; for UDP at least the
-/// snapshot's `max_udp`). `None`: send nothing.
+/// snapshot's `max_udp`). `None`: send nothing. The same as [`answer_in`] with [`Context::new`].
 pub fn answer(
     snap: &Snapshot,
     query: &[u8],
@@ -436,86 +526,80 @@ pub fn answer(
     picker: &mut Picker,
     out: &mut [u8],
 ) -> Option<Outcome> {
-    let q = match parse(query) {
+    answer_in(snap, query, src, Context::new(transport), picker, out)
+}
+
+/// Answers `query` from a client at `src`, in the context `ctx`, into `out` (at least 65535 octets for TCP; for
+/// UDP at least the snapshot's `max_udp`). `None`: send nothing.
+pub fn answer_in(
+    snap: &Snapshot,
+    query: &[u8],
+    src: IpAddr,
+    ctx: Context,
+    picker: &mut Picker,
+    out: &mut [u8],
+) -> Option<Outcome> {
+    let mut key = [0u8; 256];
+    let q = match parse(query, &mut key) {
         Ok(q) => q,
         Err(Bad::Silent) => return None,
-        Err(Bad::Rcode(s)) => {
-            let edns = s.edns.map(|e| (e, snap.max_udp, nsid_for(snap, &e)));
-            return Some(short(
-                out,
-                s.id,
-                s.copy_flags,
-                s.rcode,
-                s.question,
-                s.qtype,
-                edns,
-                None,
-                s.tsig,
-            ));
-        }
+        Err(Bad::Rcode(s)) => return Some(short_bad(snap, query, src, ctx, s, out)),
     };
-    let edns_reply = q.edns.map(|e| (e, snap.max_udp, nsid_for(snap, &e)));
-    if let Some(e) = q.edns
-        && e.version > 0
-    {
-        return Some(short(
-            out,
-            q.id,
-            q.copy_flags,
-            Rcode::BADVERS,
-            Some(q.question),
-            q.qtype,
-            edns_reply,
-            None,
-            None,
-        ));
+    let mut reply = q.edns.as_ref().map(|e| opt_out(snap, query, src, ctx, e));
+    if let Some(e) = &q.edns {
+        if e.version > 0 {
+            return Some(short_in(out, &q, Rcode::BADVERS, reply.as_ref(), None));
+        }
+        // RFC 7828 §3.2.1: a client sends the option without a timeout; over UDP it is ignored (§3.3.1).
+        if ctx.transport == Transport::Tcp && e.keepalive.is_some_and(|len| len != 0) {
+            return Some(short_in(out, &q, Rcode::FORMERR, reply.as_ref(), None));
+        }
+        if let Some(OptOut {
+            cookie: Some((check, _)),
+            ..
+        }) = &reply
+            && *check != crate::cookie::Check::Valid
+            && ctx.transport == Transport::Udp
+            && snap.cookies.as_ref().is_some_and(|c| c.require)
+        {
+            // RFC 7873 §5.2.3, §5.2.4: BADCOOKIE with a fresh server cookie, so the client can retry with it.
+            return Some(short_in(out, &q, Rcode::BADCOOKIE, reply.as_ref(), None));
+        }
     }
     // The view: by the client's address, or by its ECS subnet when it comes from a trusted resolver.
-    let mut ecs_used = None;
     let mut client = src;
     if let (
         Some(trusted),
+        Some(r),
         Some(Edns {
-            ecs: Some((family, source, addr)),
+            ecs: Some((at, len)),
             ..
         }),
-    ) = (&snap.ecs_trusted, q.edns)
+    ) = (&snap.ecs_trusted, reply.as_mut(), &q.edns)
         && trusted.select(src).is_some()
+        && let Some(ecs) = query
+            .get(*at as usize..*at as usize + *len as usize)
+            .and_then(parse_ecs)
     {
-        client = addr;
-        ecs_used = Some((family, source, addr));
+        client = ecs.2;
+        r.ecs = Some(ecs);
+        r.len += 8 + (ecs.1 as usize).div_ceil(8);
     }
+    let reply = reply.as_ref();
     let Some(view_idx) = snap.matcher.select(client) else {
-        return Some(short(
-            out,
-            q.id,
-            q.copy_flags,
-            Rcode::REFUSED,
-            Some(q.question),
-            q.qtype,
-            edns_reply,
-            ecs_used,
-            None,
-        ));
+        return Some(short_in(out, &q, Rcode::REFUSED, reply, None));
     };
     let view = &snap.views[view_idx];
-    let key = &q.key[..q.key_len];
+    let key = &key[..q.key_len];
     if q.qclass == Class::CH
         && let Some(text) = chaos_string(snap, key, q.qtype)
     {
-        let mut o = chaos_answer(out, &q, text, edns_reply);
+        let mut o = chaos_answer(out, &q, text, reply);
         o.view = Some(view_idx as u16);
         return Some(o);
     }
     if q.qclass != Class::IN || q.qtype == Rtype::AXFR || q.qtype == Rtype::IXFR {
-        return Some(short_in(
-            out,
-            &q,
-            Rcode::REFUSED,
-            edns_reply,
-            ecs_used,
-            Some(view_idx),
-        ));
+        return Some(short_in(out, &q, Rcode::REFUSED, reply, Some(view_idx)));
     }
     let prepared_idx = match view.lookup(key) {
         Some(entry) if !entry.cut && q.qtype == Rtype::ANY => Some(any_for(view, entry)),
@@ -545,36 +629,115 @@ pub fn answer(
         }
     };
     let Some(idx) = prepared_idx else {
-        return Some(short_in(
-            out,
-            &q,
-            Rcode::REFUSED,
-            edns_reply,
-            ecs_used,
-            Some(view_idx),
-        ));
+        return Some(short_in(out, &q, Rcode::REFUSED, reply, Some(view_idx)));
     };
     let p = view.prepared(idx);
     Some(write(
         out,
         &q,
         p,
-        transport,
-        edns_reply,
-        ecs_used,
+        ctx.transport,
+        reply,
+        q.edns.as_ref().map_or(512, |e| e.udp_size),
         snap.rotation,
         picker,
         view_idx,
     ))
 }
 
-/// The NSID to send in answer to `e`: ours if the query asked and one is configured, else nothing.
+/// The response to a query `parse` turned down with an rcode (kept out of line: no answer path goes here).
+#[cold]
+#[inline(never)]
+fn short_bad(
+    snap: &Snapshot,
+    query: &[u8],
+    src: IpAddr,
+    ctx: Context,
+    s: Short<'_>,
+    out: &mut [u8],
+) -> Outcome {
+    let reply = s.edns.as_ref().map(|e| opt_out(snap, query, src, ctx, e));
+    // RFC 7873 §5.4: a client asking for a server cookie gets one (BADCOOKIE where one is required, §5.2.3).
+    let rcode = match reply.as_ref().and_then(|r| r.cookie.as_ref()) {
+        Some((check, _)) if s.cookie_query => {
+            let required = snap.cookies.as_ref().is_some_and(|c| c.require);
+            if required && ctx.transport == Transport::Udp && *check != crate::cookie::Check::Valid
+            {
+                Rcode::BADCOOKIE
+            } else {
+                Rcode::NOERROR
+            }
+        }
+        _ => s.rcode,
+    };
+    short(
+        out,
+        s.id,
+        s.copy_flags,
+        rcode,
+        s.question,
+        s.qtype,
+        reply.as_ref(),
+        s.tsig,
+    )
+}
+
+/// The OPT record answering the query's `e` (without ECS, which the view selection adds).
 #[inline]
-fn nsid_for<'s>(snap: &'s Snapshot, e: &Edns) -> &'s [u8] {
-    match (&snap.identity.nsid, e.nsid) {
-        (Some(n), true) => n,
-        _ => &[],
+fn opt_out<'s>(
+    snap: &'s Snapshot,
+    query: &[u8],
+    src: IpAddr,
+    ctx: Context,
+    e: &Edns,
+) -> OptOut<'s> {
+    let mut o = OptOut {
+        udp_size: snap.max_udp,
+        dnssec_ok: e.dnssec_ok,
+        ecs: None,
+        nsid: &[],
+        cookie: None,
+        keepalive: None,
+        len: 11,
+    };
+    if !e.options {
+        return o;
     }
+    if let (Some(n), true) = (&snap.identity.nsid, e.nsid) {
+        o.nsid = n;
+        o.len += 4 + n.len();
+    }
+    if let (Some(c), Some(at)) = (&snap.cookies, e.cookie) {
+        o.cookie = cookie_reply(c, query, at, src, ctx);
+        o.len += o.cookie.map_or(0, |_| 28);
+    }
+    // RFC 7828 §3.3.2: only over TCP, with the timeout now associated with the connection.
+    if let (Transport::Tcp, Some(idle), Some(_)) = (ctx.transport, ctx.tcp_idle, e.keepalive)
+        && snap.tcp_keepalive
+    {
+        o.keepalive = Some((idle.as_millis() / 100).min(u16::MAX as u128) as u16);
+        o.len += 6;
+    }
+    o
+}
+
+/// Checks the COOKIE option at `at` (offset and length in `query`) and makes the one to send back.
+#[cold]
+#[inline(never)]
+fn cookie_reply(
+    cookies: &crate::cookie::Cookies,
+    query: &[u8],
+    (at, len): (u16, u16),
+    src: IpAddr,
+    ctx: Context,
+) -> Option<(crate::cookie::Check, [u8; 24])> {
+    let option = query.get(at as usize..at as usize + len as usize)?;
+    let now = ctx.now.unwrap_or_else(|| {
+        std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map_or(0, |d| d.as_secs() as u32)
+    });
+    Some(crate::cookie::answer(&cookies.secret, option, src, now))
 }
 
 /// The configured TXT string for a CHAOS question about the server (`version.bind`, `version.server`,
@@ -593,7 +756,7 @@ fn chaos_string<'s>(snap: &'s Snapshot, key: &[u8], qtype: Rtype) -> Option<&'s 
 }
 
 /// The answer to a CHAOS question about the server: one TXT record in class CH, TTL 0, owned by the question.
-fn chaos_answer(out: &mut [u8], q: &Query<'_>, text: &[u8], edns: Option<Reply<'_>>) -> Outcome {
+fn chaos_answer(out: &mut [u8], q: &Query<'_>, text: &[u8], edns: Option<&OptOut<'_>>) -> Outcome {
     header(
         out,
         q.id,
@@ -614,7 +777,7 @@ fn chaos_answer(out: &mut [u8], q: &Query<'_>, text: &[u8], edns: Option<Reply<'
     out[len + 13..len + 13 + text.len()].copy_from_slice(text);
     len += 13 + text.len();
     if let Some(e) = edns {
-        len += opt(out, len, e, Rcode::NOERROR, None);
+        len += opt(out, len, e, Rcode::NOERROR);
     }
     Outcome {
         len,
@@ -640,6 +803,7 @@ fn any_for(view: &crate::compile::ViewData, entry: &crate::compile::Entry) -> u3
     }
 }
 
+#[inline]
 fn header(
     out: &mut [u8],
     id: [u8; 2],
@@ -649,57 +813,79 @@ fn header(
     rcode: Rcode,
     counts: [u16; 4],
 ) {
-    out[0..2].copy_from_slice(&id);
-    out[2] = 0x80 | (aa as u8) << 2 | (tc as u8) << 1 | (copy_flags >> 8) as u8;
-    out[3] = (copy_flags & 0x10) as u8 | (rcode.0 & 0x0f) as u8;
-    for (i, c) in counts.iter().enumerate() {
-        out[4 + 2 * i..6 + 2 * i].copy_from_slice(&c.to_be_bytes());
-    }
+    let [qd, an, ns, ar] = counts.map(u16::to_be_bytes);
+    // One 12-octet store rather than eight small ones.
+    out[..12].copy_from_slice(&[
+        id[0],
+        id[1],
+        0x80 | (aa as u8) << 2 | (tc as u8) << 1 | (copy_flags >> 8) as u8,
+        (copy_flags & 0x10) as u8 | (rcode.0 & 0x0f) as u8,
+        qd[0],
+        qd[1],
+        an[0],
+        an[1],
+        ns[0],
+        ns[1],
+        ar[0],
+        ar[1],
+    ]);
 }
 
-/// Appends the OPT record at `at`; returns its length.
-fn opt(
-    out: &mut [u8],
-    at: usize,
-    edns: Reply<'_>,
-    rcode: Rcode,
-    ecs: Option<(u16, u8, IpAddr)>,
-) -> usize {
-    let (e, our_size, nsid) = edns;
-    let ecs_len = ecs
-        .map(|(_, source, _)| 4 + (source as usize).div_ceil(8))
-        .unwrap_or(0);
-    let nsid_len = if nsid.is_empty() { 0 } else { 4 + nsid.len() };
-    let ecs_total = if ecs_len > 0 { 4 + ecs_len } else { 0 };
-    let rec = &mut out[at..at + 11 + ecs_total + nsid_len];
-    rec[0] = 0;
-    rec[1..3].copy_from_slice(&Rtype::OPT.to_be_bytes());
-    rec[3..5].copy_from_slice(&our_size.to_be_bytes());
-    rec[5] = (rcode.0 >> 4) as u8;
-    rec[6] = 0; // version 0
-    rec[7] = if e.dnssec_ok { 0x80 } else { 0 };
-    rec[8] = 0;
-    let rdlen = (ecs_total + nsid_len) as u16;
-    rec[9..11].copy_from_slice(&rdlen.to_be_bytes());
-    if nsid_len > 0 {
-        let o = &mut rec[11 + ecs_total..];
-        o[0..2].copy_from_slice(&3u16.to_be_bytes());
-        o[2..4].copy_from_slice(&(nsid.len() as u16).to_be_bytes());
-        o[4..4 + nsid.len()].copy_from_slice(nsid);
+/// Appends the OPT record `e` at `at`, with the upper bits of `rcode` (RFC 6891 §6.1.3); returns its length.
+fn opt(out: &mut [u8], at: usize, e: &OptOut<'_>, rcode: Rcode) -> usize {
+    let len = e.len;
+    let rec = &mut out[at..at + len];
+    let [size_hi, size_lo] = e.udp_size.to_be_bytes();
+    let [rdlen_hi, rdlen_lo] = ((len - 11) as u16).to_be_bytes();
+    // Owner root, type OPT, our size, extended rcode, version 0, DO copied, RDLENGTH.
+    rec[..11].copy_from_slice(&[
+        0,
+        0,
+        41,
+        size_hi,
+        size_lo,
+        (rcode.0 >> 4) as u8,
+        0,
+        if e.dnssec_ok { 0x80 } else { 0 },
+        0,
+        rdlen_hi,
+        rdlen_lo,
+    ]);
+    if len == 11 {
+        return len;
     }
-    if let Some((family, source, addr)) = ecs {
-        rec[11..13].copy_from_slice(&8u16.to_be_bytes());
-        rec[13..15].copy_from_slice(&(ecs_len as u16).to_be_bytes());
-        rec[15..17].copy_from_slice(&family.to_be_bytes());
-        rec[17] = source;
-        rec[18] = source; // SCOPE: the answer was chosen by the whole source prefix (RFC 7871 §7.2.1)
+    let mut w = 11;
+    if let Some((family, source, addr)) = e.ecs {
         let octets = (source as usize).div_ceil(8);
+        rec[w..w + 2].copy_from_slice(&8u16.to_be_bytes());
+        rec[w + 2..w + 4].copy_from_slice(&(4 + octets as u16).to_be_bytes());
+        rec[w + 4..w + 6].copy_from_slice(&family.to_be_bytes());
+        rec[w + 6] = source;
+        rec[w + 7] = source; // SCOPE: the answer was chosen by the whole source prefix (RFC 7871 §7.2.1)
         match addr {
-            IpAddr::V4(a) => rec[19..19 + octets].copy_from_slice(&a.octets()[..octets]),
-            IpAddr::V6(a) => rec[19..19 + octets].copy_from_slice(&a.octets()[..octets]),
+            IpAddr::V4(a) => rec[w + 8..w + 8 + octets].copy_from_slice(&a.octets()[..octets]),
+            IpAddr::V6(a) => rec[w + 8..w + 8 + octets].copy_from_slice(&a.octets()[..octets]),
         }
+        w += 8 + octets;
     }
-    rec.len()
+    if !e.nsid.is_empty() {
+        rec[w..w + 2].copy_from_slice(&3u16.to_be_bytes());
+        rec[w + 2..w + 4].copy_from_slice(&(e.nsid.len() as u16).to_be_bytes());
+        rec[w + 4..w + 4 + e.nsid.len()].copy_from_slice(e.nsid);
+        w += 4 + e.nsid.len();
+    }
+    if let Some((_, c)) = &e.cookie {
+        rec[w..w + 2].copy_from_slice(&crate::cookie::OPTION.to_be_bytes());
+        rec[w + 2..w + 4].copy_from_slice(&24u16.to_be_bytes());
+        rec[w + 4..w + 28].copy_from_slice(c);
+        w += 28;
+    }
+    if let Some(t) = e.keepalive {
+        rec[w..w + 2].copy_from_slice(&KEEPALIVE.to_be_bytes());
+        rec[w + 2..w + 4].copy_from_slice(&2u16.to_be_bytes());
+        rec[w + 4..w + 6].copy_from_slice(&t.to_be_bytes());
+    }
+    len
 }
 
 /// Appends the unsigned TSIG error record answering the TSIG record at `at` of `q`: the key name and algorithm
@@ -754,8 +940,7 @@ fn short(
     rcode: Rcode,
     question: Option<&[u8]>,
     qtype: Rtype,
-    edns: Option<Reply<'_>>,
-    ecs: Option<(u16, u8, IpAddr)>,
+    edns: Option<&OptOut<'_>>,
     tsig: Option<(&[u8], usize)>,
 ) -> Outcome {
     let qd = question.is_some() as u16;
@@ -774,7 +959,7 @@ fn short(
         len += qs.len();
     }
     if let Some(e) = edns {
-        len += opt(out, len, e, rcode, ecs);
+        len += opt(out, len, e, rcode);
     }
     if let Some((q, at)) = tsig {
         let n = tsig_badkey(out, len, q, at);
@@ -797,8 +982,7 @@ fn short_in(
     out: &mut [u8],
     q: &Query<'_>,
     rcode: Rcode,
-    edns: Option<Reply<'_>>,
-    ecs: Option<(u16, u8, IpAddr)>,
+    edns: Option<&OptOut<'_>>,
     view: Option<usize>,
 ) -> Outcome {
     let mut o = short(
@@ -809,7 +993,6 @@ fn short_in(
         Some(q.question),
         q.qtype,
         edns,
-        ecs,
         None,
     );
     o.view = view.map(|v| v as u16);
@@ -822,24 +1005,17 @@ fn write(
     q: &Query<'_>,
     p: Prepared<'_>,
     transport: Transport,
-    edns: Option<Reply<'_>>,
-    ecs: Option<(u16, u8, IpAddr)>,
+    edns: Option<&OptOut<'_>>,
+    client_udp_size: u16,
     rotation: Rotation,
     picker: &mut Picker,
     view: usize,
 ) -> Outcome {
-    let ecs_len = ecs
-        .map(|(_, s, _)| 8 + (s as usize).div_ceil(8))
-        .unwrap_or(0);
-    let opt_len = match edns {
-        Some((_, _, nsid)) if !nsid.is_empty() => 11 + ecs_len + 4 + nsid.len(),
-        Some(_) => 11 + ecs_len,
-        None => 0,
-    };
+    let opt_len = edns.map_or(0, |e| e.len);
     let limit = match (transport, edns) {
         (Transport::Tcp, _) => 65535,
         (Transport::Udp, None) => 512,
-        (Transport::Udp, Some((e, ours, _))) => e.udp_size.clamp(512, ours.max(512)) as usize,
+        (Transport::Udp, Some(e)) => client_udp_size.clamp(512, e.udp_size.max(512)) as usize,
     };
     let fixed = 12 + q.question.len() + opt_len;
     let (body_len, ar, tc) = if fixed + p.body.len() <= limit {
@@ -864,6 +1040,9 @@ fn write(
     out[12..12 + qs.len()].copy_from_slice(qs);
     let body_at = 12 + qs.len();
     out[body_at..body_at + body_len].copy_from_slice(&p.body[..body_len]);
+    if !p.relocate.is_empty() {
+        relocate(&mut out[body_at..body_at + body_len], p.relocate, body_at);
+    }
     if let Some(r) = p.rotate
         && !tc
         && rotation != Rotation::None
@@ -878,7 +1057,7 @@ fn write(
     }
     let mut len = body_at + body_len;
     if let Some(e) = edns {
-        len += opt(out, len, e, rcode, ecs);
+        len += opt(out, len, e, rcode);
     }
     Outcome {
         len,
@@ -886,6 +1065,20 @@ fn write(
         rcode,
         qtype: q.qtype,
         truncated: tc,
+    }
+}
+
+/// Moves the body-relative compression pointers at the positions `relocs` (little-endian `u16`s) of `body` by
+/// `base`, the body's offset in the message; positions past a truncated body are skipped.
+#[cold]
+#[inline(never)]
+fn relocate(body: &mut [u8], relocs: &[u8], base: usize) {
+    for r in relocs.chunks_exact(2) {
+        let at = u16::from_le_bytes([r[0], r[1]]) as usize;
+        if let Some(p) = body.get_mut(at..at + 2) {
+            let to = (u16::from_be_bytes([p[0], p[1]]) & 0x3fff) as usize + base;
+            p.copy_from_slice(&(0xc000 | to as u16).to_be_bytes());
+        }
     }
 }
 
@@ -919,5 +1112,29 @@ fn permute(
     for (slot, &from) in order[..n].iter().enumerate() {
         let from = off + from as usize * len;
         dst[off + slot * len..off + (slot + 1) * len].copy_from_slice(&src[from..from + len]);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::ascii_lowercase;
+
+    #[test]
+    fn lowercasing_eight_octets_at_once_matches_one_at_a_time() {
+        // Every octet value in every position, with neighbours that would carry if the method were wrong.
+        for b in 0..=255u8 {
+            for fill in [0x00, 0x40, 0x5a, 0x5b, 0x7f, 0x80, 0xc1, 0xff] {
+                for pos in 0..8 {
+                    let mut w = [fill; 8];
+                    w[pos] = b;
+                    let want = w.map(|o| o.to_ascii_lowercase());
+                    assert_eq!(
+                        ascii_lowercase(u64::from_ne_bytes(w)).to_ne_bytes(),
+                        want,
+                        "{w:x?}"
+                    );
+                }
+            }
+        }
     }
 }

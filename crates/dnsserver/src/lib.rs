@@ -18,11 +18,13 @@
 //! - [`in_memory`]: a resolver over a snapshot, through [`answer`], for tests and scenario runs.
 //! - [`answer`]: the pure answer function: no allocation, no lock, no I/O.
 //! - [`rrl`]: response rate limiting, the pure core the UDP workers consult after an answer is built.
+//! - [`cookie`]: DNS Cookies (RFC 7873) with RFC 9018 server cookies, the pure check behind [`answer`].
 //! - [`server`]: the thin I/O shell: UDP workers with `SO_REUSEPORT` sockets and `recvmmsg`/`sendmmsg`, TCP on
 //!   tokio, metrics, reload.
 
 pub mod answer;
 pub mod compile;
+pub mod cookie;
 pub mod in_memory;
 pub mod load;
 pub mod names;

@@ -110,6 +110,8 @@ pub fn snapshot_of_plan(
             d.serve.chaos_version.as_deref(),
             d.serve.chaos_identity.as_deref(),
         ),
+        cookies: cookies(&d.serve),
+        tcp_keepalive: d.serve.tcp_keepalive,
     };
     let started = std::time::Instant::now();
     let mut snapshot = Snapshot::build(views, &options)?;
@@ -142,4 +144,26 @@ pub fn planned(zone: &ZonePlan) -> Result<Zone, ZoneError> {
             .iter()
             .map(|r| (r.owner.as_str(), r.ttl, &r.data)),
     )
+}
+
+/// The cookie settings of `[serve]`: off, or on with the configured secret or the process's random one (a
+/// system without randomness serves without cookies rather than with a guessable secret).
+fn cookies(serve: &lyncdns_model::Serve) -> Option<crate::cookie::Cookies> {
+    if !serve.cookies {
+        return None;
+    }
+    let secret = match &serve.cookie_secret {
+        Some(s) => s.clone(),
+        None => {
+            let s = crate::cookie::process_secret();
+            if s.is_none() {
+                tracing::warn!("no random cookie secret available: DNS cookies are off");
+            }
+            s?
+        }
+    };
+    Some(crate::cookie::Cookies {
+        secret,
+        require: serve.cookies_required,
+    })
 }

@@ -44,6 +44,8 @@ fn zone_snapshot_with(extra: &str, rotation: Rotation, names_per_thread: usize) 
             ecs_trusted: vec![],
             names_per_thread,
             identity: Default::default(),
+            cookies: None,
+            tcp_keepalive: false,
         },
     )
     .unwrap()
@@ -690,19 +692,19 @@ fn oversized_referral_keeps_its_in_domain_glue_or_sets_tc_rfc9471_3_1() {
         let r = ask(&s, &q.clone().edns(size), "192.0.2.1");
         assert!(r.tc, "EDNS {size} (ours 1232): all in-domain glue or TC");
     }
-    // 8 in-domain and 8 sibling name servers: at 1232 octets the in-domain glue fits and the sibling glue, which
-    // may be left out, does not.
-    let s = referral(8, false, 8);
+    // 20 in-domain and 20 sibling name servers: at 1232 octets the in-domain glue fits and the sibling glue,
+    // which may be left out, does not.
+    let s = referral(20, false, 20);
     let r = ask(&s, &q.clone().edns(1232), "192.0.2.1");
     assert!(!r.tc);
     assert_eq!(
         (r.authority.len(), in_domain(&r), r.additional.len()),
-        (16, 8, 8)
+        (40, 20, 20)
     );
     let r = decode(&ask_raw(&s, &q.bytes(), "192.0.2.1", Transport::Tcp).unwrap());
     assert_eq!(
         (r.authority.len(), r.additional.len()),
-        (16, 16),
+        (40, 40),
         "all of it over TCP"
     );
     let r = ask(&s, &q, "192.0.2.1");
@@ -710,6 +712,57 @@ fn oversized_referral_keeps_its_in_domain_glue_or_sets_tc_rfc9471_3_1() {
         r.tc,
         "without EDNS (512 octets) the in-domain glue does not fit"
     );
+    // 8 and 8: compressed, the whole referral fits 1232 octets, and its in-domain glue 512.
+    let s = referral(8, false, 8);
+    let r = ask(&s, &q.clone().edns(1232), "192.0.2.1");
+    assert_eq!(
+        (r.tc, r.authority.len(), r.additional.len()),
+        (false, 16, 16)
+    );
+    let r = ask(&s, &q, "192.0.2.1");
+    assert_eq!(
+        (r.tc, r.authority.len(), in_domain(&r), r.additional.len()),
+        (false, 16, 8, 8)
+    );
+}
+
+/// Referral bodies are compressed within themselves and their pointers moved to where the body lands behind
+/// each question (whose length varies), so a referral carries as much glue as BIND's. Names decode to the same
+/// records for questions of every length, and a referral that fitted only over TCP uncompressed now fits UDP.
+#[test]
+fn referrals_are_compressed_for_every_question_length() {
+    let mut extra = String::new();
+    for i in 0..15 {
+        extra.push_str(&format!(
+            "big NS ns{i}.big\nns{i}.big A 198.51.100.{i}\nns{i}.big AAAA 2001:db8::{i}\n"
+        ));
+    }
+    let s = zone_snapshot(&extra, Rotation::None);
+    let mut want = None;
+    for qname in [
+        "big.example.test".to_string(),
+        "a.big.example.test".to_string(),
+        format!("{}.big.example.test", vec!["x".repeat(63); 3].join(".")),
+    ] {
+        let q = Q::new(&qname, A).edns(1232);
+        let raw = ask_raw(&s, &q.bytes(), "192.0.2.1", Transport::Udp).unwrap();
+        // Uncompressed this referral is about 2,400 octets.
+        assert!(raw.len() < 1232, "{}", raw.len());
+        let r = decode(&raw);
+        assert!(!r.tc && !r.aa, "{qname}");
+        assert_eq!((r.authority.len(), r.additional.len()), (15, 30), "{qname}");
+        assert!(
+            r.additional
+                .contains(&"ns14.big.example.test. AAAA 2001:db8::14".to_string()),
+            "{:?}",
+            r.additional
+        );
+        let sections = (r.authority, r.additional);
+        match &want {
+            None => want = Some(sections),
+            Some(w) => assert_eq!(&sections, w, "{qname}"),
+        }
+    }
 }
 
 fn first_addresses(s: &Snapshot, n: usize) -> Vec<Vec<String>> {

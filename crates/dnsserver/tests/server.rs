@@ -219,6 +219,8 @@ fn generation(g: u16) -> Snapshot {
             ecs_trusted: vec![],
             names_per_thread: 0,
             identity: Default::default(),
+            cookies: None,
+            tcp_keepalive: false,
         },
     )
     .unwrap()

@@ -395,9 +395,9 @@ impl Client {
 /// - `tc-content`: both set TC; what a truncated UDP response carries besides the header is the server's choice
 ///   (RFC 2181 §9: the client discards it and retries over TCP). lyncdns sends the question only.
 /// - `referral-tc`: over UDP, a referral BIND fits into the buffer gets TC from lyncdns. lyncdns prepares a
-///   referral once for every name below the cut, so it is written without name compression (the question name
-///   varies) and is larger than BIND's; when its in-domain glue does not fit, TC is what RFC 9471 §3.1 requires.
-///   Over TCP the two must match.
+///   referral once for every name below the cut, compressed within itself (its pointers moved to where it lands
+///   behind each question), never against the question name as BIND's are, so it can be a few octets larger;
+///   when its in-domain glue does not fit, TC is what RFC 9471 §3.1 requires. Over TCP the two must match.
 /// - `soa-ttl-zero`: BIND gives the SOA in the authority section of a negative answer to an SOA question a TTL of
 ///   0 (a BIND habit, so that resolvers do not cache the negative SOA in place of the real one); lyncdns uses the
 ///   negative TTL of RFC 2308 §3 as for every other type. Nothing else may differ.

@@ -659,6 +659,26 @@ pub struct Serve {
     /// Response rate limiting for the external views (`[serve.rrl]`); each view's `rrl` table may override it.
     #[serde(default)]
     pub rrl: RrlDefaults,
+    /// Answer DNS Cookies (RFC 7873) with server cookies (RFC 9018), as BIND and Knot do by default: a client
+    /// that sends a cookie learns ours, which lets it tell our answers from spoofed ones.
+    #[serde(default = "yes")]
+    pub cookies: bool,
+    /// The server cookie secret, 32 hexadecimal digits (RFC 9018 §4.4); write the same on every server of an
+    /// anycast group (RFC 9018 §6). None (the default): random, drawn once per process.
+    #[serde(default)]
+    pub cookie_secret: Option<crate::CookieSecret>,
+    /// Answer BADCOOKIE instead of data to a UDP query with a client cookie but no valid server cookie (RFC 7873
+    /// §5.2.3, §5.2.4), so that only clients proven to receive at their address get answers over UDP. Off by
+    /// default, as in BIND (`require-server-cookie`).
+    #[serde(default)]
+    pub cookies_required: bool,
+    /// Tell TCP clients that send edns-tcp-keepalive the idle timeout (RFC 7828).
+    #[serde(default = "yes")]
+    pub tcp_keepalive: bool,
+}
+
+fn yes() -> bool {
+    true
 }
 
 fn default_tcp_io_timeout_ms() -> u64 {
@@ -760,6 +780,10 @@ impl Default for Serve {
             chaos_version: None,
             chaos_identity: None,
             rrl: RrlDefaults::default(),
+            cookies: true,
+            cookie_secret: None,
+            cookies_required: false,
+            tcp_keepalive: true,
         }
     }
 }

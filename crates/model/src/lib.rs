@@ -22,12 +22,14 @@ pub mod deployment;
 pub mod error;
 pub mod fqdn;
 mod raw;
+pub mod secret;
 mod sections;
 mod validate;
 
 pub use deployment::*;
 pub use error::{LoadError, LoadErrors, Problem};
 pub use fqdn::{Fqdn, FqdnError};
+pub use secret::{CookieSecret, CookieSecretError};
 
 use std::net::IpAddr;
 

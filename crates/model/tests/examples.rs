@@ -349,3 +349,35 @@ fn issue15_a_bad_nt_hash_is_a_located_error_and_a_user_may_go_without_one() {
         Some("9bf15d3185edc976c5a9767d00e9436d")
     );
 }
+
+/// Issue 12: DNS cookies and edns-tcp-keepalive are on by default; a cookie secret that is not 32 hexadecimal
+/// digits is refused at its place, and a good one is read (RFC 9018 §4.4).
+#[test]
+fn cookie_and_keepalive_settings_default_on_and_a_bad_secret_is_located() {
+    let d = load(lyncdns_model::EMBEDDED_EXAMPLE, "lab.toml").unwrap();
+    assert!(d.serve.cookies && d.serve.tcp_keepalive && !d.serve.cookies_required);
+    assert!(d.serve.cookie_secret.is_none());
+    let text = format!(
+        "{}\n[serve]\ncookie_secret = \"e5e973e5\"\n",
+        lyncdns_model::EMBEDDED_EXAMPLE
+    );
+    let e = match load(&text, "lab.toml") {
+        Ok(_) => panic!("accepted"),
+        Err(e) => e.to_string(),
+    };
+    let line = lyncdns_model::EMBEDDED_EXAMPLE.lines().count() + 3;
+    assert!(
+        e.contains(&format!("lab.toml:{line}:"))
+            && e.contains("cookie_secret")
+            && e.contains("32 hexadecimal digits")
+            && e.contains("got 8 characters"),
+        "{e}"
+    );
+    let text = format!(
+        "{}\n[serve]\ncookies = false\ncookies_required = true\ntcp_keepalive = false\ncookie_secret = \"E5E973E5A6B2A43F48E7DC849E37BFCF\"\n",
+        lyncdns_model::EMBEDDED_EXAMPLE
+    );
+    let d = load(&text, "lab.toml").unwrap();
+    assert!(!d.serve.cookies && d.serve.cookies_required && !d.serve.tcp_keepalive);
+    assert_eq!(d.serve.cookie_secret.unwrap().0[0], 0xe5);
+}

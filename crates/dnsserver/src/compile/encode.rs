@@ -68,7 +68,7 @@ impl<'v> Out<'v> {
 
     /// Appends the encoder's body with its header; returns where it starts.
     fn finish(&mut self, c: Counts, name: &[u8], qtype: Option<Rtype>) -> Result<u32, BuildError> {
-        let at = write_answer(&mut self.answers, &c, &self.enc.buf)
+        let at = write_answer(&mut self.answers, &c, &self.enc.buf, &self.enc.relocs)
             .ok_or_else(|| self.too_large(self.enc.buf.len(), name, qtype))?;
         Ok(self.segment << SEGMENT_BITS | at)
     }
@@ -102,7 +102,7 @@ impl<'v> Out<'v> {
             cut: len,
             ..Counts::default()
         };
-        let at = write_answer(&mut self.answers, &c, &body[..len])
+        let at = write_answer(&mut self.answers, &c, &body[..len], &[])
             .ok_or_else(|| self.too_large(len, name, Some(r.rtype)))?;
         Ok(self.segment << SEGMENT_BITS | at)
     }
@@ -143,9 +143,10 @@ impl<'v> Out<'v> {
     }
 
     /// A referral to the delegation at `cut`: its NS records in the authority section and glue (RFC 1034
-    /// §4.3.2, RFC 9471). Written without compression since the question name varies.
+    /// §4.3.2, RFC 9471). The question name varies, so names are compressed against the body itself, with
+    /// pointers the answer path moves by where the body lands (so more glue fits, as BIND's referrals do).
     pub(super) fn referral(&mut self, ix: &Index<'_>, cut: &[u8]) -> Result<u32, BuildError> {
-        self.enc.plain(None);
+        self.enc.relocatable();
         let mut c = Counts::default();
         self.delegation(ix, cut, &mut c);
         self.finish(c, cut, Some(Rtype::NS))
@@ -485,16 +486,24 @@ impl<'v> Out<'v> {
 
 /// Appends an answer (header and body) to a segment; its offset, or `None` if the body does not fit a DNS message
 /// or the segment.
-fn write_answer(answers: &mut Vec<u8>, c: &Counts, body: &[u8]) -> Option<u32> {
+fn write_answer(answers: &mut Vec<u8>, c: &Counts, body: &[u8], relocs: &[u16]) -> Option<u32> {
     let at = answers.len();
+    let relocs_len = if relocs.is_empty() {
+        0
+    } else {
+        2 + 2 * relocs.len()
+    };
     if body.len() + 12 + 259 > 65535
-        || at + HEADER + CUT_AR + ROTATE + body.len() > SEGMENT_MASK as usize
+        || at + HEADER + CUT_AR + ROTATE + relocs_len + body.len() > SEGMENT_MASK as usize
     {
         return None;
     }
     let mut head = [0u8; HEADER + CUT_AR + ROTATE];
     head[0] = c.rcode;
-    head[1] = c.aa as u8 | (c.rotate.is_some() as u8) << 1 | ((c.cut_ar > 0) as u8) << 2;
+    head[1] = c.aa as u8
+        | (c.rotate.is_some() as u8) << 1
+        | ((c.cut_ar > 0) as u8) << 2
+        | (!relocs.is_empty() as u8) << 3;
     let mut fields = [0u16; 9];
     let mut n = 0;
     for v in [c.an, c.ns, c.ar, body.len() as u16, c.cut as u16] {
@@ -515,8 +524,14 @@ fn write_answer(answers: &mut Vec<u8>, c: &Counts, body: &[u8]) -> Option<u32> {
         head[2 + 2 * k..4 + 2 * k].copy_from_slice(&v.to_le_bytes());
     }
     let head_len = 2 + 2 * n;
-    answers.reserve(head_len + body.len());
+    answers.reserve(head_len + relocs_len + body.len());
     answers.extend_from_slice(&head[..head_len]);
+    if !relocs.is_empty() {
+        answers.extend_from_slice(&(relocs.len() as u16).to_le_bytes());
+        for r in relocs {
+            answers.extend_from_slice(&r.to_le_bytes());
+        }
+    }
     answers.extend_from_slice(body);
     Some(at as u32)
 }
@@ -553,6 +568,10 @@ struct Enc {
     /// A name written as a pointer to the question name (wildcard owners).
     placeholder: Vec<u8>,
     has_placeholder: bool,
+    /// Compression against the body alone (`base` 0), each pointer's position kept in `relocs` so that the
+    /// answer path can add the body's offset in the message.
+    relocatable: bool,
+    relocs: Vec<u16>,
 }
 
 impl Enc {
@@ -562,6 +581,16 @@ impl Enc {
         self.names.clear();
         self.placeholder.clear();
         self.has_placeholder = false;
+        self.relocatable = false;
+        self.relocs.clear();
+    }
+
+    /// For bodies whose question name varies, compressed within themselves (see `relocatable`).
+    fn relocatable(&mut self) {
+        self.reset();
+        self.base = 0;
+        self.compress = true;
+        self.relocatable = true;
     }
 
     /// For answers to the exact name `qname`: compress against the question and earlier names.
@@ -617,11 +646,20 @@ impl Enc {
                 break;
             }
             if let Some(off) = self.known(rest) {
+                if self.relocatable {
+                    self.relocs.push(self.buf.len() as u16);
+                }
                 self.buf.extend_from_slice(&(0xc000 | off).to_be_bytes());
                 break;
             }
             let pos = self.base + self.buf.len();
-            if pos < 0x3fff {
+            // A relocatable pointer must still reach once moved behind the longest question (12 + 259 octets).
+            let limit = if self.relocatable {
+                0x3fff - 271
+            } else {
+                0x3fff
+            };
+            if pos < limit {
                 self.table.push((at + i, rest.len(), pos as u16));
             }
             let len = rest[0] as usize;

@@ -128,6 +128,10 @@ pub struct Options {
     pub names_per_thread: usize,
     /// The identity answered in answers and diagnostics that are off unless configured.
     pub identity: Identity,
+    /// DNS Cookies (RFC 7873), if on.
+    pub cookies: Option<crate::cookie::Cookies>,
+    /// Whether TCP clients that ask are told the idle timeout (RFC 7828).
+    pub tcp_keepalive: bool,
 }
 
 /// What the server says about itself, each off (`None`) unless configured; strings are cut at
@@ -179,6 +183,8 @@ impl Snapshot {
             rotation: options.rotation,
             identity: options.identity.clone(),
             rrl: Vec::new(),
+            cookies: options.cookies.clone(),
+            tcp_keepalive: options.tcp_keepalive,
         })
     }
 }

@@ -39,6 +39,10 @@ pub struct Prepared<'a> {
     pub cut_ar: u16,
     /// A DNS-load-balanced RRset in the answer section whose records are reordered per answer.
     pub rotate: Option<Rotate>,
+    /// Positions in the body (little-endian `u16`s) of compression pointers relative to the body's start, which
+    /// the answer path moves by the body's offset in the message (referrals, whose question varies); usually
+    /// empty.
+    pub relocate: &'a [u8],
 }
 
 /// Where the records of a load-balanced RRset lie in a prepared body.
@@ -57,7 +61,8 @@ pub(super) const SEGMENT_BITS: u32 = 30;
 pub(super) const SEGMENT_MASK: u32 = (1 << SEGMENT_BITS) - 1;
 
 /// Octets before each body in the answer arena: rcode, flags (1 = AA, 2 = rotation follows, 4 = the cut's
-/// ARCOUNT follows), ANCOUNT, NSCOUNT, ARCOUNT, body length, cut (little-endian `u16`s).
+/// ARCOUNT follows, 8 = relocations follow), ANCOUNT, NSCOUNT, ARCOUNT, body length, cut (little-endian `u16`s);
+/// then the cut's ARCOUNT, the rotation, and the relocations (a count, then positions), each if flagged.
 pub(super) const HEADER: usize = 12;
 /// The ARCOUNT of the cut body, when flag 4 is set (before the rotation).
 pub(super) const CUT_AR: usize = 2;
@@ -176,6 +181,21 @@ impl ViewData {
     pub fn prepared(&self, at: u32) -> Prepared<'_> {
         let a = &self.answers[(at >> SEGMENT_BITS) as usize][(at & SEGMENT_MASK) as usize..];
         let u = |i: usize| u16::from_le_bytes([a[i], a[i + 1]]);
+        if a[1] & 0b1110 == 0 {
+            // Most answers: nothing between the header and the body.
+            return Prepared {
+                rcode: a[0],
+                aa: a[1] & 1 != 0,
+                an: u(2),
+                ns: u(4),
+                ar: u(6),
+                body: &a[HEADER..HEADER + u(8) as usize],
+                cut: u(10) as u32,
+                cut_ar: 0,
+                rotate: None,
+                relocate: &[],
+            };
+        }
         let (cut_ar, extra) = if a[1] & 4 != 0 {
             (u(HEADER), HEADER + CUT_AR)
         } else {
@@ -193,6 +213,12 @@ impl ViewData {
         } else {
             (None, extra)
         };
+        let (relocate, body_at) = if a[1] & 8 != 0 {
+            let n = u(body_at) as usize;
+            (&a[body_at + 2..body_at + 2 + 2 * n], body_at + 2 + 2 * n)
+        } else {
+            (&[][..], body_at)
+        };
         Prepared {
             rcode: a[0],
             aa: a[1] & 1 != 0,
@@ -203,6 +229,7 @@ impl ViewData {
             cut: u(10) as u32,
             cut_ar,
             rotate,
+            relocate,
         }
     }
 
@@ -239,6 +266,10 @@ pub struct Snapshot {
     /// Response rate limiting of UDP answers by view index (None, or no entry: off); set by the loader, read by
     /// the UDP workers after an answer is built, so limits change with the data on reload.
     pub rrl: Vec<Option<crate::rrl::Limits>>,
+    /// DNS Cookies (RFC 7873), if on.
+    pub cookies: Option<crate::cookie::Cookies>,
+    /// Whether TCP clients that ask are told the idle timeout (RFC 7828).
+    pub tcp_keepalive: bool,
 }
 
 impl Entry {

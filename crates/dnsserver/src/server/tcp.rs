@@ -25,7 +25,7 @@ use tokio::sync::watch;
 
 use super::Shared;
 use super::metrics::{Proto, Stats};
-use crate::answer::{Picker, Transport, answer};
+use crate::answer::{Context, Picker, Transport, answer_in};
 
 /// The kernel send buffer of a connection: what a client that does not read can make us hold before writes block
 /// (and the I/O timeout starts to run). Without it Linux grows the buffer up to `tcp_wmem` (megabytes).
@@ -427,8 +427,9 @@ async fn connection(
         // Wait for the next message's first octet. The wait is cut into steps of at most `idle_busy`, so a
         // connection already waiting also gets the shorter timeout once the server comes under pressure.
         let waiting = Instant::now();
+        let mut idle;
         loop {
-            let idle = if busy(shared) {
+            idle = if busy(shared) {
                 limits.idle_busy
             } else {
                 limits.idle
@@ -461,14 +462,12 @@ async fn connection(
         let started = Instant::now();
         let outcome = {
             let snap = shared.data.load();
-            answer(
-                &snap,
-                &query[..len],
-                peer.ip(),
-                Transport::Tcp,
-                &mut picker,
-                &mut out,
-            )
+            // The idle timeout now in force is the one told to clients that ask (RFC 7828 §3.3.2).
+            let ctx = Context {
+                tcp_idle: Some(idle),
+                ..Context::new(Transport::Tcp)
+            };
+            answer_in(&snap, &query[..len], peer.ip(), ctx, &mut picker, &mut out)
         };
         let Some(o) = outcome else {
             // Not a DNS query: nothing sensible can follow on this stream.
