@@ -113,6 +113,88 @@ pub fn registrars(d: &Deployment) -> Vec<Registrar> {
         .collect()
 }
 
+/// Where a `--sip` listener is bound, and which registrar it plays.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Placement {
+    /// The listener plays the pool with this FQDN (as the user wrote it, any case).
+    Named(String),
+    /// The listener plays whichever pool owns this address (a server's, or the hardware load balancer's VIP).
+    Address(std::net::IpAddr),
+}
+
+/// Why a listener's registrar cannot be chosen.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum PlacementError {
+    /// No pool or Director of the deployment has that FQDN.
+    #[error(
+        "`{0}` is neither a pool nor the Director of the deployment (say FQDN=ADDR:PORT with one of: {1})"
+    )]
+    UnknownPool(String, String),
+    /// No pool or Director has that address.
+    #[error(
+        "{0} is no pool's or Director's address in the deployment; say which registrar it plays with FQDN=ADDR:PORT (one of: {1})"
+    )]
+    UnknownAddress(std::net::IpAddr, String),
+}
+
+/// The registrar a listener plays: the named pool, or the pool (Director first) whose servers or VIP have the
+/// address.
+pub fn place(d: &Deployment, placement: &Placement) -> Result<Registrar, PlacementError> {
+    let all = registrars(d);
+    let known = || {
+        all.iter()
+            .map(|r| r.fqdn.as_str())
+            .collect::<Vec<_>>()
+            .join(", ")
+    };
+    let fqdn = match placement {
+        Placement::Named(name) => {
+            let name = name.trim_end_matches('.').to_ascii_lowercase();
+            if !all.iter().any(|r| r.fqdn == name) {
+                return Err(PlacementError::UnknownPool(name, known()));
+            }
+            name
+        }
+        Placement::Address(ip) => d
+            .all_pools()
+            .find(|(p, _)| {
+                p.sip_vip.contains(ip) || p.servers.iter().any(|s| s.addresses.contains(ip))
+            })
+            .map(|(p, _)| p.fqdn.as_str().to_ascii_lowercase())
+            .ok_or_else(|| PlacementError::UnknownAddress(*ip, known()))?,
+    };
+    Ok(all
+        .into_iter()
+        .find(|r| r.fqdn == fqdn)
+        .expect("found among the registrars above"))
+}
+
+/// The names the registrars' lab certificate covers: each pool's FQDN (the Director's too) and its servers', the
+/// Access Edge's external FQDN (an outside client's TLS goes to it, and the lab answers for it) and
+/// `sip.<domain>` for each on-premises SIP domain (the A-record fallback clients try).
+pub fn certificate_names(d: &Deployment) -> Vec<String> {
+    let mut names: Vec<String> = Vec::new();
+    let mut add = |n: String| {
+        let n = n.to_ascii_lowercase();
+        if !names.contains(&n) {
+            names.push(n);
+        }
+    };
+    for (pool, _) in d.all_pools() {
+        add(pool.fqdn.to_string());
+        for s in &pool.servers {
+            add(s.fqdn.to_string());
+        }
+    }
+    if let Some(edge) = &d.edge {
+        add(edge.access.fqdn.to_string());
+    }
+    for domain in d.sip_domains() {
+        add(format!("sip.{domain}"));
+    }
+    names
+}
+
 /// The contact a registrar redirects to for a pool: its FQDN on the internal SIP TLS port, TLS transport.
 pub fn pool_contact(fqdn: &str) -> SipUri {
     SipUri {
@@ -373,6 +455,44 @@ mod tests {
             .with("To", format!("<sip:{user}>"))
             .with("Call-ID", "d5f2")
             .with("CSeq", format!("1 {method}"))
+    }
+
+    #[test]
+    fn listeners_are_placed_by_name_or_by_address() {
+        let d = lyncdns_model::load(
+            include_str!("../../../examples/enterprise-director.toml"),
+            "enterprise-director.toml",
+        )
+        .unwrap();
+        let at = |ip: &str| {
+            place(&d, &Placement::Address(ip.parse().unwrap())).map(|r| (r.fqdn, r.role))
+        };
+        assert_eq!(
+            at("10.0.5.12"),
+            Ok(("dirpool.contoso.com".into(), Role::Director))
+        );
+        assert_eq!(
+            at("2001:db8:100:10::11"),
+            Ok(("pool01.contoso.com".into(), Role::Pool))
+        );
+        assert!(matches!(
+            at("127.0.0.1"),
+            Err(PlacementError::UnknownAddress(..))
+        ));
+        let named = place(&d, &Placement::Named("POOL02.contoso.com.".into())).unwrap();
+        assert_eq!(named.fqdn, "pool02.contoso.com");
+        assert!(place(&d, &Placement::Named("x.contoso.com".into())).is_err());
+        let names = certificate_names(&d);
+        for n in [
+            "dirpool.contoso.com",
+            "dir01.contoso.com",
+            "pool01.contoso.com",
+            "fe11.contoso.com",
+            "sip.contoso.com",
+            "sip.contoso.net",
+        ] {
+            assert!(names.contains(&n.to_owned()), "{n} in {names:?}");
+        }
     }
 
     #[test]
