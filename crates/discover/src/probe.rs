@@ -10,8 +10,10 @@ use std::time::Duration;
 use rustls::pki_types::pem::PemObject;
 use rustls::pki_types::{CertificateDer, ServerName};
 
-use crate::machine::{Fetch, Reply, Response};
+use crate::machine::{Fetch, Reply, Response, SipRequest};
 use crate::run::Net;
+
+pub mod sip;
 
 /// Probes over the real network.
 pub struct LiveNet {
@@ -19,8 +21,12 @@ pub struct LiveNet {
     timeout: Duration,
     from: Option<IpAddr>,
     /// Connect to this address instead of the resolved one, per scheme (`https`, `http`): for a lab whose
-    /// names resolve to addresses that are not on this machine.
+    /// names resolve to addresses that are not on this machine. `sip` sends every SIP connection there.
     pub dial: Vec<(&'static str, SocketAddr)>,
+    /// SIP to a deployment address goes to this listener instead (the lab's registrar for that address).
+    pub sip_dial: Vec<(IpAddr, SocketAddr)>,
+    /// SIP goes only to `sip_dial` or `dial` addresses, never to a deployment's own (the lab).
+    pub sip_dial_only: bool,
 }
 
 /// Why the trust store could not be built.
@@ -89,6 +95,8 @@ impl LiveNet {
             timeout,
             from,
             dial: Vec::new(),
+            sip_dial: Vec::new(),
+            sip_dial_only: false,
         })
     }
 
@@ -275,6 +283,10 @@ impl Net for LiveNet {
             connected: None,
             error: Some(errors.join("; ")),
         }
+    }
+
+    fn sip(&mut self, request: &SipRequest) -> Reply {
+        self.sip_exchange(request)
     }
 
     fn fetch(

@@ -3,7 +3,6 @@
 
 mod support;
 
-use std::net::TcpListener;
 use std::process::Command;
 
 use support::{Serve, lyncdns};
@@ -177,12 +176,15 @@ fn discover_with_probes_follows_autodiscover_and_connects_to_the_pool() {
     let file = dir.path().join("lab.toml");
     std::fs::write(&file, loopback_deployment()).unwrap();
     let ca_dir = dir.path().join("ca");
+    // The lab registrar on the Front End's own (loopback) address: it plays lyncfe01, whose server that is.
     let mut s = Serve::start(&[
         file.to_str().unwrap(),
         "--https",
         "127.0.0.1:0",
         "--lab-ca",
         ca_dir.to_str().unwrap(),
+        "--sip",
+        "127.0.0.10:5061",
     ]);
     let line = s.wait_for("Autodiscover listening on HTTPS");
     let https = line
@@ -193,23 +195,7 @@ fn discover_with_probes_follows_autodiscover_and_connects_to_the_pool() {
         .next()
         .unwrap()
         .to_owned();
-    // A TLS stand-in for the Front End's SIP port, with a certificate from the same lab CA.
-    let identity =
-        lyncdns_autodiscover::tls::from_lab_ca(&ca_dir, &["lyncfe01.lyncdude.net".to_owned()])
-            .unwrap();
-    let listener = TcpListener::bind("127.0.0.10:5061").unwrap();
-    let config = identity.config.clone();
-    std::thread::spawn(move || {
-        for stream in listener.incoming().take(4) {
-            let Ok(mut stream) = stream else { continue };
-            let mut conn = rustls::ServerConnection::new(config.clone()).unwrap();
-            while conn.is_handshaking() {
-                if conn.complete_io(&mut stream).is_err() {
-                    break;
-                }
-            }
-        }
-    });
+    s.wait_for("SIP over TLS listening");
     let ca = ca_dir.join("ca.pem");
     let run = |from: &str| {
         Command::new(env!("CARGO_BIN_EXE_lyncdns"))
@@ -248,6 +234,12 @@ fn discover_with_probes_follows_autodiscover_and_connects_to_the_pool() {
         "{text}"
     );
     assert!(text.contains("connected to 127.0.0.10:5061"), "{text}");
+    // Issue 15: the sign-in goes on to the registrar's answer.
+    assert!(text.contains("OPTIONS → 200 OK"), "{text}");
+    assert!(
+        text.contains("REGISTER → 401 Unauthorized (NTLM, Kerberos, TLS-DSK)"),
+        "{text}"
+    );
     assert!(
         text.contains("✓ signs in at lyncfe01.lyncdude.net:5061 via lyncdiscoverinternal"),
         "{text}"
