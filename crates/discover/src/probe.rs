@@ -23,9 +23,10 @@ pub struct LiveNet {
     /// Connect to this address instead of the resolved one, per scheme (`https`, `http`): for a lab whose
     /// names resolve to addresses that are not on this machine. `sip` sends every SIP connection there.
     pub dial: Vec<(&'static str, SocketAddr)>,
-    /// SIP to a deployment address goes to this listener instead (the lab's registrar for that address).
-    pub sip_dial: Vec<(IpAddr, SocketAddr)>,
-    /// SIP goes only to `sip_dial` or `dial` addresses, never to a deployment's own (the lab).
+    /// SIP to a deployment address and port goes to this listener instead (the lab's registrar for it).
+    pub sip_dial: Vec<(SocketAddr, SocketAddr)>,
+    /// SIP goes only to `sip_dial` or `dial` addresses, and no plain TCP connect is made: never to a
+    /// deployment's own addresses (the lab).
     pub sip_dial_only: bool,
 }
 
@@ -255,6 +256,12 @@ fn parse_response(raw: &[u8]) -> Result<Response, String> {
 
 impl Net for LiveNet {
     fn connect(&mut self, host: &str, addrs: &[IpAddr], port: u16, tls: bool) -> Reply {
+        if self.sip_dial_only {
+            return Reply::Connect {
+                connected: None,
+                error: Some("the lab connects only to its own SIP listeners, over TLS".into()),
+            };
+        }
         let mut errors = Vec::new();
         for ip in addrs {
             let addr = SocketAddr::new(*ip, port);

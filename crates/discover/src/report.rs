@@ -111,8 +111,12 @@ fn sip_text(x: &crate::machine::SipExchange) -> String {
     }
     if let Some(t) = &x.tls {
         parts.push(format!(
-            "{} {}, {} certificate(s), verified for {}",
-            t.version, t.cipher_suite, t.chain, t.verified_for
+            "{} {}, {} certificate(s), verified for {} (names: {})",
+            t.version,
+            t.cipher_suite,
+            t.chain,
+            t.verified_for,
+            t.names.join(", ")
         ));
     }
     for (what, answer) in [("OPTIONS", &x.options), ("REGISTER", &x.register)] {

@@ -96,6 +96,7 @@ impl Net for ServiceNet {
                     .map(|c| (c.host, c.port.unwrap_or(5061)))
                     .collect(),
                 schemes: r.challenges().into_iter().map(|c| c.scheme).collect(),
+                targetname: None,
             }
         };
         Reply::Sip(Box::new(SipExchange {

@@ -13,6 +13,8 @@
 //!   scheme a Lync registrar offers, NTLM, Kerberos and TLS-DSK, each with `realm`, `targetname` and `version`
 //!   ([S45], [MS-SIPAE] §3.2.5.1 and the §4.1 example); TLS-DSK adds the certificate provisioning service's URL
 //!   (`sts-uri`). With `Authorization` → `403`: the lab does not run the NTLM or TLS-DSK handshake.
+//! - At the Access Edge (the lab's stand-in for the Edge and the hops behind it), REGISTER for a user homed on
+//!   premises → the `401` of the home pool (its FQDN as `targetname`): remote users are not redirected.
 //! - ACK → nothing; another method → `405` with `Allow`; a request missing a header every request needs
 //!   (§8.1.1) → `400`.
 
@@ -41,6 +43,9 @@ pub enum Role {
     Director,
     /// A Front End pool: registers its own users, redirects the others.
     Pool,
+    /// The Access Edge, for remote users: it relays REGISTER to the hops behind it, so the client is challenged
+    /// for the user's home pool (the lab's stand-in for the Edge and its next hops; no redirect comes back).
+    Edge,
 }
 
 impl Role {
@@ -49,6 +54,7 @@ impl Role {
         match self {
             Role::Director => "director",
             Role::Pool => "pool",
+            Role::Edge => "edge",
         }
     }
 }
@@ -113,6 +119,19 @@ pub fn registrars(d: &Deployment) -> Vec<Registrar> {
         .collect()
 }
 
+/// The Access Edge as a registrar for remote users (its external access FQDN), if the deployment has one.
+pub fn edge_registrar(d: &Deployment) -> Option<Registrar> {
+    d.edge.as_ref().map(|e| Registrar {
+        fqdn: e.access.fqdn.as_str().to_ascii_lowercase(),
+        role: Role::Edge,
+        server: format!(
+            "RTC/6.0 lyncdns/{} (Access Edge)",
+            env!("CARGO_PKG_VERSION")
+        ),
+        cert_provisioning: None,
+    })
+}
+
 /// Where a `--sip` listener is bound, and which registrar it plays.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Placement {
@@ -140,7 +159,8 @@ pub enum PlacementError {
 /// The registrar a listener plays: the named pool, or the pool (Director first) whose servers or VIP have the
 /// address.
 pub fn place(d: &Deployment, placement: &Placement) -> Result<Registrar, PlacementError> {
-    let all = registrars(d);
+    let mut all = registrars(d);
+    all.extend(edge_registrar(d));
     let known = || {
         all.iter()
             .map(|r| r.fqdn.as_str())
@@ -161,6 +181,12 @@ pub fn place(d: &Deployment, placement: &Placement) -> Result<Registrar, Placeme
                 p.sip_vip.contains(ip) || p.servers.iter().any(|s| s.addresses.contains(ip))
             })
             .map(|(p, _)| p.fqdn.as_str().to_ascii_lowercase())
+            .or_else(|| {
+                d.edge
+                    .as_ref()
+                    .filter(|e| e.access.addresses.contains(ip))
+                    .map(|e| e.access.fqdn.as_str().to_ascii_lowercase())
+            })
             .ok_or_else(|| PlacementError::UnknownAddress(*ip, known()))?,
     };
     Ok(all
@@ -335,6 +361,7 @@ fn register(
         Home::Pool(pool) if r.role == Role::Pool && pool.as_str().eq_ignore_ascii_case(&r.fqdn) => {
             None
         }
+        Home::Pool(_) if r.role == Role::Edge => None,
         Home::Pool(pool) => Some(pool_contact(pool.as_str())),
         Home::Online => Some(SipUri {
             secure: false,
@@ -358,8 +385,16 @@ fn register(
             )),
         );
     }
+    // Behind the Edge, the home pool challenges: its name is the target.
+    let challenger = match (r.role, home) {
+        (Role::Edge, Home::Pool(pool)) => Registrar {
+            fqdn: pool.as_str().to_ascii_lowercase(),
+            ..r.clone()
+        },
+        _ => r.clone(),
+    };
     let mut response = reply(r, req, 401, "Unauthorized", to_tag);
-    for c in challenges(r) {
+    for c in challenges(&challenger) {
         response = response.with("WWW-Authenticate", c.to_string());
     }
     (Answer::Challenge { user }, Some(response))
@@ -482,6 +517,10 @@ mod tests {
         let named = place(&d, &Placement::Named("POOL02.contoso.com.".into())).unwrap();
         assert_eq!(named.fqdn, "pool02.contoso.com");
         assert!(place(&d, &Placement::Named("x.contoso.com".into())).is_err());
+        assert_eq!(
+            at("198.51.100.20"),
+            Ok(("sip.contoso.com".into(), Role::Edge))
+        );
         let names = certificate_names(&d);
         for n in [
             "dirpool.contoso.com",
@@ -573,6 +612,34 @@ mod tests {
             c[2].param("sts-uri")
                 .unwrap()
                 .ends_with("/CertProv/CertProvisioningService.svc")
+        );
+    }
+
+    #[test]
+    fn the_edge_relays_to_the_home_pool_which_challenges() {
+        let edge = Registrar {
+            fqdn: "sip.contoso.com".into(),
+            role: Role::Edge,
+            ..pool()
+        };
+        let (a, m) = answer(&edge, &dir(), &request("REGISTER", "bob@contoso.com"), "t");
+        assert_eq!(
+            a,
+            Answer::Challenge {
+                user: "bob@contoso.com".into()
+            }
+        );
+        let c = m.unwrap().challenges();
+        assert_eq!(c[1].param("targetname"), Some("sip/fe02.contoso.com"));
+        let (a, _) = answer(
+            &edge,
+            &dir(),
+            &request("REGISTER", "carol@contoso.com"),
+            "t",
+        );
+        assert!(
+            matches!(a, Answer::Redirect { .. }),
+            "Online users are sent to Online"
         );
     }
 

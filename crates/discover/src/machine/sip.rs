@@ -63,6 +63,8 @@ pub struct TlsSession {
     pub chain: usize,
     /// The name the certificate was verified for (against the trust store and `--ca`).
     pub verified_for: String,
+    /// The DNS names the server's certificate certifies (its subject alternative names).
+    pub names: Vec<String>,
 }
 
 /// A SIP response, as far as discovery reads it.
@@ -78,6 +80,8 @@ pub struct SipAnswer {
     pub contacts: Vec<(String, u16)>,
     /// The schemes of the `WWW-Authenticate` challenges, in order.
     pub schemes: Vec<String>,
+    /// The `targetname` of the first challenge: the registrar's FQDN ([MS-SIPAE] [S45]).
+    pub targetname: Option<String>,
 }
 
 /// Why the SIP exchange with one address stopped.
@@ -107,10 +111,10 @@ pub enum SipProbeError {
         /// What was wrong.
         what: String,
     },
-    /// The lab does not dial this address (it is the deployment's, not a lab listener's).
+    /// The lab does not dial this address and port (it is the deployment's, and no lab registrar plays it).
     NotDialled {
-        /// The address.
-        addr: IpAddr,
+        /// The address and port.
+        addr: SocketAddr,
     },
 }
 
@@ -199,7 +203,8 @@ impl fmt::Display for SipProbeError {
             } => write!(f, "{addr}: no SIP answer to {request}: {what}"),
             SipProbeError::NotDialled { addr } => write!(
                 f,
-                "{addr}: not a lab listener's address (the lab connects only to its own listeners)"
+                "{addr}: no lab SIP registrar plays this address and port (the lab connects only to its own \
+                 listeners)"
             ),
         }
     }
@@ -218,6 +223,8 @@ pub struct RegistrarAnswer {
     pub status: u16,
     /// The authentication schemes offered.
     pub schemes: Vec<String>,
+    /// The registrar's name in its challenge (`targetname`): which pool answered, also through an Edge.
+    pub targetname: Option<String>,
     /// Its `Server` header.
     pub server: Option<String>,
     /// The TLS session.
@@ -311,10 +318,24 @@ impl Machine {
                     );
                 };
                 let online = within(&to, "online.lync.com");
+                if online {
+                    // The user is homed in Skype for Business Online: the on-premises registrar sends the
+                    // client there, where the Online service signs it in.
+                    return Request::Done(Verdict {
+                        outcome: Outcome::RedirectedOnline {
+                            url: format!("sip:{to}:{to_port};transport=tls"),
+                            user_homed: true,
+                        },
+                        via: Some(label),
+                    });
+                }
+                // The redirecting server's domain: the one of the name asked, and of every name its verified
+                // certificate certifies (a Director reached as sip.<domain> is also its pool FQDN).
+                let certified = x.tls.iter().flat_map(|t| t.names.iter());
                 let passes = within(&to, &self.domain)
                     || within(&to, &parent(&host))
-                    || self.trusted(&to)
-                    || online;
+                    || certified.clone().any(|n| within(&to, &parent(n)))
+                    || self.trusted(&to);
                 if !passes && self.client == super::Client::Phone {
                     return self.fail_method(format!(
                         "the SIP redirect from {host} to {to} is refused by the anti-spoofing rule ({to} is not in \
@@ -370,6 +391,7 @@ impl Machine {
                     address,
                     status: register.status,
                     schemes: register.schemes,
+                    targetname: register.targetname,
                     server: register.server,
                     tls: x.tls,
                     redirected_by,
@@ -384,7 +406,7 @@ impl Machine {
                         host,
                         port,
                         trust_prompt: prompt,
-                        registrar: Some(answer),
+                        registrar: Some(Box::new(answer)),
                     },
                     via: Some(label),
                 })

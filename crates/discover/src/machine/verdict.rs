@@ -40,7 +40,7 @@ pub enum Outcome {
         /// With `--probe`: the registrar that answered the client's REGISTER (after a Director's redirect, the
         /// home pool), and what it offered.
         #[serde(skip_serializing_if = "Option::is_none")]
-        registrar: Option<super::RegistrarAnswer>,
+        registrar: Option<Box<super::RegistrarAnswer>>,
     },
     /// A Store or mobile app reaches its UCWA applications resource (it continues over UCWA, not SIP) [S3].
     SignsInUcwa {

@@ -21,16 +21,17 @@ use crate::machine::{
 type Tls = rustls::StreamOwned<rustls::ClientConnection, TcpStream>;
 
 impl LiveNet {
-    /// Where SIP for `ip:port` goes: a lab's listener for that address, the `--dial sip=` address, or the
-    /// address itself; `None` when the lab dials only its own listeners.
+    /// Where SIP for `ip:port` goes: a lab's listener for that address and port, the `--dial sip=` address, or
+    /// the address itself; `None` when the lab dials only its own listeners.
     fn sip_target(&self, ip: IpAddr, port: u16) -> Option<SocketAddr> {
-        if let Some((_, local)) = self.sip_dial.iter().find(|(a, _)| *a == ip) {
+        let remote = SocketAddr::new(ip, port);
+        if let Some((_, local)) = self.sip_dial.iter().find(|(a, _)| *a == remote) {
             return Some(*local);
         }
         if let Some(d) = self.dial_for("sip") {
             return Some(d);
         }
-        (!self.sip_dial_only).then_some(SocketAddr::new(ip, port))
+        (!self.sip_dial_only).then_some(remote)
     }
 
     /// The exchange for [`crate::run::Net::sip`].
@@ -44,7 +45,9 @@ impl LiveNet {
         };
         for ip in &req.addrs {
             let Some(addr) = self.sip_target(*ip, req.port) else {
-                x.errors.push(SipProbeError::NotDialled { addr: *ip });
+                x.errors.push(SipProbeError::NotDialled {
+                    addr: SocketAddr::new(*ip, req.port),
+                });
                 continue;
             };
             let tcp = match self.tcp(addr) {
@@ -219,6 +222,11 @@ fn answer_of(m: &Message) -> SipAnswer {
             })
             .collect(),
         schemes: m.challenges().into_iter().map(|c| c.scheme).collect(),
+        targetname: m
+            .challenges()
+            .first()
+            .and_then(|c| c.param("targetname"))
+            .map(str::to_owned),
     }
 }
 
@@ -237,6 +245,17 @@ pub fn session(conn: &rustls::ClientConnection, host: &str) -> TlsSession {
             .unwrap_or_default(),
         chain: conn.peer_certificates().map(|c| c.len()).unwrap_or(0),
         verified_for: host.to_owned(),
+        names: conn
+            .peer_certificates()
+            .and_then(|c| c.first())
+            .and_then(|der| {
+                webpki::EndEntityCert::try_from(der).ok().map(|c| {
+                    c.valid_dns_names()
+                        .map(|n| n.to_ascii_lowercase())
+                        .collect()
+                })
+            })
+            .unwrap_or_default(),
     }
 }
 
