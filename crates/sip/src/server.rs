@@ -2,13 +2,14 @@
 //! hands each to [`crate::registrar::answer`] for the registrar that listener plays, and writes the response.
 //! Nothing here decides what a response says.
 //!
-//! Every resource a client can hold has a limit and a timeout ([`SipLimits`]): connections at once (past the
-//! limit a new one is closed at once), the TLS handshake, the idle time between messages, the time to finish a
+//! Every resource a client can hold has a limit and a timeout ([`SipLimits`]): connections at once and per client
+//! address (past either limit a new one is closed at once), the TLS handshake, the idle time between messages, the time to finish a
 //! message once it started, the connection's whole life, and the size of a message ([`crate::framing`]).
 
-use std::net::SocketAddr;
-use std::sync::Arc;
+use std::collections::HashMap;
+use std::net::{IpAddr, SocketAddr};
 use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use arc_swap::ArcSwap;
@@ -27,6 +28,8 @@ use crate::registrar::{Answer, Directory, Registrar, answer};
 pub struct SipLimits {
     /// Connections open at once across the listeners; past it, new ones are closed.
     pub max_connections: usize,
+    /// Connections one client address may hold; past it, a new one is closed at once.
+    pub per_client: usize,
     /// Time for the TLS handshake.
     pub handshake: Duration,
     /// Idle time between messages (a client keeping its registration sends keep-alives well within it).
@@ -38,10 +41,11 @@ pub struct SipLimits {
 }
 
 impl Default for SipLimits {
-    /// 256 connections, 10 s handshake and message, 5 min idle, 1 h per connection.
+    /// 256 connections, 32 per client address, 10 s handshake and message, 5 min idle, 1 h per connection.
     fn default() -> Self {
         SipLimits {
             max_connections: 256,
+            per_client: 32,
             handshake: Duration::from_secs(10),
             idle: Duration::from_secs(300),
             io: Duration::from_secs(10),
@@ -78,7 +82,46 @@ struct Shared {
     acceptor: TlsAcceptor,
     limits: SipLimits,
     connections: Arc<Semaphore>,
+    per_client: Mutex<HashMap<IpAddr, usize>>,
     tags: AtomicU64,
+}
+
+/// One client's connection slot, given back when the connection ends.
+struct Slot {
+    shared: Arc<Shared>,
+    ip: IpAddr,
+}
+
+impl Slot {
+    /// A slot for `ip`, or `None` when it holds as many connections as it may.
+    fn take(shared: &Arc<Shared>, ip: IpAddr) -> Option<Slot> {
+        let mut map = shared.per_client.lock().unwrap_or_else(|p| p.into_inner());
+        let n = map.entry(ip).or_insert(0);
+        if *n >= shared.limits.per_client {
+            return None;
+        }
+        *n += 1;
+        Some(Slot {
+            shared: shared.clone(),
+            ip,
+        })
+    }
+}
+
+impl Drop for Slot {
+    fn drop(&mut self) {
+        let mut map = self
+            .shared
+            .per_client
+            .lock()
+            .unwrap_or_else(|p| p.into_inner());
+        if let Some(n) = map.get_mut(&self.ip) {
+            *n = n.saturating_sub(1);
+            if *n == 0 {
+                map.remove(&self.ip);
+            }
+        }
+    }
 }
 
 impl SipServer {
@@ -99,6 +142,7 @@ impl SipServer {
             acceptor: TlsAcceptor::from(tls),
             limits,
             connections: Arc::new(Semaphore::new(limits.max_connections)),
+            per_client: Mutex::new(HashMap::new()),
             tags: AtomicU64::new(seed),
         });
         let (shutdown, watch) = watch::channel(false);
@@ -171,12 +215,17 @@ async fn accept_loop(
             tracing::warn!(%peer, limit = shared.limits.max_connections, "SIP connection refused: at the connection limit");
             continue;
         };
+        let Some(slot) = Slot::take(&shared, peer.ip()) else {
+            tracing::warn!(%peer, limit = shared.limits.per_client, "SIP connection refused: the client holds as many as it may");
+            continue;
+        };
         let (registrar, shared, stop) = (registrar.clone(), shared.clone(), stop.clone());
         tokio::spawn(async move {
             let lifetime = shared.limits.lifetime;
             let _ =
                 tokio::time::timeout(lifetime, connection(tcp, peer, &registrar, &shared, stop))
                     .await;
+            drop(slot);
             drop(permit);
         });
     }

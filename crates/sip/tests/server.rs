@@ -236,3 +236,38 @@ async fn roles_come_from_the_deployment() {
         ]
     );
 }
+
+#[tokio::test]
+async fn a_client_past_its_connection_limit_is_closed_at_once() {
+    let d = lyncdns_model::load(DIRECTOR, "x.toml").expect("loads");
+    let ca = tempfile::tempdir().expect("a temporary directory");
+    let identity = lyncdns_autodiscover::tls::sip_from_lab_ca(ca.path(), &certificate_names(&d))
+        .expect("a certificate");
+    let registrar = registrars(&d).remove(0);
+    let limits = SipLimits {
+        per_client: 2,
+        ..SipLimits::default()
+    };
+    let server = SipServer::start(
+        vec![("127.0.0.1:0".parse().expect("valid"), registrar)],
+        Directory::of(&d),
+        identity.config,
+        limits,
+    )
+    .await
+    .expect("starts");
+    let addr = server.listeners[0].0;
+    // Two connections are held (no TLS sent); the third is accepted by the kernel and closed by the server.
+    let _a = TcpStream::connect(addr).await.expect("connect");
+    let _b = TcpStream::connect(addr).await.expect("connect");
+    let mut c = TcpStream::connect(addr).await.expect("connect");
+    let mut buf = [0u8; 16];
+    let n = tokio::time::timeout(Duration::from_secs(30), c.read(&mut buf))
+        .await
+        .expect("closed within 30 s");
+    assert!(
+        matches!(n, Ok(0) | Err(_)),
+        "the third connection is closed: {n:?}"
+    );
+    server.shutdown().await;
+}
