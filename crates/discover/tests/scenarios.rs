@@ -1086,7 +1086,7 @@ fn the_dns_only_sip_fallback_names_443_for_the_access_edge_issue_16_s7() {
 
 /// Issue 15: with connections probed, the desktop client's sign-in ends at a registrar's answer. Inside the
 /// Director deployment, discovery finds the Director; it answers REGISTER with a 301 to the user's home pool
-/// ([S40], [S46]), which is followed once and challenges with NTLM, Kerberos and TLS-DSK ([S45]). The verdict
+/// ([S40], [S50]), which is followed once and challenges with NTLM, Kerberos and TLS-DSK ([S49]). The verdict
 /// names the server discovery found and, beside it, the registrar that answered.
 #[test]
 fn the_sign_in_ends_at_the_home_pool_after_the_directors_redirect_issue_15() {

@@ -1,7 +1,7 @@
 //! The published documents behind the source keys cited across lyncdns.
 //!
 //! `docs/lync.md`, the project's research notes, backs every fact about Lync / Skype for Business DNS records,
-//! client discovery and Autodiscover with a source key: `S1` … `S47`, plus `S37b`. The code cites the same keys: in
+//! client discovery and Autodiscover with a source key: `S1` … `S51`, plus `S37b`. The code cites the same keys: in
 //! doc comments (`[S8]`, `[S1], [S7]`), in the `sources` field of plan rows and certificate names (`vec!["S8"]`), and
 //! in the explanations printed by `lyncdns lint --explain`. This module is the key table: each key's title,
 //! publisher, address and what lyncdns takes from it. [`get`] looks a key up and [`ALL`] lists them in order.
@@ -624,8 +624,8 @@ pub const S44: Source = Source {
 /// Publisher: Microsoft Open Specifications.
 ///
 /// <https://learn.microsoft.com/en-us/openspecs/office_protocols/ms-sipae/aa0ce59d-a5e7-47c9-8a36-f2a2d32bc08c>
-pub const S45: Source = Source {
-    key: "S45",
+pub const S49: Source = Source {
+    key: "S49",
     title: "[MS-SIPAE]: Session Initiation Protocol (SIP) Authentication Extensions",
     publisher: "Microsoft Open Specifications",
     url: "https://learn.microsoft.com/en-us/openspecs/office_protocols/ms-sipae/aa0ce59d-a5e7-47c9-8a36-f2a2d32bc08c",
@@ -637,8 +637,8 @@ pub const S45: Source = Source {
 /// Publisher: Lync Server 2013 Unleashed (programming4.us excerpt).
 ///
 /// <https://tutorial.programming4.us/windows_server/microsoft-lync-server-2013---director-troubleshooting-(part-1)---redirects,-certificates-.aspx>
-pub const S46: Source = Source {
-    key: "S46",
+pub const S50: Source = Source {
+    key: "S50",
     title: "Microsoft Lync Server 2013: Director troubleshooting (part 1), redirects and certificates",
     publisher: "Lync Server 2013 Unleashed (programming4.us excerpt)",
     url: "https://tutorial.programming4.us/windows_server/microsoft-lync-server-2013---director-troubleshooting-(part-1)---redirects,-certificates-.aspx",
@@ -650,19 +650,19 @@ pub const S46: Source = Source {
 /// Publisher: Microsoft Open Specifications.
 ///
 /// <https://learn.microsoft.com/en-us/openspecs/office_protocols/ms-ocer/>
-pub const S47: Source = Source {
-    key: "S47",
+pub const S51: Source = Source {
+    key: "S51",
     title: "[MS-OCER]: Client Error Reporting Protocol",
     publisher: "Microsoft Open Specifications",
     url: "https://learn.microsoft.com/en-us/openspecs/office_protocols/ms-ocer/",
     supports: "The ms-diagnostics header and its codes; 4005 is the server's \"destination URI either not enabled for SIP or does not exist\" for an unknown user.",
 };
 
-/// Every source, in key order (`S1` … `S37`, `S37b`, `S38` … `S47`).
+/// Every source, in key order (`S1` … `S37`, `S37b`, `S38` … `S51`).
 pub const ALL: &[Source] = &[
     S1, S2, S3, S4, S5, S6, S7, S8, S9, S10, S11, S12, S13, S14, S15, S16, S17, S18, S19, S20, S21,
     S22, S23, S24, S25, S26, S27, S28, S29, S30, S31, S32, S33, S34, S35, S36, S37, S37B, S38, S39,
-    S40, S41, S42, S43, S44, S45, S46, S47,
+    S40, S41, S42, S43, S44, S49, S50, S51,
 ];
 
 /// The source with exactly this key (`"S8"`, `"S37b"`); `None` for an unknown key.
@@ -748,7 +748,7 @@ mod tests {
         for s in ALL {
             assert!(seen.insert(s.key), "duplicate key {}", s.key);
         }
-        assert_eq!(ALL.len(), 48, "S1 to S47 and S37b");
+        assert_eq!(ALL.len(), 48, "S1 to S51 and S37b");
     }
 
     #[test]
@@ -762,7 +762,7 @@ mod tests {
             );
         }
         assert_eq!(ALL.first().map(|s| s.key), Some("S1"));
-        assert_eq!(ALL.last().map(|s| s.key), Some("S47"));
+        assert_eq!(ALL.last().map(|s| s.key), Some("S51"));
     }
 
     #[test]

@@ -6,8 +6,8 @@
 //!   challenges). Pure, bounded, never panics on any input (property-tested and fuzzed).
 //! - [`framing`]: messages cut out of a byte stream by `Content-Length` (RFC 3261 §18.3), with size limits.
 //! - [`registrar`]: what a Lync registrar answers, as a pure function of the request: OPTIONS → 200 with the
-//!   server's identity; REGISTER at a Director → 301 to the user's home pool [S46]; REGISTER at the home pool
-//!   without credentials → 401 with the [MS-SIPAE] challenges [S45]; an unknown user → 404 [S47].
+//!   server's identity; REGISTER at a Director → 301 to the user's home pool [S50]; REGISTER at the home pool
+//!   without credentials → 401 with the [MS-SIPAE] challenges [S49]; an unknown user → 404 [S51].
 //! - [`server`]: the SIP-over-TLS listener (tokio, rustls) that carries requests to the registrar, with a
 //!   connection limit and handshake, idle and read timeouts.
 

@@ -2,16 +2,16 @@
 //! randomness (the `To` tag is passed in), so every decision is unit-tested.
 //!
 //! - OPTIONS → `200 OK` with the server's identity (`Server`, `Allow`, `Supported`).
-//! - REGISTER for an unknown user → `404 Not Found` with `ms-diagnostics: 4005` ([S47]'s "destination URI either
+//! - REGISTER for an unknown user → `404 Not Found` with `ms-diagnostics: 4005` ([S51]'s "destination URI either
 //!   not enabled for SIP or does not exist").
 //! - REGISTER at a Director, or at a Front End pool that is not the user's home → `301` to the home pool, with
 //!   the pool's FQDN on the TLS port in `Contact` ([S40]: the Director homes no users and sends each to the
-//!   home pool; [S46]: "301 Redirect request to Home Server", the registrar in `Contact`). A real Director
-//!   authenticates the user before it redirects [S46]; the lab redirects at once, since it has no SIP
+//!   home pool; [S50]: "301 Redirect request to Home Server", the registrar in `Contact`). A real Director
+//!   authenticates the user before it redirects [S50]; the lab redirects at once, since it has no SIP
 //!   authentication yet. A user homed Online is sent to `sipdir.online.lync.com:443`, the Online Director.
 //! - REGISTER at the home pool without `Authorization` → `401 Unauthorized` with one `WWW-Authenticate` per
 //!   scheme a Lync registrar offers, NTLM, Kerberos and TLS-DSK, each with `realm`, `targetname` and `version`
-//!   ([S45], [MS-SIPAE] §3.2.5.1 and the §4.1 example); TLS-DSK adds the certificate provisioning service's URL
+//!   ([S49], [MS-SIPAE] §3.2.5.1 and the §4.1 example); TLS-DSK adds the certificate provisioning service's URL
 //!   (`sts-uri`). With `Authorization` → `403`: the lab does not run the NTLM or TLS-DSK handshake.
 //! - At the Access Edge (the lab's stand-in for the Edge and the hops behind it), REGISTER for a user homed on
 //!   premises → the `401` of the home pool (its FQDN as `targetname`): remote users are not redirected.
@@ -27,9 +27,9 @@ use crate::message::{Challenge, Message, SipUri, addr_spec, tag};
 #[allow(unused_imports)]
 use lyncdns_lync::sources::*;
 
-/// The realm every Lync registrar names in its challenges ([MS-SIPAE] §4.1) [S45].
+/// The realm every Lync registrar names in its challenges ([MS-SIPAE] §4.1) [S49].
 pub const REALM: &str = "SIP Communications Service";
-/// The [MS-SIPAE] version the challenges announce (4: TLS-DSK included) [S45].
+/// The [MS-SIPAE] version the challenges announce (4: TLS-DSK included) [S49].
 pub const SIPAE_VERSION: u8 = 4;
 /// The methods the lab registrar answers.
 pub const ALLOW: &str = "INVITE, BYE, ACK, CANCEL, INFO, UPDATE, OPTIONS, REGISTER, SUBSCRIBE, NOTIFY, MESSAGE, BENOTIFY";
@@ -400,7 +400,7 @@ fn register(
     (Answer::Challenge { user }, Some(response))
 }
 
-/// The challenges of [MS-SIPAE] §3.2.5.1 [S45]: NTLM and TLS-DSK name the server's FQDN as `targetname`, Kerberos
+/// The challenges of [MS-SIPAE] §3.2.5.1 [S49]: NTLM and TLS-DSK name the server's FQDN as `targetname`, Kerberos
 /// its service principal `sip/<fqdn>`; TLS-DSK adds where to get a client certificate.
 pub fn challenges(r: &Registrar) -> Vec<Challenge> {
     let base = |scheme: &str, target: String| Challenge {

@@ -1,9 +1,9 @@
 //! The SIP step after a SIP server is found, with `--probe`: a TLS connection to it, `OPTIONS`, and an
 //! unauthenticated `REGISTER` for the user, as a client's sign-in starts. A `301` (a Director sending the user
-//! to the home pool [S40], [S46]) is followed once. Its contact is judged by the rule for Autodiscover redirects
+//! to the home pool [S40], [S50]) is followed once. Its contact is judged by the rule for Autodiscover redirects
 //! (the SIP domain, the domain of the server that redirected, a trusted domain, or Online): outside them a phone
 //! refuses it and a desktop client asks the user first, as for any server outside the trusted domains [S24];
-//! a `401` names the authentication schemes the registrar offers ([S45]); that registrar's answer ends the
+//! a `401` names the authentication schemes the registrar offers ([S49]); that registrar's answer ends the
 //! discovery. The exchange itself is the driver's (`Net::sip`); this file decides from its typed result.
 
 use std::collections::VecDeque;
@@ -80,7 +80,7 @@ pub struct SipAnswer {
     pub contacts: Vec<(String, u16)>,
     /// The schemes of the `WWW-Authenticate` challenges, in order.
     pub schemes: Vec<String>,
-    /// The `targetname` of the first challenge: the registrar's FQDN ([MS-SIPAE] [S45]).
+    /// The `targetname` of the first challenge: the registrar's FQDN ([MS-SIPAE] [S49]).
     pub targetname: Option<String>,
 }
 
