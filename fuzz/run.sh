@@ -11,7 +11,7 @@ cd "$(dirname "$0")"
 seconds="${1:-20}"
 shift || true
 targets=("$@")
-[ "${#targets[@]}" -gt 0 ] || targets=(answer zonefile deployment autodiscover decode ntlm)
+[ "${#targets[@]}" -gt 0 ] || targets=(answer zonefile deployment autodiscover decode ntlm sip)
 
 if ! rustup toolchain list | grep -q '^nightly'; then
   echo "fuzz: the nightly toolchain is missing (rustup toolchain list); cargo fuzz needs it" >&2

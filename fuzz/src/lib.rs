@@ -154,6 +154,36 @@ pub fn decode_one(data: &[u8]) {
     let _ = lyncdns_dnsdata::message::decode(data);
 }
 
+/// The SIP registrar on a stream of octets: every message the framer cuts out is answered by each registrar of
+/// the Director deployment (Director and pools); a response must serialize to a message that parses again.
+pub fn sip_one(data: &[u8]) {
+    use lyncdns_sip::framing::{Frame, next};
+    use lyncdns_sip::message::Message;
+    use lyncdns_sip::registrar::{Directory, answer, registrars};
+    static REGISTRARS: OnceLock<(Vec<lyncdns_sip::registrar::Registrar>, Directory)> = OnceLock::new();
+    let (regs, dir) = REGISTRARS.get_or_init(|| {
+        let d = lyncdns_model::load(DEPLOYMENTS[1], "enterprise-director.toml").expect("the example loads");
+        (registrars(&d), Directory::of(&d))
+    });
+    let mut rest = data;
+    while let Ok(frame) = next(rest) {
+        let used = match frame {
+            Frame::Partial => break,
+            Frame::KeepAlive(n) => n,
+            Frame::Message(m, n) => {
+                for r in regs {
+                    if let (_, Some(response)) = answer(r, dir, &m, "fuzz") {
+                        assert!(Message::parse(&response.to_bytes()).is_ok(), "an unparsable response to {m:?}");
+                    }
+                }
+                n
+            }
+        };
+        assert!(used > 0 && used <= rest.len(), "the framer must consume what it reports");
+        rest = &rest[used..];
+    }
+}
+
 /// The fixed part of an Autodiscover input; the rest of the input is the requests' text (see [`autodiscover_one`]).
 #[derive(Arbitrary, Debug, Clone, Copy, PartialEq, Eq)]
 pub struct HttpHead {

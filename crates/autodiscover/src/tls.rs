@@ -121,18 +121,35 @@ pub struct Identity {
 fn server_config(
     chain: Vec<CertificateDer<'static>>,
     key: PrivateKeyDer<'static>,
+    alpn: Option<&[u8]>,
 ) -> Result<Arc<ServerConfig>, TlsError> {
     let provider = Arc::new(rustls::crypto::ring::default_provider());
     let mut config = ServerConfig::builder_with_provider(provider)
         .with_safe_default_protocol_versions()?
         .with_no_client_auth()
         .with_single_cert(chain, key)?;
-    config.alpn_protocols = vec![b"http/1.1".to_vec()];
+    config.alpn_protocols = alpn.map(|p| vec![p.to_vec()]).unwrap_or_default();
     Ok(Arc::new(config))
 }
 
-/// Issues a certificate for exactly `names` from the lab CA in `dir`.
+/// Issues a certificate for exactly `names` from the lab CA in `dir` (written to `server.pem`), for HTTPS.
 pub fn from_lab_ca(dir: &Path, names: &[String]) -> Result<Identity, TlsError> {
+    issue(dir, names, "server.pem", Some(b"http/1.1"))
+}
+
+/// Issues a certificate for exactly `names` from the lab CA in `dir` (written to `sip-server.pem`), for the SIP
+/// registrar's TLS listeners: the names are the registrars' (`lyncdns_sip::registrar::certificate_names`), not
+/// the web services', as a Front End's default certificate and its web one are separate. No ALPN.
+pub fn sip_from_lab_ca(dir: &Path, names: &[String]) -> Result<Identity, TlsError> {
+    issue(dir, names, "sip-server.pem", None)
+}
+
+fn issue(
+    dir: &Path,
+    names: &[String],
+    file: &str,
+    alpn: Option<&[u8]>,
+) -> Result<Identity, TlsError> {
     let (issuer, ca_path) = lab_ca(dir)?;
     let mut params = CertificateParams::new(names.to_vec())?;
     let mut dn = DistinguishedName::new();
@@ -150,7 +167,7 @@ pub fn from_lab_ca(dir: &Path, names: &[String]) -> Result<Identity, TlsError> {
     params.use_authority_key_identifier_extension = true;
     let key = KeyPair::generate()?;
     let cert = params.signed_by(&key, &issuer)?;
-    let server_pem = dir.join("server.pem");
+    let server_pem = dir.join(file);
     std::fs::write(&server_pem, cert.pem()).map_err(io(&server_pem))?;
     let key_der = PrivateKeyDer::try_from(key.serialize_der()).map_err(|e| TlsError::Pem {
         path: dir.join("server key"),
@@ -161,7 +178,7 @@ pub fn from_lab_ca(dir: &Path, names: &[String]) -> Result<Identity, TlsError> {
         path: ca_path.clone(),
         what: e.to_string(),
     })?;
-    let config = server_config(vec![cert.der().clone(), ca], key_der)?;
+    let config = server_config(vec![cert.der().clone(), ca], key_der, alpn)?;
     Ok(Identity {
         config,
         ca_path: Some(ca_path),
@@ -192,7 +209,7 @@ pub fn from_pem(cert: &Path, key: &Path) -> Result<Identity, TlsError> {
         what: e.to_string(),
     })?;
     Ok(Identity {
-        config: server_config(chain, key_der)?,
+        config: server_config(chain, key_der, Some(b"http/1.1"))?,
         ca_path: None,
         names: Vec::new(),
     })

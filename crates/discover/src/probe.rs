@@ -10,18 +10,25 @@ use std::time::Duration;
 pub use lyncdns_tlsprobe::CaError;
 use lyncdns_tlsprobe::{CertReport, Prober};
 
-use crate::machine::{Fetch, Reply, Response};
+use crate::machine::{Fetch, Reply, Response, SipRequest};
 use crate::run::Net;
+
+pub mod sip;
 
 /// Probes over the real network.
 pub struct LiveNet {
     prober: Prober,
     /// Connect to this address instead of the resolved one, per scheme (`https`, `http`): for a lab whose
-    /// names resolve to addresses that are not on this machine.
+    /// names resolve to addresses that are not on this machine. `sip` sends every SIP connection there.
     pub dial: Vec<(&'static str, SocketAddr)>,
     /// Every certificate a TLS server presented, in order, with the address it came from (each host and
     /// address once).
     pub certificates: Vec<(SocketAddr, CertReport)>,
+    /// SIP to a deployment address and port goes to this listener instead (the lab's registrar for it).
+    pub sip_dial: Vec<(SocketAddr, SocketAddr)>,
+    /// SIP goes only to `sip_dial` or `dial` addresses, and no plain TCP connect is made: never to a
+    /// deployment's own addresses (the lab).
+    pub sip_dial_only: bool,
 }
 
 impl LiveNet {
@@ -35,6 +42,8 @@ impl LiveNet {
             prober: Prober::new(extra_ca, timeout, from)?,
             dial: Vec::new(),
             certificates: Vec::new(),
+            sip_dial: Vec::new(),
+            sip_dial_only: false,
         })
     }
 
@@ -182,6 +191,12 @@ fn parse_response(raw: &[u8]) -> Result<Response, String> {
 
 impl Net for LiveNet {
     fn connect(&mut self, host: &str, addrs: &[IpAddr], port: u16, tls: bool) -> Reply {
+        if self.sip_dial_only {
+            return Reply::Connect {
+                connected: None,
+                error: Some("the lab connects only to its own SIP listeners, over TLS".into()),
+            };
+        }
         let mut errors = Vec::new();
         for ip in addrs {
             let addr = SocketAddr::new(*ip, port);
@@ -210,6 +225,10 @@ impl Net for LiveNet {
             connected: None,
             error: Some(errors.join("; ")),
         }
+    }
+
+    fn sip(&mut self, request: &SipRequest) -> Reply {
+        self.sip_exchange(request)
     }
 
     fn fetch(

@@ -68,6 +68,10 @@ pub fn step_lines(d: &Discovery) -> Vec<(String, String, Option<String>)> {
                     host, port, tls, ..
                 } => format!("connect {host}:{port}{}", if *tls { " (TLS)" } else { "" }),
                 Request::Fetch(f) => format!("{} {}", f.method, f.url),
+                Request::Sip(r) => format!(
+                    "SIP over TLS to {}:{}: OPTIONS, REGISTER {}",
+                    r.host, r.port, r.uri
+                ),
                 Request::Done(_) => "done".into(),
             };
             let got = match &s.reply {
@@ -92,10 +96,49 @@ pub fn step_lines(d: &Discovery) -> Vec<(String, String, Option<String>)> {
                 Reply::Fetch { error, .. } => {
                     format!("failed: {}", error.clone().unwrap_or_default())
                 }
+                Reply::Sip(x) => sip_text(x),
             };
             (asked, got, s.note.clone())
         })
         .collect()
+}
+
+/// One line for a SIP exchange: where it connected, the TLS session, and each answer.
+fn sip_text(x: &crate::machine::SipExchange) -> String {
+    let mut parts = Vec::new();
+    if let Some(a) = x.connected {
+        parts.push(format!("connected to {a}"));
+    }
+    if let Some(t) = &x.tls {
+        parts.push(format!(
+            "{} {}, {} certificate(s), verified for {} (names: {})",
+            t.version,
+            t.cipher_suite,
+            t.chain,
+            t.verified_for,
+            t.names.join(", ")
+        ));
+    }
+    for (what, answer) in [("OPTIONS", &x.options), ("REGISTER", &x.register)] {
+        if let Some(a) = answer {
+            let mut line = format!("{what} → {} {}", a.status, a.reason);
+            if let Some((h, p)) = a.contacts.first() {
+                line.push_str(&format!(" (Contact {h}:{p})"));
+            }
+            if !a.schemes.is_empty() {
+                line.push_str(&format!(" ({})", a.schemes.join(", ")));
+            }
+            if let Some(server) = &a.server {
+                line.push_str(&format!(" [{server}]"));
+            }
+            parts.push(line);
+        }
+    }
+    if !x.errors.is_empty() {
+        let errors: Vec<String> = x.errors.iter().map(|e| e.to_string()).collect();
+        parts.push(format!("failed: {}", errors.join("; ")));
+    }
+    parts.join("; ")
 }
 
 /// The readable report of one discovery.

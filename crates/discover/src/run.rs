@@ -4,7 +4,9 @@ use std::net::IpAddr;
 
 use serde::Serialize;
 
-use crate::machine::{Client, Failure, Fetch, Machine, Reply, Request, Verdict, host_of};
+use crate::machine::{
+    Client, Failure, Fetch, Machine, Reply, Request, SipExchange, SipRequest, Verdict, host_of,
+};
 use lyncdns_dnsdata::resolve::Resolver;
 use lyncdns_dnsdata::types::Rtype;
 
@@ -25,6 +27,18 @@ pub trait Net {
         bearer: Option<&str>,
         form: Option<&str>,
     ) -> Reply;
+    /// Connects to the SIP server over TLS and sends OPTIONS and an unauthenticated REGISTER. A network that
+    /// does not speak SIP answers with an exchange that reached nothing.
+    fn sip(&mut self, request: &SipRequest) -> Reply {
+        let _ = request;
+        Reply::Sip(Box::new(SipExchange {
+            connected: None,
+            tls: None,
+            options: None,
+            register: None,
+            errors: Vec::new(),
+        }))
+    }
 }
 
 /// A network that probes nothing (discovery without `--probe` never asks it).
@@ -153,6 +167,7 @@ pub fn run(
                 port,
                 tls,
             } => net.connect(host, addrs, *port, *tls),
+            Request::Sip(s) => net.sip(s),
             Request::Fetch(f) => {
                 let mut addrs = f.addrs.clone();
                 let host = host_of(&f.url);

@@ -7,7 +7,8 @@ use std::time::SystemTime;
 
 use lyncdns_autodiscover::service::{Req, Service};
 use lyncdns_discover::machine::{
-    Client, Fetch, HttpOrder, Machine, Options, Reply, Request, Response,
+    Client, Fetch, HttpOrder, Machine, Options, Outcome, Reply, Request, Response, SipAnswer,
+    SipExchange, SipRequest,
 };
 use lyncdns_discover::run::{Credentials, Discovery, Net, run};
 use lyncdns_dnsserver::compile::Snapshot;
@@ -49,12 +50,64 @@ fn snapshot(d: &Deployment, scenario: Option<&str>) -> Snapshot {
 /// The Autodiscover service, in process: requests go straight to `Service::handle` as from `from`.
 struct ServiceNet {
     service: Service,
+    /// The deployment, for its SIP registrars.
+    deployment: Deployment,
     from: IpAddr,
     /// Schemes whose requests fail as if nothing listened there.
     down: Vec<&'static str>,
 }
 
 impl Net for ServiceNet {
+    /// The deployment's registrar for the host asked (a pool or the Director by FQDN or a server's; the Access
+    /// Edge and `sip.<domain>` stand for the first registrar), answering through the pure registrar.
+    fn sip(&mut self, req: &SipRequest) -> Reply {
+        let d = &self.deployment;
+        let all = lyncdns_sip::registrar::registrars(d);
+        let host = req.host.to_ascii_lowercase();
+        let owner = d
+            .all_pools()
+            .find(|(p, _)| {
+                p.fqdn.as_str() == host || p.servers.iter().any(|s| s.fqdn.as_str() == host)
+            })
+            .map(|(p, _)| p.fqdn.to_string())
+            .unwrap_or_else(|| d.registrar().fqdn.to_string());
+        let registrar = all
+            .into_iter()
+            .find(|r| r.fqdn == owner)
+            .expect("a registrar");
+        let dir = lyncdns_sip::registrar::Directory::of(d);
+        let addr = SocketAddr::new(req.addrs[0], req.port);
+        let ask = |method: &str| {
+            let m = lyncdns_sip::message::Message::request(method, "sip:x")
+                .with("Via", "SIP/2.0/TLS 127.0.0.1:1;branch=z9hG4bK1")
+                .with("From", format!("<sip:{}>;tag=1", req.uri))
+                .with("To", format!("<sip:{}>", req.uri))
+                .with("Call-ID", "1")
+                .with("CSeq", format!("1 {method}"));
+            let (_, r) = lyncdns_sip::registrar::answer(&registrar, &dir, &m, "t");
+            let r = r.expect("a response");
+            SipAnswer {
+                status: r.status().unwrap_or(0),
+                reason: String::new(),
+                server: r.header("Server").map(str::to_owned),
+                contacts: r
+                    .contacts()
+                    .into_iter()
+                    .map(|c| (c.host, c.port.unwrap_or(5061)))
+                    .collect(),
+                schemes: r.challenges().into_iter().map(|c| c.scheme).collect(),
+                targetname: None,
+            }
+        };
+        Reply::Sip(Box::new(SipExchange {
+            connected: Some(addr),
+            tls: None,
+            options: Some(ask("OPTIONS")),
+            register: Some(ask("REGISTER")),
+            errors: Vec::new(),
+        }))
+    }
+
     fn connect(&mut self, _: &str, addrs: &[IpAddr], port: u16, _: bool) -> Reply {
         Reply::Connect {
             connected: addrs.first().map(|a| SocketAddr::new(*a, port)),
@@ -127,6 +180,7 @@ fn discover(
     let mut resolver = InMemory::new(snap, from);
     let mut net = ServiceNet {
         service: Service::new(d),
+        deployment: d.clone(),
         from,
         down: vec![],
     };
@@ -163,6 +217,7 @@ fn asked(d: &Discovery) -> Vec<String> {
             }
             Request::Fetch(f) => format!("{} {}", f.method, f.url),
             Request::Connect { host, port, .. } => format!("connect {host}:{port}"),
+            Request::Sip(r) => format!("sip {}:{}", r.host, r.port),
             Request::Done(_) => "done".into(),
         })
         .collect()
@@ -547,6 +602,7 @@ fn steps_tried(from: &str, order: HttpOrder, n: usize, filter: Option<&str>) -> 
         // HTTPS is down: the client's order decides what it tries next.
         let mut net = ServiceNet {
             service: Service::new(&d),
+            deployment: d.clone(),
             from,
             down: vec!["https"],
         };
@@ -907,6 +963,7 @@ fn mobile_must_connect_to_the_ucwa_host_when_probing_connections_issue_16() {
     }
     let mut net = NoHairpin(ServiceNet {
         service: Service::new(&d),
+        deployment: d.clone(),
         from,
         down: vec![],
     });
@@ -1028,4 +1085,133 @@ fn the_dns_only_sip_fallback_names_443_for_the_access_edge_issue_16_s7() {
         Options::default(),
     );
     assert_eq!(r.verdict.target().map(|t| t.1), Some(5061));
+}
+
+/// Issue 15: with connections probed, the desktop client's sign-in ends at a registrar's answer. Inside the
+/// Director deployment, discovery finds the Director; it answers REGISTER with a 301 to the user's home pool
+/// ([S40], [S50]), which is followed once and challenges with NTLM, Kerberos and TLS-DSK ([S49]). The verdict
+/// names the server discovery found and, beside it, the registrar that answered.
+#[test]
+fn the_sign_in_ends_at_the_home_pool_after_the_directors_redirect_issue_15() {
+    let d = example("enterprise-director.toml");
+    let snap = snapshot(&d, None);
+    // dave's SRV target is sip.contoso.net (strict DNS naming), and his home pool is in contoso.com: outside
+    // his SIP domain and the redirecting server's, so the client asks the user first [S24] (TrustModelData
+    // listing contoso.com would spare it).
+    for (uri, pool, via, prompt) in [
+        (
+            "carol@contoso.com",
+            "pool01.contoso.com",
+            "dirpool.contoso.com",
+            false,
+        ),
+        (
+            "dave@contoso.net",
+            "pool02.contoso.com",
+            "sip.contoso.net",
+            true,
+        ),
+    ] {
+        let r = discover(
+            &d,
+            &snap,
+            Client::Lync2010,
+            uri,
+            "10.1.2.3",
+            Options {
+                connect: true,
+                ..probing()
+            },
+        );
+        let Outcome::SignsIn {
+            host,
+            registrar: Some(reg),
+            trust_prompt,
+            ..
+        } = &r.verdict.outcome
+        else {
+            panic!("{uri}: {}", r.verdict.summary());
+        };
+        assert_eq!((host.as_str(), *trust_prompt), (via, prompt), "{uri}");
+        assert_eq!(
+            (reg.host.as_str(), reg.status, reg.redirected_by.as_deref()),
+            (pool, 401, Some(via)),
+            "{uri}"
+        );
+        assert_eq!(reg.schemes, ["NTLM", "Kerberos", "TLS-DSK"]);
+        let asked = asked(&r);
+        assert!(
+            asked.contains(&format!("sip {via}:5061"))
+                && asked.contains(&format!("A {pool}"))
+                && asked.contains(&format!("sip {pool}:5061")),
+            "{asked:#?}"
+        );
+        assert!(
+            r.verdict
+                .summary()
+                .contains(&format!("registrar {via} redirected to {pool}:5061")),
+            "{}",
+            r.verdict.summary()
+        );
+    }
+}
+
+/// A redirect to a registrar outside the SIP domain, the redirecting server's domain and the trusted domains is
+/// refused by a phone, and followed by a desktop client only after the trust prompt [S24].
+#[test]
+fn a_sip_redirect_out_of_the_trusted_domains_is_refused_issue_15() {
+    let d = example("enterprise-director.toml");
+    let snap = snapshot(&d, None);
+    struct Spoofing(ServiceNet);
+    impl Net for Spoofing {
+        fn sip(&mut self, req: &SipRequest) -> Reply {
+            let Reply::Sip(mut x) = self.0.sip(req) else {
+                unreachable!()
+            };
+            if let Some(r) = x.register.as_mut() {
+                r.contacts = vec![("registrar.evil.example".into(), 5061)];
+            }
+            Reply::Sip(x)
+        }
+        fn connect(&mut self, h: &str, a: &[IpAddr], port: u16, tls: bool) -> Reply {
+            self.0.connect(h, a, port, tls)
+        }
+        fn fetch(&mut self, f: &Fetch, a: &[IpAddr], b: Option<&str>, form: Option<&str>) -> Reply {
+            self.0.fetch(f, a, b, form)
+        }
+    }
+    let from: IpAddr = "10.1.2.3".parse().unwrap();
+    let mut resolver = InMemory::new(&snap, from);
+    let mut net = Spoofing(ServiceNet {
+        service: Service::new(&d),
+        deployment: d.clone(),
+        from,
+        down: vec![],
+    });
+    let options = Options {
+        connect: true,
+        ..probing()
+    };
+    let uri = "carol@contoso.com";
+    let m = Machine::new(Client::Phone, uri, options.clone()).unwrap();
+    let r = run(m, Client::Phone, uri, &mut resolver, &mut net, None);
+    // The phone refuses the redirect and moves on (to SIP over TCP, which it may use inside).
+    assert!(
+        r.steps.iter().any(|s| s.note.as_deref().is_some_and(|n| n.contains(
+            "the SIP redirect from dirpool.contoso.com to registrar.evil.example is refused by the anti-spoofing rule"
+        ))),
+        "{:#?}",
+        r.steps.iter().map(|s| &s.note).collect::<Vec<_>>()
+    );
+    assert_ne!(r.verdict.via.as_deref(), Some("_sipinternaltls._tcp"));
+    let m = Machine::new(Client::Lync2010, uri, options).unwrap();
+    let r = run(m, Client::Lync2010, uri, &mut resolver, &mut net, None);
+    assert!(
+        r.steps.iter().any(|s| s.note.as_deref().is_some_and(|n| n.ends_with(
+            "the home registrar is registrar.evil.example:5061 (outside the SIP domain, the redirecting server's and \
+             the trusted domains: the user is asked to trust it first)"
+        ))),
+        "{:#?}",
+        r.steps.iter().map(|s| &s.note).collect::<Vec<_>>()
+    );
 }

@@ -1,7 +1,7 @@
 //! The published documents behind the source keys cited across lyncdns.
 //!
 //! `docs/lync.md`, the project's research notes, backs every fact about Lync / Skype for Business DNS records,
-//! client discovery and Autodiscover with a source key: `S1` … `S48`, plus `S37b`. The code cites the same keys: in
+//! client discovery and Autodiscover with a source key: `S1` … `S51`, plus `S37b`. The code cites the same keys: in
 //! doc comments (`[S8]`, `[S1], [S7]`), in the `sources` field of plan rows and certificate names (`vec!["S8"]`), and
 //! in the explanations printed by `lyncdns lint --explain`. This module is the key table: each key's title,
 //! publisher, address and what lyncdns takes from it. [`get`] looks a key up and [`ALL`] lists them in order.
@@ -673,11 +673,50 @@ pub const S48: Source = Source {
     supports: "The NTLM messages (NEGOTIATE, CHALLENGE, AUTHENTICATE; 2.2.1), flags and AV pairs (2.2.2), NTOWFv1/NTOWFv2 and the NTLMv2 response (3.3.1, 3.3.2), and the test vectors the verifier is checked against (4.2.2, 4.2.4).",
 };
 
-/// Every source, in key order (`S1` … `S37`, `S37b`, `S38` … `S48`).
+/// [MS-SIPAE]: Session Initiation Protocol (SIP) Authentication Extensions
+///
+/// Publisher: Microsoft Open Specifications.
+///
+/// <https://learn.microsoft.com/en-us/openspecs/office_protocols/ms-sipae/aa0ce59d-a5e7-47c9-8a36-f2a2d32bc08c>
+pub const S49: Source = Source {
+    key: "S49",
+    title: "[MS-SIPAE]: Session Initiation Protocol (SIP) Authentication Extensions",
+    publisher: "Microsoft Open Specifications",
+    url: "https://learn.microsoft.com/en-us/openspecs/office_protocols/ms-sipae/aa0ce59d-a5e7-47c9-8a36-f2a2d32bc08c",
+    supports: "A registrar that authenticates rejects an unauthenticated request with 401 (or 407) and one challenge per scheme it supports (NTLM, Kerberos, TLS-DSK), each with realm, targetname and version 3 or 4 (section 3.2.5.1); the 4.1 example shows realm \"SIP Communications Service\" and a Kerberos targetname sip/<server FQDN>.",
+};
+
+/// Microsoft Lync Server 2013: Director troubleshooting (part 1), redirects and certificates
+///
+/// Publisher: Lync Server 2013 Unleashed (programming4.us excerpt).
+///
+/// <https://tutorial.programming4.us/windows_server/microsoft-lync-server-2013---director-troubleshooting-(part-1)---redirects,-certificates-.aspx>
+pub const S50: Source = Source {
+    key: "S50",
+    title: "Microsoft Lync Server 2013: Director troubleshooting (part 1), redirects and certificates",
+    publisher: "Lync Server 2013 Unleashed (programming4.us excerpt)",
+    url: "https://tutorial.programming4.us/windows_server/microsoft-lync-server-2013---director-troubleshooting-(part-1)---redirects,-certificates-.aspx",
+    supports: "After the client authenticates, the Director answers REGISTER with \"301 Redirect request to Home Server\", the primary and backup registrars in Contact header fields (FQDN:5061;transport=TLS) weighted by q.",
+};
+
+/// [MS-OCER]: Client Error Reporting Protocol
+///
+/// Publisher: Microsoft Open Specifications.
+///
+/// <https://learn.microsoft.com/en-us/openspecs/office_protocols/ms-ocer/>
+pub const S51: Source = Source {
+    key: "S51",
+    title: "[MS-OCER]: Client Error Reporting Protocol",
+    publisher: "Microsoft Open Specifications",
+    url: "https://learn.microsoft.com/en-us/openspecs/office_protocols/ms-ocer/",
+    supports: "The ms-diagnostics header and its codes; 4005 is the server's \"destination URI either not enabled for SIP or does not exist\" for an unknown user.",
+};
+
+/// Every source, in key order (`S1` … `S37`, `S37b`, `S38` … `S51`).
 pub const ALL: &[Source] = &[
     S1, S2, S3, S4, S5, S6, S7, S8, S9, S10, S11, S12, S13, S14, S15, S16, S17, S18, S19, S20, S21,
     S22, S23, S24, S25, S26, S27, S28, S29, S30, S31, S32, S33, S34, S35, S36, S37, S37B, S38, S39,
-    S40, S41, S42, S43, S44, S45, S46, S47, S48,
+    S40, S41, S42, S43, S44, S45, S46, S47, S48, S49, S50, S51,
 ];
 
 /// The source with exactly this key (`"S8"`, `"S37b"`); `None` for an unknown key.
@@ -763,7 +802,7 @@ mod tests {
         for s in ALL {
             assert!(seen.insert(s.key), "duplicate key {}", s.key);
         }
-        assert_eq!(ALL.len(), 49, "S1 to S48 and S37b");
+        assert_eq!(ALL.len(), 52, "S1 to S51 and S37b");
     }
 
     #[test]
@@ -777,7 +816,7 @@ mod tests {
             );
         }
         assert_eq!(ALL.first().map(|s| s.key), Some("S1"));
-        assert_eq!(ALL.last().map(|s| s.key), Some("S48"));
+        assert_eq!(ALL.last().map(|s| s.key), Some("S51"));
     }
 
     #[test]
@@ -786,7 +825,7 @@ mod tests {
             assert_eq!(get(s.key), Some(s));
         }
         assert_eq!(get("S37b").map(|s| s.url), Some(S37B.url));
-        assert!(get(concat!("S", "49")).is_none());
+        assert!(get(concat!("S", "52")).is_none());
         assert!(get("s1").is_none());
         assert!(get("").is_none());
     }

@@ -25,7 +25,8 @@ pub struct DiscoverArgs {
     /// Source address of DNS queries and probes (decides the view of a split-horizon server).
     #[arg(long, value_name = "ADDR")]
     from: Option<IpAddr>,
-    /// Follow Autodiscover over HTTP(S) and connect to the SIP servers found.
+    /// Follow Autodiscover over HTTP(S), and sign in as far as the SIP servers found answer: TLS, OPTIONS and an
+    /// unauthenticated REGISTER (a Director's 301 followed once; the registrar's auth schemes reported).
     #[arg(long)]
     probe: bool,
     /// Extra CA certificate(s) to trust (PEM), e.g. the lab CA.
@@ -58,8 +59,9 @@ pub struct DiscoverArgs {
     /// DNS retries after a timeout.
     #[arg(long, default_value_t = 1)]
     retries: u32,
-    /// Send every `https` (or `http`) request to this address instead of the name's own, like curl's
-    /// --connect-to: `https=127.0.0.1:8443` (repeatable). DNS lookups are unchanged.
+    /// Send every `https` (or `http`) request, or every SIP connection (`sip`), to this address instead of the
+    /// name's own, like curl's --connect-to: `https=127.0.0.1:8443`, `sip=127.0.0.1:5061` (repeatable). DNS
+    /// lookups and the certificate check against the name are unchanged.
     #[arg(long = "dial", value_name = "SCHEME=ADDR:PORT", value_parser = parse_dial)]
     dial: Vec<(&'static str, SocketAddr)>,
     /// Print JSON.
@@ -128,7 +130,8 @@ fn parse_dial(s: &str) -> Result<(&'static str, SocketAddr), String> {
     let scheme = match scheme {
         "https" => "https",
         "http" => "http",
-        other => return Err(format!("scheme `{other}`: use https or http")),
+        "sip" => "sip",
+        other => return Err(format!("scheme `{other}`: use https, http or sip")),
     };
     Ok((scheme, addr.parse().map_err(|e| format!("`{addr}`: {e}"))?))
 }

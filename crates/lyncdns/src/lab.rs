@@ -3,8 +3,9 @@
 //! external client (source 127.0.0.2) for each SIP domain, and prints the matrix of where each signs in.
 //!
 //! All traffic stays on loopback: DNS goes to the lab server; Autodiscover requests for any host are dialled to
-//! the lab's web listeners (the certificate is still checked against the host name); SIP servers are found but not
-//! connected to, since their addresses are the deployment's, not this machine's.
+//! the lab's web listeners (the certificate is still checked against the host name); each sign-in ends at the lab
+//! SIP registrar that plays the pool, Director or Access Edge whose deployment address (and port) discovery led
+//! to, over TLS with the lab CA's certificate checked for the name. Any other address is not dialled.
 
 use std::net::{IpAddr, SocketAddr};
 use std::path::PathBuf;
@@ -22,6 +23,8 @@ use lyncdns_dnsdata::types::{Rcode, Rtype};
 use lyncdns_dnsserver::server::{Config, Server, TcpLimits};
 use lyncdns_model::{Deployment, Home, Location};
 use lyncdns_plan::scenario::{Context as ScenarioContext, SCENARIOS};
+use lyncdns_sip::registrar::{Directory, Registrar, Role};
+use lyncdns_sip::server::{SipLimits, SipServer};
 
 /// Arguments of `lyncdns lab`.
 #[derive(Debug, Args)]
@@ -170,6 +173,26 @@ impl Resolver for Inside {
     }
 }
 
+/// The registrar's part of a matrix cell: `→ 401 pool01.contoso.com` (the registrar named in its challenge, also
+/// through the Access Edge) or, after a Director's redirect, `→ 301 → 401 pool01.contoso.com`.
+fn registrar_text(v: &lyncdns_discover::machine::Verdict) -> String {
+    match &v.outcome {
+        Outcome::SignsIn {
+            registrar: Some(r), ..
+        } => format!(
+            " → {}{} {}",
+            if r.redirected_by.is_some() {
+                "301 → "
+            } else {
+                ""
+            },
+            r.status,
+            r.targetname.as_deref().unwrap_or(&r.host)
+        ),
+        _ => String::new(),
+    }
+}
+
 /// Short text for a matrix cell.
 fn cell(d: &Discovery) -> String {
     let v = &d.verdict;
@@ -188,7 +211,8 @@ fn cell(d: &Discovery) -> String {
         let via = v.via.clone().unwrap_or_default();
         match v.target() {
             Some((host, port)) => format!(
-                "✓ {host}:{port} via {via}{}",
+                "✓ {host}:{port} via {via}{}{}",
+                registrar_text(v),
                 if v.trust_prompt() {
                     " (trust prompt)"
                 } else {
@@ -201,8 +225,29 @@ fn cell(d: &Discovery) -> String {
 }
 
 /// Marks a SIP verdict whose server resolves to the reverse proxy as failed: the reverse proxy carries only
-/// web traffic (`docs/lync.md` §4 #2). UCWA and Online verdicts reach web services, which it does carry.
+/// web traffic (`docs/lync.md` §4 #2). UCWA and Online verdicts reach web services, which it does carry. A
+/// discovery that failed after its first SIP attempt went to the reverse proxy (the lab has no registrar there)
+/// is failed for that reason.
 fn check_roles(d: &mut Discovery, reverse_proxy: &[IpAddr]) {
+    if let Outcome::Fails { .. } = &d.verdict.outcome {
+        let first = d.steps.iter().find_map(|s| match &s.request {
+            Request::Sip(r) => Some(r),
+            _ => None,
+        });
+        if let Some(r) = first
+            && let Some(&address) = r.addrs.iter().find(|a| reverse_proxy.contains(a))
+        {
+            d.verdict.outcome = Outcome::Fails {
+                reason: Failure::ReverseProxy {
+                    host: r.host.clone(),
+                    port: r.port,
+                    address,
+                },
+            };
+            d.verdict.via = None;
+        }
+        return;
+    }
     let Outcome::SignsIn { host, port, .. } = &d.verdict.outcome else {
         return;
     };
@@ -287,7 +332,7 @@ pub fn run_cmd(args: &LabArgs) -> anyhow::Result<bool> {
         .worker_threads(2)
         .enable_all()
         .build()?;
-    let (server, web) = runtime.block_on(async {
+    let (server, web, sip) = runtime.block_on(async {
         let config = Config {
             dns: vec!["127.0.0.1:0".parse().expect("valid")],
             workers: 1,
@@ -312,8 +357,12 @@ pub fn run_cmd(args: &LabArgs) -> anyhow::Result<bool> {
         let web = Web::start(&deployment, &web_config)
             .await
             .context("starting the lab Autodiscover service")?;
-        anyhow::Ok((server, web))
+        let sip = start_registrars(&deployment, &ca_dir)
+            .await
+            .context("starting the lab SIP registrars")?;
+        anyhow::Ok((server, web, sip))
     })?;
+    let sip_dial = sip_dial(&deployment, &sip.listeners);
     let dns = server.dns_addrs[0];
     let (https, http) = (
         web.https_addr.expect("started"),
@@ -354,9 +403,11 @@ pub fn run_cmd(args: &LabArgs) -> anyhow::Result<bool> {
                 };
                 let mut net = LiveNet::new(Some(&ca), Duration::from_secs(3), Some(from_ip))?;
                 net.dial = vec![("https", https), ("http", http)];
+                net.sip_dial = sip_dial.clone();
+                net.sip_dial_only = true;
                 let options = Options {
                     probe: true,
-                    connect: false,
+                    connect: true,
                     credentials: true,
                     ..Options::default()
                 };
@@ -388,6 +439,7 @@ pub fn run_cmd(args: &LabArgs) -> anyhow::Result<bool> {
             dns,
             https,
             &ca,
+            &sip.listeners,
             &discoveries,
         );
     }
@@ -418,18 +470,98 @@ pub fn run_cmd(args: &LabArgs) -> anyhow::Result<bool> {
             d = deployment.sip.primary_domain,
             p = https.port()
         );
+        for (addr, r) in &sip.listeners {
+            println!(
+                "  SIP over TLS {addr}: {} ({}); openssl s_client -connect {addr} -servername {} -CAfile {}",
+                r.fqdn,
+                r.role.as_str(),
+                r.fqdn,
+                ca.display()
+            );
+        }
         println!("  lab users: {}, password {password}", lab_users.join(", "));
         runtime
             .block_on(async { tokio::signal::ctrl_c().await })
             .context("waiting for Ctrl-C")?;
     }
     runtime.block_on(async {
+        sip.shutdown().await;
         web.shutdown().await;
         server.shutdown().await;
     });
     Ok(all.iter().all(|d| d.verdict.ok()))
 }
 
+/// One loopback listener per registrar (the Director, each pool, the Access Edge), with a certificate from the
+/// lab CA for their names.
+async fn start_registrars(d: &Deployment, ca_dir: &std::path::Path) -> anyhow::Result<SipServer> {
+    let identity = lyncdns_autodiscover::tls::sip_from_lab_ca(
+        ca_dir,
+        &lyncdns_sip::registrar::certificate_names(d),
+    )?;
+    let mut registrars = lyncdns_sip::registrar::registrars(d);
+    registrars.extend(lyncdns_sip::registrar::edge_registrar(d));
+    let listeners: Vec<(SocketAddr, Registrar)> = registrars
+        .into_iter()
+        .map(|r| ("127.0.0.1:0".parse().expect("valid"), r))
+        .collect();
+    Ok(SipServer::start(
+        listeners,
+        Directory::of(d),
+        identity.config,
+        SipLimits {
+            max_connections: 64,
+            ..SipLimits::default()
+        },
+    )
+    .await?)
+}
+
+/// Where SIP to each deployment address goes in the lab: a pool's or the Director's addresses (its servers', its
+/// VIP) on the internal SIP TLS port to its registrar; the Access Edge's on 443 (where remote users reach it) to
+/// the Edge's.
+fn sip_dial(
+    d: &Deployment,
+    listeners: &[(SocketAddr, Registrar)],
+) -> Vec<(SocketAddr, SocketAddr)> {
+    let mut map = Vec::new();
+    for (local, r) in listeners {
+        match r.role {
+            Role::Director | Role::Pool => {
+                for (pool, _) in d.all_pools() {
+                    if pool.fqdn.as_str().eq_ignore_ascii_case(&r.fqdn) {
+                        let port = lyncdns_lync::services::SIPINTERNALTLS.port;
+                        let mut addrs = pool.sip_addresses();
+                        addrs.extend(
+                            pool.servers
+                                .iter()
+                                .flat_map(|s| s.addresses.iter().copied()),
+                        );
+                        map.extend(
+                            addrs
+                                .into_iter()
+                                .map(|a| (SocketAddr::new(a, port), *local)),
+                        );
+                    }
+                }
+            }
+            Role::Edge => {
+                if let Some(edge) = &d.edge {
+                    let port = lyncdns_lync::services::SIP_TLS.port;
+                    map.extend(
+                        edge.access
+                            .addresses
+                            .iter()
+                            .map(|a| (SocketAddr::new(*a, port), *local)),
+                    );
+                }
+            }
+        }
+    }
+    map
+}
+
+#[allow(clippy::too_many_arguments)]
 fn print_matrix(
     d: &Deployment,
     scenario: Option<&str>,
@@ -437,6 +569,7 @@ fn print_matrix(
     dns: SocketAddr,
     https: SocketAddr,
     ca: &std::path::Path,
+    sip: &[(SocketAddr, Registrar)],
     rows: &[(String, &str, Discovery)],
 ) {
     println!(
@@ -460,8 +593,14 @@ fn print_matrix(
         "Inside, a name outside every internal zone is answered from the external view, as an internal DNS server \
          forwarding to the Internet would."
     );
+    let registrars: Vec<String> = sip
+        .iter()
+        .map(|(addr, r)| format!("{} {} {addr}", r.role.as_str(), r.fqdn))
+        .collect();
     println!(
-        "SIP servers are found, not connected to: their addresses are the deployment's, not this machine's.\n"
+        "SIP registrars over TLS on loopback, each for its deployment addresses: {}.\n\
+         A sign-in ends at a registrar's answer: → its REGISTER status (401: challenged) and the registrar its challenge names; after a Director's redirect, → 301 → first.\n",
+        registrars.join("; ")
     );
     let mut table: Vec<[String; 4]> = vec![[
         "client".into(),

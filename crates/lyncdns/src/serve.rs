@@ -11,6 +11,8 @@ use lyncdns_autodiscover::http::{Web, WebConfig};
 use lyncdns_dnsserver::compile::Snapshot;
 use lyncdns_dnsserver::server::{Config, Server, TcpLimits};
 use lyncdns_model::{Deployment, Rotation, Serve};
+use lyncdns_sip::registrar::{Directory, Placement, Registrar};
+use lyncdns_sip::server::{SipLimits, SipServer};
 
 /// Arguments of `lyncdns serve`.
 #[derive(Debug, Args)]
@@ -59,6 +61,10 @@ pub struct ServeArgs {
     /// Directory of the lab CA (created on first start; clients trust its ca.pem).
     #[arg(long, value_name = "DIR")]
     lab_ca: Option<PathBuf>,
+    /// The lab SIP registrar over TLS (repeatable): `ADDR:PORT` plays the pool or Director that owns ADDR in the
+    /// deployment; `FQDN=ADDR:PORT` plays the pool or Director FQDN (for loopback or any other address).
+    #[arg(long = "sip", value_name = "[FQDN=]ADDR:PORT", value_parser = parse_sip_arg)]
+    sip: Vec<(Placement, SocketAddr)>,
     /// Load and compile everything, report, and exit without serving (exit 0 if it would serve, 2 if not).
     #[arg(long)]
     check: bool,
@@ -89,6 +95,22 @@ enum RotationArg {
     RoundRobin,
     /// The deployment's order.
     None,
+}
+
+fn parse_sip_arg(s: &str) -> Result<(Placement, SocketAddr), String> {
+    let (fqdn, addr) = match s.split_once('=') {
+        Some((fqdn, addr)) if !fqdn.is_empty() => (Some(fqdn), addr),
+        Some(_) => return Err(format!("`{s}` is not [FQDN=]ADDR:PORT")),
+        None => (None, s),
+    };
+    let addr: SocketAddr = addr
+        .parse()
+        .map_err(|e| format!("`{addr}` is not ADDR:PORT: {e}"))?;
+    let placement = match fqdn {
+        Some(f) => Placement::Named(f.to_owned()),
+        None => Placement::Address(addr.ip()),
+    };
+    Ok((placement, addr))
 }
 
 fn parse_zone_arg(s: &str) -> Result<(String, PathBuf), String> {
@@ -203,6 +225,15 @@ pub fn run(args: &ServeArgs) -> anyhow::Result<()> {
             .unwrap_or_else(|| PathBuf::from("lyncdns-lab-ca")),
         limits: Default::default(),
     };
+    let sip: Vec<(SocketAddr, Registrar)> = args
+        .sip
+        .iter()
+        .map(|(placement, addr)| {
+            lyncdns_sip::registrar::place(&deployment, placement)
+                .map(|r| (*addr, r))
+                .with_context(|| format!("--sip {addr}"))
+        })
+        .collect::<anyhow::Result<_>>()?;
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)
         .enable_all()
@@ -225,15 +256,58 @@ pub fn run(args: &ServeArgs) -> anyhow::Result<()> {
         } else {
             None
         };
+        let sip = if sip.is_empty() {
+            None
+        } else {
+            Some(start_sip(&deployment, &web_config, sip).await?)
+        };
         crate::systemd::ready(&format!("serving {}", views));
         let running = Running::new(args, &deployment.serve);
-        wait_and_reload(signals, &server, web.as_ref(), &source, running).await?;
+        wait_and_reload(
+            signals,
+            &server,
+            web.as_ref(),
+            sip.as_ref(),
+            &source,
+            running,
+        )
+        .await?;
         if let Some(web) = web {
             web.shutdown().await;
+        }
+        if let Some(sip) = sip {
+            sip.shutdown().await;
         }
         server.shutdown().await;
         Ok(())
     })
+}
+
+/// Starts the SIP registrar listeners with the admin's certificate (`--cert`/`--key`) or one the lab CA issues
+/// for the registrars' names.
+async fn start_sip(
+    deployment: &Deployment,
+    web: &WebConfig,
+    listeners: Vec<(SocketAddr, Registrar)>,
+) -> anyhow::Result<SipServer> {
+    let identity = match (&web.cert, &web.key) {
+        (Some(cert), Some(key)) => lyncdns_autodiscover::tls::from_pem(cert, key)?,
+        _ => lyncdns_autodiscover::tls::sip_from_lab_ca(
+            &web.lab_ca,
+            &lyncdns_sip::registrar::certificate_names(deployment),
+        )?,
+    };
+    if let Some(ca) = &identity.ca_path {
+        tracing::info!(ca = %ca.display(), names = %identity.names.join(","), "SIP certificate issued by the lab CA");
+    }
+    SipServer::start(
+        listeners,
+        Directory::of(deployment),
+        identity.config,
+        SipLimits::default(),
+    )
+    .await
+    .context("starting the SIP registrar")
 }
 
 /// The DNS over TCP limits and timeouts `[serve]` sets.
@@ -352,6 +426,7 @@ async fn wait_and_reload(
     signals: Signals,
     server: &Server,
     web: Option<&Web>,
+    sip: Option<&SipServer>,
     source: &Source,
     mut running: Running<'_>,
 ) -> anyhow::Result<()> {
@@ -378,6 +453,9 @@ async fn wait_and_reload(
                         if let Some(web) = web {
                             web.reload(&deployment);
                         }
+                        if let Some(sip) = sip {
+                            sip.reload(Directory::of(&deployment));
+                        }
                         tracing::info!(views = %views, "reloaded");
                         crate::systemd::ready(&format!("reloaded: serving {views}"));
                     }
@@ -402,6 +480,7 @@ async fn wait_and_reload(
     _signals: Signals,
     _server: &Server,
     _web: Option<&Web>,
+    _sip: Option<&SipServer>,
     _source: &Source,
     _running: Running<'_>,
 ) -> anyhow::Result<()> {

@@ -29,6 +29,7 @@ mod autodiscover;
 mod methods;
 mod options;
 mod phone;
+mod sip;
 mod srv;
 mod verdict;
 
@@ -42,6 +43,10 @@ use lyncdns_dnsdata::types::Rtype;
 
 use methods::{Method, m_label};
 pub use options::{Client, HttpOrder, Options};
+pub use sip::{
+    ConnectFailure, RegistrarAnswer, SipAnswer, SipExchange, SipProbeError, SipRequest, TlsFailure,
+    TlsSession,
+};
 pub use verdict::{Failure, Outcome, Verdict};
 
 /// The source keys cited in this module's docs (`[S1]` …), as links to their entries.
@@ -90,6 +95,8 @@ pub enum Request {
     },
     /// An HTTP(S) request.
     Fetch(Fetch),
+    /// A TLS connection to a SIP server, OPTIONS and an unauthenticated REGISTER (with `--probe`).
+    Sip(SipRequest),
     /// The end.
     Done(Verdict),
 }
@@ -135,6 +142,8 @@ pub enum Reply {
         /// Connection, TLS or protocol error.
         error: Option<String>,
     },
+    /// The SIP exchange (boxed: it is several times larger than the other replies).
+    Sip(Box<SipExchange>),
 }
 
 /// What the machine waits for.
@@ -200,6 +209,21 @@ enum Wait {
         prompt: bool,
         then: VecDeque<(String, u16)>,
     },
+    Sip {
+        label: String,
+        host: String,
+        port: u16,
+        prompt: bool,
+        then: VecDeque<(String, u16)>,
+        redirected_by: Option<String>,
+    },
+    SipRedirect {
+        label: String,
+        prompt: bool,
+        from: String,
+        to: String,
+        port: u16,
+    },
     Ntp,
 }
 
@@ -222,6 +246,8 @@ pub struct Machine {
     deferred_http: Option<(String, Vec<IpAddr>)>,
     /// Out-of-zone aliases followed in the method in progress.
     aliases: u8,
+    /// The SIP server discovery found (host, port), kept for the verdict when a registrar redirects.
+    found: Option<(String, u16)>,
 }
 
 /// The most out-of-zone aliases followed for one method (a loop of CNAMEs across servers ends there).
@@ -313,6 +339,7 @@ impl Machine {
             ntp_done: client != Client::Phone,
             deferred_http: None,
             aliases: 0,
+            found: None,
         })
     }
 
@@ -413,6 +440,27 @@ impl Machine {
                 then,
                 connected.ok_or_else(|| error.unwrap_or_default()),
             ),
+            (
+                Wait::Sip {
+                    label,
+                    host,
+                    port,
+                    prompt,
+                    then,
+                    redirected_by,
+                },
+                Reply::Sip(x),
+            ) => self.on_sip(label, host, port, prompt, then, redirected_by, *x),
+            (
+                Wait::SipRedirect {
+                    label,
+                    prompt,
+                    from,
+                    to,
+                    port,
+                },
+                Reply::Lookup(l),
+            ) => self.on_sip_redirect(label, prompt, from, to, port, l),
             (_, other) => {
                 let why = format!("unexpected reply {other:?}");
                 self.fail_method(why)
@@ -435,6 +483,7 @@ impl Machine {
                 | Wait::UcwaAddress { .. }
                 | Wait::SrvTarget { .. }
                 | Wait::HostAddress { .. }
+                | Wait::SipRedirect { .. }
         );
         let end = l.cnames().last().cloned()?;
         if !waits_for_addresses
@@ -525,6 +574,7 @@ impl Machine {
                 host: host.to_owned(),
                 port,
                 trust_prompt: prompt,
+                registrar: None,
             },
             via: Some(via.to_owned()),
         })
@@ -542,6 +592,11 @@ impl Machine {
     ) -> Request {
         if !self.options.connect {
             return self.done(&label, &host, port, prompt);
+        }
+        if self.tls {
+            // SIP over TLS: the sign-in goes on to a registrar's answer.
+            self.found = Some((host.clone(), port));
+            return self.sip_request(label, host, port, addrs, prompt, then, None);
         }
         self.wait = Wait::Connecting {
             label,

@@ -37,6 +37,10 @@ pub enum Outcome {
         /// The server is outside the SIP domain and the trusted domains: the user sees the "cannot verify
         /// that the server is trusted" prompt first [S24].
         trust_prompt: bool,
+        /// With `--probe`: the registrar that answered the client's REGISTER (after a Director's redirect, the
+        /// home pool), and what it offered.
+        #[serde(skip_serializing_if = "Option::is_none")]
+        registrar: Option<Box<super::RegistrarAnswer>>,
     },
     /// A Store or mobile app reaches its UCWA applications resource (it continues over UCWA, not SIP) [S3].
     SignsInUcwa {
@@ -189,13 +193,18 @@ impl fmt::Display for Verdict {
                 host,
                 port,
                 trust_prompt,
+                registrar,
             } => {
                 let prompt = if *trust_prompt {
                     " after a trust prompt (the server is outside the SIP domain and the trusted domains)"
                 } else {
                     ""
                 };
-                write!(f, "signs in at {host}:{port}{via}{prompt}")
+                write!(f, "signs in at {host}:{port}{via}{prompt}")?;
+                match registrar {
+                    Some(r) => write!(f, "; registrar {r}"),
+                    None => Ok(()),
+                }
             }
             Outcome::SignsInUcwa { url } => write!(f, "signs in through UCWA at {url}{via}"),
             Outcome::RedirectedOnline { url, user_homed } => write!(
@@ -261,6 +270,7 @@ mod tests {
                 host: "pool01.contoso.com".into(),
                 port: 5061,
                 trust_prompt: false,
+                registrar: None,
             },
             Some("_sipinternaltls._tcp"),
         );
@@ -275,6 +285,7 @@ mod tests {
                 host: "sip.fabrikam.com".into(),
                 port: 5061,
                 trust_prompt: true,
+                registrar: None,
             },
             Some("_sipinternaltls._tcp"),
         );
@@ -408,6 +419,7 @@ mod tests {
                 host: "pool01.contoso.com".into(),
                 port: 5061,
                 trust_prompt: false,
+                registrar: None,
             },
             Some("_sip._tls"),
         );
