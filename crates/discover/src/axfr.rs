@@ -1,0 +1,153 @@
+//! [`Puller`], the network shell of a zone transfer: one TCP connection (RFC 5936 §4.1 requires TCP; RFC 7766
+//! framing), the request sent, each length-prefixed message handed to `lyncdns-dnsdata`'s pure
+//! [`Axfr`] reader, with a connect timeout, a timeout per message, a total time and the reader's size limits.
+
+use std::io::{self, ErrorKind, Read, Write};
+use std::net::{SocketAddr, TcpStream};
+use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+
+use lyncdns_dnsdata::transfer::{Axfr, Failure, Limits, Progress, Transferred, ZoneTransfer};
+use lyncdns_dnsdata::tsig::TsigKey;
+
+/// How long each step of a transfer may take.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Timeouts {
+    /// To establish the connection.
+    pub connect: Duration,
+    /// To wait for each message (and to write the request).
+    pub message: Duration,
+    /// For the whole transfer.
+    pub total: Duration,
+}
+
+impl Default for Timeouts {
+    /// 5 s to connect, 10 s per message, 10 minutes in all.
+    fn default() -> Self {
+        Timeouts {
+            connect: Duration::from_secs(5),
+            message: Duration::from_secs(10),
+            total: Duration::from_secs(600),
+        }
+    }
+}
+
+/// Pulls zones from one server by AXFR.
+#[derive(Debug, Clone)]
+pub struct Puller {
+    /// The primary (or any server that allows us transfers).
+    pub server: SocketAddr,
+    /// The TSIG key to sign with, if any.
+    pub key: Option<TsigKey>,
+    /// Timeouts.
+    pub timeouts: Timeouts,
+    /// Size limits.
+    pub limits: Limits,
+    next_id: u16,
+}
+
+impl Puller {
+    /// A puller for `server`, signing with `key`.
+    pub fn new(server: SocketAddr, key: Option<TsigKey>) -> Puller {
+        Puller {
+            server,
+            key,
+            timeouts: Timeouts::default(),
+            limits: Limits::default(),
+            next_id: std::process::id() as u16,
+        }
+    }
+
+    /// One transfer over one connection.
+    fn pull(&mut self, zone: &str) -> Result<Transferred, Failure> {
+        self.next_id = self.next_id.wrapping_add(1);
+        let started = Instant::now();
+        let (mut reader, request) =
+            Axfr::new(zone, self.next_id, self.key.as_ref(), now(), self.limits)?;
+        let mut stream = TcpStream::connect_timeout(&self.server, self.timeouts.connect)
+            .map_err(|e| failure("connecting", &e))?;
+        stream
+            .set_write_timeout(Some(self.timeouts.message))
+            .and_then(|()| stream.set_nodelay(true))
+            .map_err(|e| failure("connecting", &e))?;
+        let mut framed = Vec::with_capacity(request.len() + 2);
+        framed.extend_from_slice(&(request.len() as u16).to_be_bytes());
+        framed.extend_from_slice(&request);
+        stream
+            .write_all(&framed)
+            .map_err(|e| failure("sending the request", &e))?;
+        let mut buf = vec![0u8; 65535];
+        loop {
+            let left = self
+                .timeouts
+                .total
+                .checked_sub(started.elapsed())
+                .filter(|d| !d.is_zero())
+                .ok_or_else(|| Failure::Timeout {
+                    stage: "after the total time allowed".into(),
+                })?;
+            stream
+                .set_read_timeout(Some(left.min(self.timeouts.message)))
+                .map_err(|e| failure("waiting for a message", &e))?;
+            let mut len = [0u8; 2];
+            match stream.read_exact(&mut len) {
+                Ok(()) => {}
+                Err(e) if e.kind() == ErrorKind::UnexpectedEof => return Err(reader.incomplete()),
+                Err(e) => return Err(failure("waiting for a message", &e)),
+            }
+            let len = usize::from(u16::from_be_bytes(len));
+            let message = &mut buf[..len];
+            match stream.read_exact(message) {
+                Ok(()) => {}
+                Err(e) if e.kind() == ErrorKind::UnexpectedEof => return Err(reader.incomplete()),
+                Err(e) => return Err(failure("waiting for a message", &e)),
+            }
+            if let Progress::Done(t) = reader.feed(message, now())? {
+                tracing::debug!(
+                    server = %self.server,
+                    zone = %t.zone,
+                    serial = t.serial,
+                    records = t.records.len(),
+                    messages = t.messages,
+                    bytes = t.bytes,
+                    signed = t.signed,
+                    "zone transferred"
+                );
+                return Ok(t);
+            }
+        }
+    }
+}
+
+impl ZoneTransfer for Puller {
+    fn axfr(&mut self, zone: &str) -> Result<Transferred, Failure> {
+        let result = self.pull(zone);
+        if let Err(e) = &result {
+            tracing::debug!(server = %self.server, zone, error = %e, "zone transfer failed");
+        }
+        result
+    }
+
+    fn describe(&self) -> String {
+        format!("axfr://{}", self.server)
+    }
+}
+
+/// Seconds since the Unix epoch, for TSIG's time signed.
+fn now() -> u64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map(|d| d.as_secs())
+        .unwrap_or(0)
+}
+
+/// A system error as a typed failure.
+fn failure(stage: &str, e: &io::Error) -> Failure {
+    match e.kind() {
+        ErrorKind::TimedOut | ErrorKind::WouldBlock => Failure::Timeout {
+            stage: stage.to_owned(),
+        },
+        _ => Failure::Unreachable {
+            detail: format!("{stage}: {e}"),
+        },
+    }
+}
