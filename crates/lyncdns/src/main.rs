@@ -3,6 +3,7 @@
 
 mod axfr;
 mod check;
+mod check_axfr;
 mod discover;
 mod lab;
 mod lint;

@@ -125,8 +125,7 @@ fn lint_axfr_with_the_key_finds_the_seeds_mistakes_located_by_owner_and_type() {
         ("error[LD006]", "sip.lyncdude.net A"),
     ] {
         assert!(
-            stdout.contains(code)
-                && stdout.contains(&format!("--> {at}: {located}\n")),
+            stdout.contains(code) && stdout.contains(&format!("--> {at}: {located}\n")),
             "{code} at {located}: {stdout}"
         );
     }
@@ -249,6 +248,86 @@ fn a_bad_key_file_is_reported_at_its_line_before_anything_is_sent() {
             "{}:2: unknown TSIG algorithm `hmac-md5`",
             key_file.display()
         )),
+        "{stderr}"
+    );
+}
+
+#[test]
+fn check_axfr_reports_exactly_the_record_removed_and_the_record_changed() {
+    let Some(named) = interop_tool("named", "bind9") else {
+        return;
+    };
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    let out = lyncdns(&["plan", "--format", "zone", "--out", d.to_str().unwrap()]);
+    assert!(out.status.success(), "{}", text(&out).1);
+    // BIND's copy of the external lyncdude.net: one record removed, one changed, and a new serial (informational).
+    let zone = d.join("external/lyncdude.net.zone");
+    let planned = std::fs::read_to_string(&zone).unwrap();
+    assert!(planned.contains("lyncdiscover ") && planned.contains("203.0.113.10 ;"));
+    let served: String = planned
+        .lines()
+        .filter(|l| !l.starts_with("lyncdiscover "))
+        .map(|l| {
+            if l.starts_with("access ") {
+                l.replace("203.0.113.10", "203.0.113.99")
+            } else {
+                l.replace("2026112501", "2026112502")
+            }
+        })
+        .map(|l| format!("{l}\n"))
+        .collect();
+    std::fs::write(&zone, served).unwrap();
+    let zones = format!(
+        "zone \"lyncdude.net\" {{ type primary; file \"{0}/external/lyncdude.net.zone\"; allow-transfer {{ key xfr.lyncdude.net; }}; }};\nzone \"anotherdomain.com\" {{ type primary; file \"{0}/external/anotherdomain.com.zone\"; allow-transfer {{ key xfr.lyncdude.net; }}; }};\n",
+        d.display()
+    );
+    let (_named, port) = start_named(&named, d, &zones, "lyncdude.net");
+    let server = format!("127.0.0.1:{port}");
+    let out = lyncdns(&[
+        "check", "--axfr", &server, "--view", "external", "--key", KEY,
+    ]);
+    let (stdout, stderr) = text(&out);
+    assert_eq!(out.status.code(), Some(1), "{stdout}{stderr}");
+    for line in [
+        "MISSING     lyncdiscover.lyncdude.net A 203.0.113.20\n",
+        "DIFFERENT   access.lyncdude.net A: planned 203.0.113.10, served 203.0.113.99\n",
+        "info        lyncdude.net SOA: planned ns1.lyncdude.net. hostmaster.lyncdude.net. 2026112501",
+        "zone lyncdude.net: serial 2026112502, 13 records served, TSIG verified\n",
+        "2 difference(s), 1 informational (SOA/NS)",
+    ] {
+        assert!(stdout.contains(line), "`{line}` in {stdout}");
+    }
+    // The JSON lists exactly those two as problems.
+    let out = lyncdns(&["check", "--axfr", &server, "--key", KEY, "--json"]);
+    let report: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let problems: Vec<(String, String)> = report["zones"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .flat_map(|z| z["records"].as_array().unwrap().clone())
+        .filter(|c| c["status"] != "ok" && c["informational"] == false)
+        .map(|c| {
+            (
+                c["owner"].as_str().unwrap().to_owned(),
+                c["status"].as_str().unwrap().to_owned(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        problems,
+        [
+            ("access.lyncdude.net".to_owned(), "different".to_owned()),
+            ("lyncdiscover.lyncdude.net".to_owned(), "missing".to_owned()),
+        ],
+        "{report}"
+    );
+    // Without the key BIND refuses: the check could not run.
+    let out = lyncdns(&["check", "--axfr", &server]);
+    let (stdout, stderr) = text(&out);
+    assert_eq!(out.status.code(), Some(2), "{stdout}{stderr}");
+    assert!(
+        stderr.contains("could not check every zone: AXFR failed for anotherdomain.com: REFUSED; lyncdude.net: REFUSED"),
         "{stderr}"
     );
 }
