@@ -151,3 +151,104 @@ fn failure(stage: &str, e: &io::Error) -> Failure {
         },
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::net::TcpListener;
+
+    /// A loopback listener whose one connection is handed to `serve` on a thread.
+    fn peer(serve: impl FnOnce(TcpStream) + Send + 'static) -> SocketAddr {
+        let l = TcpListener::bind("127.0.0.1:0").unwrap();
+        let addr = l.local_addr().unwrap();
+        std::thread::spawn(move || {
+            if let Ok((s, _)) = l.accept() {
+                serve(s);
+            }
+        });
+        addr
+    }
+
+    /// Reads the framed request.
+    fn read_request(s: &mut TcpStream) -> Vec<u8> {
+        let mut len = [0u8; 2];
+        s.read_exact(&mut len).unwrap();
+        let mut q = vec![0u8; usize::from(u16::from_be_bytes(len))];
+        s.read_exact(&mut q).unwrap();
+        q
+    }
+
+    fn quick(addr: SocketAddr) -> Puller {
+        let mut p = Puller::new(addr, None);
+        p.timeouts = Timeouts {
+            connect: Duration::from_secs(5),
+            message: Duration::from_millis(200),
+            total: Duration::from_secs(30),
+        };
+        p
+    }
+
+    #[test]
+    fn a_silent_server_times_out_waiting_for_a_message() {
+        let (tx, rx) = std::sync::mpsc::channel::<()>();
+        let addr = peer(move |mut s| {
+            read_request(&mut s);
+            // Hold the connection open, silent, until the client is done.
+            let _ = rx.recv();
+        });
+        let got = quick(addr).axfr("example.com");
+        drop(tx);
+        assert_eq!(
+            got,
+            Err(Failure::Timeout {
+                stage: "waiting for a message".into()
+            })
+        );
+    }
+
+    #[test]
+    fn a_connection_closed_before_the_closing_soa_is_incomplete() {
+        let addr = peer(|mut s| {
+            read_request(&mut s);
+        });
+        assert_eq!(
+            quick(addr).axfr("example.com"),
+            Err(Failure::Malformed(
+                lyncdns_dnsdata::transfer::Malformed::Incomplete
+            ))
+        );
+    }
+
+    #[test]
+    fn a_refused_connection_is_unreachable() {
+        let addr = TcpListener::bind("127.0.0.1:0")
+            .unwrap()
+            .local_addr()
+            .unwrap();
+        assert!(matches!(
+            quick(addr).axfr("example.com"),
+            Err(Failure::Unreachable { .. })
+        ));
+    }
+
+    #[test]
+    fn a_server_past_the_size_limit_is_stopped() {
+        let addr = peer(|mut s| {
+            let q = read_request(&mut s);
+            // A NOERROR answer echoing the question, with no records, sent until the client hangs up.
+            let mut m = q.clone();
+            m[2] |= 0x80;
+            let mut framed = (m.len() as u16).to_be_bytes().to_vec();
+            framed.extend_from_slice(&m);
+            while s.write_all(&framed).is_ok() {}
+        });
+        let mut p = quick(addr);
+        p.limits.max_bytes = 10_000;
+        assert_eq!(
+            p.axfr("example.com"),
+            Err(Failure::TooLarge(lyncdns_dnsdata::transfer::Limit::Bytes(
+                10_000
+            )))
+        );
+    }
+}
