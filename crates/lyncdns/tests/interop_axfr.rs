@@ -331,3 +331,48 @@ fn check_axfr_reports_exactly_the_record_removed_and_the_record_changed() {
         "{stderr}"
     );
 }
+
+#[test]
+fn a_zone_of_many_messages_from_bind_is_read_whole_and_every_signature_verified() {
+    let Some(named) = interop_tool("named", "bind9") else {
+        return;
+    };
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    // 20,000 addresses: BIND sends them in many messages, each signed in one TSIG sequence.
+    let mut zone = String::from(
+        "$ORIGIN big.test.\n$TTL 300\n@ SOA ns1 hostmaster 7 3600 900 1209600 300\n@ NS ns1\nns1 A 192.0.2.1\n",
+    );
+    for i in 0..20_000u32 {
+        zone.push_str(&format!(
+            "h{i} A 10.{}.{}.{}\n",
+            i >> 16,
+            (i >> 8) & 255,
+            i & 255
+        ));
+    }
+    std::fs::write(d.join("big.zone"), zone).unwrap();
+    let zones = format!(
+        "zone \"big.test\" {{ type primary; file \"{}/big.zone\"; allow-transfer {{ key xfr.lyncdude.net; }}; }};\n",
+        d.display()
+    );
+    let (_named, port) = start_named(&named, d, &zones, "big.test");
+    let server = format!("127.0.0.1:{port}");
+    let out = lyncdns(&[
+        "lint", "--axfr", &server, "big.test", "--key", KEY, "--view", "internal",
+    ]);
+    let (stdout, stderr) = text(&out);
+    assert_eq!(out.status.code(), Some(0), "{stdout}{stderr}");
+    let note = stderr
+        .lines()
+        .find(|l| l.contains("serial 7, 20003 records in "))
+        .unwrap_or_else(|| panic!("{stderr}"));
+    assert!(note.ends_with("TSIG verified"), "{note}");
+    let messages: usize = note
+        .split(" records in ")
+        .nth(1)
+        .and_then(|r| r.split(' ').next())
+        .and_then(|n| n.parse().ok())
+        .unwrap();
+    assert!(messages > 1, "{note}");
+}
