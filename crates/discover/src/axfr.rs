@@ -6,7 +6,9 @@ use std::io::{self, ErrorKind, Read, Write};
 use std::net::{SocketAddr, TcpStream};
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
-use lyncdns_dnsdata::transfer::{Axfr, Failure, Limits, Progress, Transferred, ZoneTransfer};
+use lyncdns_dnsdata::transfer::{
+    Axfr, Failure, Limits, Progress, Stage, Transferred, ZoneTransfer,
+};
 use lyncdns_dnsdata::tsig::TsigKey;
 
 /// How long each step of a transfer may take.
@@ -64,17 +66,17 @@ impl Puller {
         let (mut reader, request) =
             Axfr::new(zone, self.next_id, self.key.as_ref(), now(), self.limits)?;
         let mut stream = TcpStream::connect_timeout(&self.server, self.timeouts.connect)
-            .map_err(|e| failure("connecting", &e))?;
+            .map_err(|e| failure(Stage::Connecting, &e))?;
         stream
             .set_write_timeout(Some(self.timeouts.message))
             .and_then(|()| stream.set_nodelay(true))
-            .map_err(|e| failure("connecting", &e))?;
+            .map_err(|e| failure(Stage::Connecting, &e))?;
         let mut framed = Vec::with_capacity(request.len() + 2);
         framed.extend_from_slice(&(request.len() as u16).to_be_bytes());
         framed.extend_from_slice(&request);
         stream
             .write_all(&framed)
-            .map_err(|e| failure("sending the request", &e))?;
+            .map_err(|e| failure(Stage::Sending, &e))?;
         let mut buf = vec![0u8; 65535];
         loop {
             let left = self
@@ -82,24 +84,24 @@ impl Puller {
                 .total
                 .checked_sub(started.elapsed())
                 .filter(|d| !d.is_zero())
-                .ok_or_else(|| Failure::Timeout {
-                    stage: "after the total time allowed".into(),
+                .ok_or(Failure::Timeout {
+                    stage: Stage::Total,
                 })?;
             stream
                 .set_read_timeout(Some(left.min(self.timeouts.message)))
-                .map_err(|e| failure("waiting for a message", &e))?;
+                .map_err(|e| failure(Stage::Waiting, &e))?;
             let mut len = [0u8; 2];
             match stream.read_exact(&mut len) {
                 Ok(()) => {}
                 Err(e) if e.kind() == ErrorKind::UnexpectedEof => return Err(reader.incomplete()),
-                Err(e) => return Err(failure("waiting for a message", &e)),
+                Err(e) => return Err(failure(Stage::Waiting, &e)),
             }
             let len = usize::from(u16::from_be_bytes(len));
             let message = &mut buf[..len];
             match stream.read_exact(message) {
                 Ok(()) => {}
                 Err(e) if e.kind() == ErrorKind::UnexpectedEof => return Err(reader.incomplete()),
-                Err(e) => return Err(failure("waiting for a message", &e)),
+                Err(e) => return Err(failure(Stage::Waiting, &e)),
             }
             if let Progress::Done(t) = reader.feed(message, now())? {
                 tracing::debug!(
@@ -141,11 +143,9 @@ fn now() -> u64 {
 }
 
 /// A system error as a typed failure.
-fn failure(stage: &str, e: &io::Error) -> Failure {
+fn failure(stage: Stage, e: &io::Error) -> Failure {
     match e.kind() {
-        ErrorKind::TimedOut | ErrorKind::WouldBlock => Failure::Timeout {
-            stage: stage.to_owned(),
-        },
+        ErrorKind::TimedOut | ErrorKind::WouldBlock => Failure::Timeout { stage },
         _ => Failure::Unreachable {
             detail: format!("{stage}: {e}"),
         },
@@ -201,7 +201,7 @@ mod tests {
         assert_eq!(
             got,
             Err(Failure::Timeout {
-                stage: "waiting for a message".into()
+                stage: Stage::Waiting
             })
         );
     }

@@ -249,8 +249,8 @@ pub enum Failure {
     /// No answer in the time allowed.
     #[error("timed out {stage}")]
     Timeout {
-        /// `connecting`, `waiting for a message`, or `after the total time allowed`.
-        stage: String,
+        /// Which step.
+        stage: Stage,
     },
     /// The request itself cannot be made (the zone is not a domain name, the key cannot sign).
     #[error("{detail}")]
@@ -264,6 +264,31 @@ pub enum Failure {
         /// The system's error.
         detail: String,
     },
+}
+
+/// The step of a transfer's connection where time ran out.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Stage {
+    /// Establishing the TCP connection.
+    Connecting,
+    /// Sending the request.
+    Sending,
+    /// Waiting for the next message.
+    Waiting,
+    /// The whole transfer took longer than allowed.
+    Total,
+}
+
+impl fmt::Display for Stage {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            Stage::Connecting => "connecting",
+            Stage::Sending => "sending the request",
+            Stage::Waiting => "waiting for a message",
+            Stage::Total => "after the total time allowed",
+        })
+    }
 }
 
 /// Why a request cannot be built.

@@ -12,11 +12,16 @@ use lyncdns_dnsdata::tsig::{TsigKey, read_key_file};
 #[derive(Debug, Args)]
 pub struct KeyArgs {
     /// TSIG key for --axfr, as `dig -y` takes it: `[hmac-sha256:]NAME:BASE64-SECRET`.
-    #[arg(long, value_name = "[ALG:]NAME:SECRET", conflicts_with = "key_file")]
+    #[arg(
+        long,
+        value_name = "[ALG:]NAME:SECRET",
+        conflicts_with = "key_file",
+        requires = "axfr"
+    )]
     key: Option<String>,
     /// TSIG key for --axfr from a BIND key file (`key "NAME" { algorithm …; secret "…"; };`, as tsig-keygen
     /// writes it); with several keys in the file, --key-name picks one.
-    #[arg(long, value_name = "FILE")]
+    #[arg(long, value_name = "FILE", requires = "axfr")]
     key_file: Option<PathBuf>,
     /// Which key of --key-file.
     #[arg(long, value_name = "NAME", requires = "key_file")]
