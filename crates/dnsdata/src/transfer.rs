@@ -461,7 +461,6 @@ impl Axfr {
         if let Some(seq) = self.tsig.take() {
             seq.done()
                 .map_err(|e| Failure::Unverified(TsigError::of_validation(&e)))?;
-            self.tsig = None;
             return Ok(Progress::Done(self.result(true)));
         }
         Ok(Progress::Done(self.result(false)))
