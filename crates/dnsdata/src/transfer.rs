@@ -1005,4 +1005,40 @@ mod tests {
             })
         );
     }
+
+    proptest::proptest! {
+        /// Data from the network is never trusted: any mutation or truncation of a signed transfer, and any bytes
+        /// at all, give a result, never a panic.
+        #[test]
+        fn no_panic_on_mutated_or_arbitrary_messages(
+            edits in proptest::collection::vec((0usize..4096, proptest::prelude::any::<u8>()), 0..8),
+            cut in 0usize..4096,
+            junk in proptest::collection::vec(proptest::prelude::any::<u8>(), 0..600),
+            signed in proptest::prelude::any::<bool>(),
+        ) {
+            let key = key();
+            let (mut x, req) = start(signed.then_some(&key));
+            // The server side needs a signed request; unsigned answers never use it.
+            let (_, signed_req) = start(Some(&key));
+            let mut seq = server(if signed { &req } else { &signed_req }, &key);
+            let mut m1 = response(
+                &req,
+                &[Part::Soa(1), Part::A("a.example.com.", 1)],
+                DomainRcode::NOERROR,
+                true,
+                Some((&mut seq, signed)),
+            );
+            let m2 = response(&req, &[Part::Soa(1)], DomainRcode::NOERROR, false, Some((&mut seq, signed)));
+            for (at, value) in &edits {
+                let len = m1.len();
+                m1[at % len] = *value;
+            }
+            m1.truncate(cut.max(1));
+            let _ = x.feed(&m1, NOW);
+            let _ = x.feed(&m2, NOW);
+            let _ = x.feed(&junk, NOW);
+            let (mut y, _) = start(None);
+            let _ = y.feed(&junk, NOW);
+        }
+    }
 }
