@@ -337,4 +337,43 @@ mod tests {
             .unwrap();
         assert!(soa.informational && matches!(soa.status, Status::Different { .. }));
     }
+
+    #[test]
+    fn every_failure_serializes_to_json() {
+        use lyncdns_dnsdata::transfer::{Limit, Malformed, Stage, TsigError};
+        let failures = [
+            Failure::Refused {
+                rcode: lyncdns_dnsdata::types::Rcode::NOTAUTH,
+                tsig: Some(TsigError::BadSig),
+            },
+            Failure::Unverified {
+                tsig: TsigError::Other(99),
+            },
+            Failure::Malformed(Malformed::SerialChanged { first: 1, last: 2 }),
+            Failure::Malformed(Malformed::Incomplete),
+            Failure::TooLarge(Limit::Bytes(10)),
+            Failure::Timeout {
+                stage: Stage::Waiting,
+            },
+            Failure::Unreachable {
+                detail: "refused".into(),
+            },
+            Failure::Invalid {
+                detail: "bad".into(),
+            },
+        ];
+        for f in failures {
+            let json = serde_json::to_value(&f).unwrap_or_else(|e| panic!("{f:?}: {e}"));
+            assert!(json["failure"].is_string(), "{json}");
+        }
+        let json = serde_json::to_value(Failure::Refused {
+            rcode: lyncdns_dnsdata::types::Rcode::NOTAUTH,
+            tsig: Some(TsigError::BadSig),
+        })
+        .unwrap();
+        assert_eq!(
+            json,
+            serde_json::json!({"failure": "refused", "rcode": "NOTAUTH", "tsig": "BADSIG"})
+        );
+    }
 }

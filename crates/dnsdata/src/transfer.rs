@@ -52,7 +52,7 @@ impl Default for Limits {
 /// A TSIG error a server reported in its TSIG record (RFC 8945 §5.3.2, §5.4), or that the client found verifying
 /// the server's signatures.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
-#[serde(rename_all = "SCREAMING-KEBAB-CASE")]
+#[serde(rename_all = "UPPERCASE")]
 pub enum TsigError {
     /// BADSIG (16): the signature did not verify (a wrong secret).
     BadSig,
@@ -63,12 +63,15 @@ pub enum TsigError {
     /// BADTRUNC (22): a truncated MAC that is not allowed.
     BadTrunc,
     /// The answer carries no signature although the request was signed (RFC 8945 §5.3.1).
+    #[serde(rename = "unsigned")]
     Unsigned,
     /// More than 99 unsigned messages in a row, or an unsigned last message (RFC 8945 §5.3.1).
+    #[serde(rename = "too-many-unsigned")]
     TooManyUnsigned,
     /// The TSIG record is malformed or misplaced (RFC 8945 §5.2).
     FormErr,
     /// Another TSIG error code.
+    #[serde(rename = "other")]
     Other(u16),
 }
 
@@ -238,8 +241,11 @@ pub enum Failure {
         tsig: Option<TsigError>,
     },
     /// The server's answer was not signed with our key as it must be (RFC 8945 §5.3.1): it cannot be trusted.
-    #[error("the answer's TSIG signature does not verify: {0}")]
-    Unverified(TsigError),
+    #[error("the answer's TSIG signature does not verify: {tsig}")]
+    Unverified {
+        /// What failed.
+        tsig: TsigError,
+    },
     /// The messages are not a transfer of the zone.
     #[error("malformed transfer: {0}")]
     Malformed(Malformed),
@@ -428,7 +434,9 @@ impl Axfr {
         if let Some(seq) = &mut self.tsig {
             // Verifies this message in the sequence and removes its TSIG record, if any.
             seq.answer(&mut msg, Time48::from_u64(now))
-                .map_err(|e| Failure::Unverified(TsigError::of_validation(&e)))?;
+                .map_err(|e| Failure::Unverified {
+                    tsig: TsigError::of_validation(&e),
+                })?;
         }
         let record_error = |detail: String| {
             malformed(Malformed::Record {
@@ -459,8 +467,9 @@ impl Axfr {
             return Ok(Progress::More);
         }
         if let Some(seq) = self.tsig.take() {
-            seq.done()
-                .map_err(|e| Failure::Unverified(TsigError::of_validation(&e)))?;
+            seq.done().map_err(|e| Failure::Unverified {
+                tsig: TsigError::of_validation(&e),
+            })?;
             return Ok(Progress::Done(self.result(true)));
         }
         Ok(Progress::Done(self.result(false)))
@@ -926,7 +935,9 @@ mod tests {
         }
         assert_eq!(
             x.feed(&m, NOW),
-            Err(Failure::Unverified(TsigError::TooManyUnsigned))
+            Err(Failure::Unverified {
+                tsig: TsigError::TooManyUnsigned
+            })
         );
     }
 
@@ -946,7 +957,9 @@ mod tests {
         let last = response(&req, &[Part::Soa(3)], DomainRcode::NOERROR, false, None);
         assert_eq!(
             x.feed(&last, NOW),
-            Err(Failure::Unverified(TsigError::TooManyUnsigned))
+            Err(Failure::Unverified {
+                tsig: TsigError::TooManyUnsigned
+            })
         );
     }
 
@@ -963,7 +976,9 @@ mod tests {
         );
         assert_eq!(
             x.feed(&m, NOW),
-            Err(Failure::Unverified(TsigError::Unsigned))
+            Err(Failure::Unverified {
+                tsig: TsigError::Unsigned
+            })
         );
         // Signed by a server holding another secret under the same name.
         let other: TsigKey = "hmac-sha256:xfr.example:b3RoZXJvdGhlcm90aGVy"
@@ -979,7 +994,12 @@ mod tests {
             true,
             Some((&mut seq, true)),
         );
-        assert_eq!(x.feed(&m, NOW), Err(Failure::Unverified(TsigError::BadSig)));
+        assert_eq!(
+            x.feed(&m, NOW),
+            Err(Failure::Unverified {
+                tsig: TsigError::BadSig
+            })
+        );
     }
 
     #[test]
