@@ -49,6 +49,9 @@ pub struct CheckArgs {
     /// deployment's view to compare (by name, or the one view of that location).
     #[arg(long, value_name = "NAME", default_value = "external")]
     view: ViewArg,
+    /// --axfr SERVER and its TSIG key.
+    #[command(flatten)]
+    axfr: crate::check_axfr::AxfrArgs,
     /// Domains probed at once.
     #[arg(long, default_value_t = 16)]
     concurrency: usize,
@@ -61,9 +64,6 @@ pub struct CheckArgs {
     /// JSON (JSON lines for --domains).
     #[arg(long)]
     json: bool,
-    /// --axfr SERVER and its TSIG key.
-    #[command(flatten)]
-    axfr: crate::check_axfr::AxfrArgs,
 }
 
 /// `--view`: `internal` or `external` for a probed domain's answers; a view's name with --axfr.
