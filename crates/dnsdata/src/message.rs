@@ -129,7 +129,7 @@ pub(crate) fn read_record(rr: domain::base::ParsedRecord<'_, Vec<u8>>) -> Result
 
 /// A name as text, lowercase, without the trailing dot (`.` for the root).
 pub(crate) fn text_name(n: &impl ToName) -> String {
-    let mut wire = Vec::new();
+    let mut wire = Vec::with_capacity(255);
     for label in n.iter_labels() {
         let bytes: &[u8] = label.as_ref();
         wire.push(bytes.len() as u8);
