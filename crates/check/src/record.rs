@@ -118,3 +118,32 @@ impl ZoneFile {
         }
     }
 }
+
+impl ZoneFile {
+    /// A zone as transferred from `server` (`axfr://127.0.0.1:53`), linted exactly as a file of it would be:
+    /// the zone is the origin, and each record is located as `axfr://SERVER/ZONE: OWNER TYPE` (a transfer has no
+    /// lines).
+    pub fn from_transfer(server: &str, zone: &lyncdns_dnsdata::transfer::Transferred) -> ZoneFile {
+        let path = format!("{server}/{}", zone.zone);
+        ZoneFile {
+            records: zone
+                .records
+                .iter()
+                .map(|r| {
+                    Rec::new(
+                        r.clone(),
+                        Origin {
+                            file: format!("{path}: {} {}", r.owner, r.data.rtype()),
+                            line: 0,
+                        },
+                    )
+                })
+                .collect(),
+            path,
+            origin: Some(zone.zone.clone()),
+            origin_from: None,
+            syntax: Vec::new(),
+            skipped_wins: 0,
+        }
+    }
+}

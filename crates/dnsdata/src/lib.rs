@@ -10,6 +10,7 @@
 //! - [`zonefile`]: RFC 1035 master files (our reader, split by job, and `domain`'s scanner for rarer types).
 //! - [`message`]: a client's queries and the responses it reads.
 //! - [`resolve`]: the [`Resolver`](resolve::Resolver) trait and its typed [`Lookup`](resolve::Lookup) outcome.
+//! - [`transfer`]: reading a zone by AXFR (RFC 5936), TSIG-verified, from messages the caller passes in.
 //! - [`tsig`]: [`TsigKey`](tsig::TsigKey), the one TSIG key type, read from the forms admins write.
 //! - [`view`]: client address → view, first match in order, through a prefix trie.
 
@@ -18,6 +19,7 @@ pub mod name;
 pub mod rdata;
 pub mod record;
 pub mod resolve;
+pub mod transfer;
 pub mod tsig;
 pub mod types;
 pub mod view;

@@ -96,20 +96,7 @@ pub fn decode(bytes: &[u8]) -> Result<Response, DecodeError> {
     let mut answers = Vec::new();
     for rr in msg.answer().map_err(|e| section(e.to_string()))? {
         let rr = rr.map_err(|e| section(e.to_string()))?;
-        let owner = text_name(&rr.owner());
-        let ttl = rr.ttl().as_secs();
-        let rtype = Rtype(rr.rtype().to_int());
-        let rec = rr
-            .into_record::<AllRecordData<_, ParsedName<_>>>()
-            .map_err(|e| section(e.to_string()))?
-            .ok_or_else(|| section(format!("{rtype} record of another class")))?;
-        // Names inside the data may be compressed in the message: compose them uncompressed, then read that.
-        let mut wire = Vec::new();
-        rec.data()
-            .compose_rdata(&mut wire)
-            .map_err(|_| section(format!("{rtype} record data too long")))?;
-        let data = RecordData::from_wire(rtype, &wire).map_err(|e| section(e.to_string()))?;
-        answers.push(Record { owner, ttl, data });
+        answers.push(read_record(rr).map_err(section)?);
     }
     Ok(Response {
         id: h.id(),
@@ -121,9 +108,28 @@ pub fn decode(bytes: &[u8]) -> Result<Response, DecodeError> {
     })
 }
 
-/// A name as text, lowercase, without the trailing dot (`.` for the root).
-fn text_name(n: &impl ToName) -> String {
+/// Reads one record of a parsed message into a [`Record`] (shared by [`decode`] and the zone-transfer reader,
+/// `crate::transfer`); the error says what was wrong with it.
+pub(crate) fn read_record(rr: domain::base::ParsedRecord<'_, Vec<u8>>) -> Result<Record, String> {
+    let owner = text_name(&rr.owner());
+    let ttl = rr.ttl().as_secs();
+    let rtype = Rtype(rr.rtype().to_int());
+    let rec = rr
+        .into_record::<AllRecordData<_, ParsedName<_>>>()
+        .map_err(|e| e.to_string())?
+        .ok_or_else(|| format!("{rtype} record of another class"))?;
+    // Names inside the data may be compressed in the message: compose them uncompressed, then read that.
     let mut wire = Vec::new();
+    rec.data()
+        .compose_rdata(&mut wire)
+        .map_err(|_| format!("{rtype} record data too long"))?;
+    let data = RecordData::from_wire(rtype, &wire).map_err(|e| e.to_string())?;
+    Ok(Record { owner, ttl, data })
+}
+
+/// A name as text, lowercase, without the trailing dot (`.` for the root).
+pub(crate) fn text_name(n: &impl ToName) -> String {
+    let mut wire = Vec::with_capacity(255);
     for label in n.iter_labels() {
         let bytes: &[u8] = label.as_ref();
         wire.push(bytes.len() as u8);

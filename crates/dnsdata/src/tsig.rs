@@ -2,7 +2,8 @@
 //! queries, with the text forms admins already write.
 //!
 //! The signing itself is `domain`'s (`domain::tsig`, on ring's HMAC); this module only names a key, reads it from
-//! the forms BIND's tools take (`dig -y [alg:]name:secret`, a `key "name" { algorithm …; secret "…"; };` clause)
+//! the forms BIND's tools take (`dig -y [alg:]name:secret`; a key file of `key "name" { algorithm …; secret "…"; };`
+//! clauses, [`read_key_file`])
 //! and hands `domain` its [`Key`](domain::tsig::Key). A key's secret never appears in `Debug` or `Display`.
 
 use std::fmt;
@@ -231,6 +232,186 @@ impl fmt::Display for TsigKey {
     }
 }
 
+/// Why a BIND key file cannot be read: the file, the 1-based line, and what was wrong there.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{file}:{line}: {problem}")]
+pub struct KeyFileError {
+    /// The file, as given.
+    pub file: String,
+    /// The line (the last line for a clause that does not end).
+    pub line: usize,
+    /// What was wrong.
+    pub problem: KeyFileProblem,
+}
+
+/// What was wrong in a key file.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum KeyFileProblem {
+    /// Something other than the expected token.
+    #[error("expected {expected}, found `{found}`")]
+    Expected {
+        /// What the grammar wants here.
+        expected: &'static str,
+        /// What is there (never a secret: the secret's field is read as a whole).
+        found: String,
+    },
+    /// The file ended inside a clause.
+    #[error("the file ends inside a `key` clause (a missing `}};`?)")]
+    Unterminated,
+    /// A field other than `algorithm` and `secret`.
+    #[error("unknown field `{0}` in a key clause (expected `algorithm` or `secret`)")]
+    Field(String),
+    /// A field missing from a clause.
+    #[error("key `{name}` has no `{field}`")]
+    Missing {
+        /// The key's name.
+        name: String,
+        /// `algorithm` or `secret`.
+        field: &'static str,
+    },
+    /// No `key` clause in the file.
+    #[error("no `key \"name\" {{ algorithm …; secret \"…\"; }};` clause")]
+    NoKey,
+    /// A field's value is not a valid key part.
+    #[error(transparent)]
+    Key(#[from] TsigKeyError),
+}
+
+/// Reads every `key "name" { algorithm hmac-sha256; secret "…"; };` clause of a BIND key file (as
+/// `tsig-keygen` writes it and `named.conf` includes it; `#`, `//` and `/* */` comments allowed). `file` names the
+/// file in errors.
+pub fn read_key_file(text: &str, file: &str) -> Result<Vec<TsigKey>, KeyFileError> {
+    let tokens = conf_tokens(text);
+    let at = |line: usize, problem: KeyFileProblem| KeyFileError {
+        file: file.to_owned(),
+        line,
+        problem,
+    };
+    let last_line = text.lines().count().max(1);
+    let mut it = tokens.into_iter().peekable();
+    let mut keys = Vec::new();
+    let expect = |it: &mut std::iter::Peekable<std::vec::IntoIter<(usize, String)>>,
+                  expected: &'static str,
+                  check: &dyn Fn(&str) -> bool|
+     -> Result<(usize, String), KeyFileError> {
+        match it.next() {
+            Some((line, t)) if check(&t) => Ok((line, t)),
+            Some((line, t)) => Err(at(line, KeyFileProblem::Expected { expected, found: t })),
+            None => Err(at(last_line, KeyFileProblem::Unterminated)),
+        }
+    };
+    while it.peek().is_some() {
+        let (line, _) = expect(&mut it, "`key`", &|t| t.eq_ignore_ascii_case("key"))?;
+        let (_, name) = expect(&mut it, "a key name", &|t| t != "{" && t != ";")?;
+        let name = name.trim_matches('"').to_owned();
+        expect(&mut it, "`{`", &|t| t == "{")?;
+        let (mut algorithm, mut secret) = (None, None);
+        loop {
+            let (fline, field) = expect(&mut it, "`algorithm`, `secret` or `}`", &|_| true)?;
+            if field == "}" {
+                break;
+            }
+            let (vline, value) = expect(&mut it, "a value", &|t| t != ";" && t != "}")?;
+            let value = value.trim_matches('"').to_owned();
+            match field.to_ascii_lowercase().as_str() {
+                "algorithm" => {
+                    algorithm = Some(
+                        value
+                            .parse::<TsigAlgorithm>()
+                            .map_err(|e| at(vline, e.into()))?,
+                    )
+                }
+                "secret" => secret = Some((vline, value)),
+                _ => return Err(at(fline, KeyFileProblem::Field(field))),
+            }
+            expect(&mut it, "`;`", &|t| t == ";")?;
+        }
+        expect(&mut it, "`;` after `}`", &|t| t == ";")?;
+        let missing = |field| {
+            at(
+                line,
+                KeyFileProblem::Missing {
+                    name: name.clone(),
+                    field,
+                },
+            )
+        };
+        let algorithm = algorithm.ok_or_else(|| missing("algorithm"))?;
+        let (sline, secret) = secret.ok_or_else(|| missing("secret"))?;
+        keys.push(
+            TsigKey::from_base64(&name, algorithm, &secret).map_err(|e| at(sline, e.into()))?,
+        );
+    }
+    if keys.is_empty() {
+        return Err(at(1, KeyFileProblem::NoKey));
+    }
+    Ok(keys)
+}
+
+/// named.conf tokens with their lines: quoted strings (quotes kept), `{`, `}`, `;`, and words; comments dropped.
+fn conf_tokens(text: &str) -> Vec<(usize, String)> {
+    let mut out = Vec::new();
+    let mut line = 1;
+    let mut chars = text.chars().peekable();
+    while let Some(c) = chars.next() {
+        match c {
+            '\n' => line += 1,
+            c if c.is_whitespace() => {}
+            '#' => {
+                while chars.peek().is_some_and(|&c| c != '\n') {
+                    chars.next();
+                }
+            }
+            '/' if chars.peek() == Some(&'/') => {
+                while chars.peek().is_some_and(|&c| c != '\n') {
+                    chars.next();
+                }
+            }
+            '/' if chars.peek() == Some(&'*') => {
+                chars.next();
+                let mut prev = ' ';
+                for c in chars.by_ref() {
+                    if c == '\n' {
+                        line += 1;
+                    }
+                    if prev == '*' && c == '/' {
+                        break;
+                    }
+                    prev = c;
+                }
+            }
+            '{' | '}' | ';' => out.push((line, c.to_string())),
+            '"' => {
+                let start = line;
+                let mut s = String::from('"');
+                for c in chars.by_ref() {
+                    if c == '\n' {
+                        line += 1;
+                    }
+                    s.push(c);
+                    if c == '"' {
+                        break;
+                    }
+                }
+                out.push((start, s));
+            }
+            c => {
+                let mut s = String::from(c);
+                while let Some(&n) = chars.peek() {
+                    if n.is_whitespace() || matches!(n, '{' | '}' | ';' | '"') {
+                        break;
+                    }
+                    s.push(n);
+                    chars.next();
+                }
+                out.push((line, s));
+            }
+        }
+    }
+    out
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -277,5 +458,58 @@ mod tests {
         let domain_key = key.to_domain().unwrap();
         assert_eq!(domain_key.algorithm(), domain::tsig::Algorithm::Sha256);
         assert_eq!(domain_key.name().to_string(), "xfr.example");
+    }
+
+    #[test]
+    fn reads_a_bind_key_file() {
+        let text = "# tsig-keygen -a hmac-sha256 xfr.example\nkey \"xfr.example\" {\n\talgorithm hmac-sha256;\n\tsecret \"c2VjcmV0\"; // the secret\n};\n/* another */ key other. { algorithm HMAC-SHA512; secret \"c2VjcmV0\"; };\n";
+        let keys = read_key_file(text, "k.key").unwrap();
+        assert_eq!(keys.len(), 2);
+        assert_eq!(keys[0].name(), "xfr.example");
+        assert_eq!(keys[0].secret(), b"secret");
+        assert_eq!(keys[1].algorithm(), TsigAlgorithm::HmacSha512);
+    }
+
+    #[test]
+    fn key_file_errors_are_located() {
+        let err = read_key_file(
+            "key \"k\" {\n algorithm hmac-md5;\n secret \"c2VjcmV0\";\n};\n",
+            "k.key",
+        )
+        .unwrap_err();
+        assert_eq!(err.line, 2);
+        assert!(
+            err.to_string()
+                .starts_with("k.key:2: unknown TSIG algorithm"),
+            "{err}"
+        );
+        let err = read_key_file(
+            "key \"k\" {\n algorithm hmac-sha256;\n secret \"c2VjcmV0\"\n};\n",
+            "k.key",
+        )
+        .unwrap_err();
+        assert_eq!(
+            (err.line, err.to_string().contains("expected `;`")),
+            (4, true),
+            "{err}"
+        );
+        let err = read_key_file("key \"k\" { secret \"c2VjcmV0\"; };", "k.key").unwrap_err();
+        assert!(matches!(
+            err.problem,
+            KeyFileProblem::Missing {
+                field: "algorithm",
+                ..
+            }
+        ));
+        let err = read_key_file("key \"k\" { algorithm hmac-sha256;", "k.key").unwrap_err();
+        assert_eq!(err.problem, KeyFileProblem::Unterminated);
+        let err = read_key_file("# nothing\n", "k.key").unwrap_err();
+        assert_eq!(err.problem, KeyFileProblem::NoKey);
+        let err = read_key_file(
+            "key k { algorithm hmac-sha256; secret \"topsecret!!\"; };",
+            "k.key",
+        )
+        .unwrap_err();
+        assert!(!err.to_string().contains("topsecret"), "{err}");
     }
 }

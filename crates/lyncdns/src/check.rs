@@ -47,10 +47,14 @@ pub struct CheckArgs {
     /// Source address for --domain/--domains queries (to ask as an outside client).
     #[arg(long, value_name = "ADDR")]
     from: Option<IpAddr>,
-    /// Which view the answers of --domain/--domains are (decides the rules: private addresses are an error
-    /// only outside; `lyncdiscoverinternal` is expected only inside).
-    #[arg(long, value_enum, default_value_t = ViewArg::External)]
+    /// Which view the answers of --domain/--domains are, `internal` or `external` (decides the rules: private
+    /// addresses are an error only outside; `lyncdiscoverinternal` is expected only inside); with --axfr, the
+    /// deployment's view to compare (by name, or the one view of that location).
+    #[arg(long, value_name = "NAME", default_value = "external")]
     view: ViewArg,
+    /// --axfr SERVER and its TSIG key.
+    #[command(flatten)]
+    axfr: crate::check_axfr::AxfrArgs,
     /// Domains probed at once.
     #[arg(long, default_value_t = 16)]
     concurrency: usize,
@@ -79,26 +83,41 @@ pub struct CheckArgs {
     dial: Vec<Dial>,
 }
 
-/// The view a probed domain's answers are read as.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
-enum ViewArg {
-    /// As an internal client sees it.
-    Internal,
-    /// As an Internet client sees it.
-    External,
+/// `--view`: `internal` or `external` for a probed domain's answers; a view's name with --axfr.
+#[derive(Debug, Clone, PartialEq, Eq)]
+struct ViewArg(String);
+
+impl std::str::FromStr for ViewArg {
+    type Err = std::convert::Infallible;
+
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        Ok(ViewArg(s.to_owned()))
+    }
 }
 
 impl ViewArg {
-    fn location(self) -> Location {
-        match self {
-            ViewArg::Internal => Location::Internal,
-            ViewArg::External => Location::External,
+    /// The location `internal` or `external` names (checked in `run_cmd` before any use).
+    fn location(&self) -> Location {
+        if self.0 == "internal" {
+            Location::Internal
+        } else {
+            Location::External
         }
     }
 }
 
 /// Runs `lyncdns check`; `Ok(false)` when something is wrong.
 pub fn run_cmd(args: &CheckArgs) -> anyhow::Result<bool> {
+    if let Some(server) = &args.axfr.axfr {
+        let (d, json) = (args.deployment.as_ref(), args.json);
+        return crate::check_axfr::run(d, server, &args.view.0, &args.axfr, json);
+    }
+    if !matches!(args.view.0.as_str(), "internal" | "external") {
+        bail!(
+            "--view `{}`: give `internal` or `external` (a view's name only with --axfr)",
+            args.view.0
+        );
+    }
     let timeout = Duration::from_secs_f64(args.timeout.max(0.05));
     if let Some(domain) = &args.domain {
         let server = resolver_addr(args)?;

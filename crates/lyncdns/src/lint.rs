@@ -1,4 +1,5 @@
-//! `lyncdns lint`: RFC 1035 zone files against the rule catalogue, with compiler-style diagnostics.
+//! `lyncdns lint`: RFC 1035 zone files, or zones transferred by AXFR, against the rule catalogue, with
+//! compiler-style diagnostics.
 
 use std::path::PathBuf;
 
@@ -12,8 +13,15 @@ use lyncdns_model::Location;
 /// Arguments of `lyncdns lint`.
 #[derive(Debug, Args)]
 pub struct LintArgs {
-    /// Zone files.
+    /// Zone files (with --axfr: zone names).
     files: Vec<PathBuf>,
+    /// Transfer the zones named by AXFR from this server (a primary, or any server that allows us transfers)
+    /// and lint them exactly as zone files.
+    #[arg(long, value_name = "SERVER[:PORT]", conflicts_with = "origin")]
+    axfr: Option<String>,
+    /// The TSIG key of the transfer.
+    #[command(flatten)]
+    tsig: crate::axfr::KeyArgs,
     /// The deployment the zones should implement (enables the missing-record rule and exact reverse-proxy
     /// addresses).
     #[arg(long, value_name = "FILE")]
@@ -100,7 +108,7 @@ pub fn run_cmd(args: &LintArgs) -> anyhow::Result<bool> {
         return Ok(true);
     }
     if args.files.is_empty() {
-        bail!("give one or more zone files (or --explain CODE)");
+        bail!("give one or more zone files, zone names with --axfr SERVER, or --explain CODE");
     }
     let deployment = match &args.deployment {
         Some(p) => Some(crate::load_deployment(Some(p))?),
@@ -126,8 +134,12 @@ pub fn run_cmd(args: &LintArgs) -> anyhow::Result<bool> {
         bail!("--origin names the zone of one file; give one file with it");
     }
     let mut files: Vec<ZoneFile> = Vec::new();
-    for path in &args.files {
-        files.push(read_zone_file(path, args.origin.as_deref())?);
+    if let Some(server) = &args.axfr {
+        files = transfer(server, args)?;
+    } else {
+        for path in &args.files {
+            files.push(read_zone_file(path, args.origin.as_deref())?);
+        }
     }
     let mut findings: Vec<Finding> = Vec::new();
     let mut zones: Vec<String> = Vec::new();
@@ -194,6 +206,31 @@ pub fn run_cmd(args: &LintArgs) -> anyhow::Result<bool> {
         print!("{}", render(&findings));
     }
     Ok(findings.is_empty())
+}
+
+/// The zones named in `args.files`, transferred from `server`; a failed transfer means lint could not run.
+fn transfer(server: &str, args: &LintArgs) -> anyhow::Result<Vec<ZoneFile>> {
+    use lyncdns_dnsdata::transfer::ZoneTransfer as _;
+    let mut puller = crate::axfr::puller(server, &args.tsig)?;
+    let mut files = Vec::new();
+    for zone in &args.files {
+        let zone = zone.to_string_lossy();
+        let t = puller.axfr(&zone).map_err(|failure| {
+            anyhow::anyhow!("could not run: AXFR of {zone} from {server}: {failure}")
+        })?;
+        eprintln!(
+            "note: {}/{}: serial {}, {} records in {} message(s), {} octets{}",
+            puller.describe(),
+            t.zone,
+            t.serial,
+            t.records.len(),
+            t.messages,
+            t.bytes,
+            if t.signed { ", TSIG verified" } else { "" }
+        );
+        files.push(ZoneFile::from_transfer(&puller.describe(), &t));
+    }
+    Ok(files)
 }
 
 /// Which view zone files look like when `--view` is not given: internal when they hold an internal-only Lync name

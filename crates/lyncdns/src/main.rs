@@ -1,7 +1,9 @@
 //! `lyncdns`: the command-line shell around the lyncdns libraries. This is the only crate that parses arguments,
 //! prints, sets up logging or uses `anyhow`; each subcommand lives in its own module.
 
+mod axfr;
 mod check;
+mod check_axfr;
 mod discover;
 mod generate;
 mod lab;
