@@ -9,8 +9,8 @@
 //!   response, to avoid loops).
 //! - Every response copies the opcode, RD and CD (RFC 1035 §4.1.1), and carries an OPT when the query had one
 //!   (RFC 6891 §7), errors included.
-//! - A query signed with TSIG gets NOTAUTH with an unsigned TSIG error BADKEY: the server holds no keys
-//!   (RFC 8945 §5.2.2).
+//! - A query signed with TSIG is verified and answered from its key's view by [`crate::xfr::signed`] when the
+//!   deployment has keys; without keys it gets NOTAUTH with an unsigned TSIG error BADKEY (RFC 8945 §5.2.2).
 //! - Opcodes other than QUERY get NOTIMP, with the question when there is one (RFC 1035 §4.1.1, RFC 8906 §3.1.4).
 //! - QDCOUNT ≠ 1, a compressed or truncated question, a second OPT, or an OPT not owned by the root get FORMERR
 //!   (RFC 9619, RFC 6891 §6.1.1).
@@ -20,7 +20,8 @@
 //!   `hostname.bind`, `id.server`, RFC 4892) only when configured; otherwise NSID requests are ignored and CHAOS
 //!   questions refused.
 //! - Names outside every zone of the client's view get REFUSED (RFC 8906 §3.1.1 allows it for authoritative-only
-//!   servers); transfers (AXFR/IXFR) are REFUSED, since views are not transferred.
+//!   servers); transfers (AXFR/IXFR) reach this path only over UDP and are REFUSED (RFC 5936 §4.2: AXFR is
+//!   TCP only); over TCP the shell hands them to [`crate::xfr`].
 //! - ANY gets one synthesized HINFO "RFC8482" (RFC 8482 §4.2), except at a CNAME (the CNAME answer) and at an
 //!   empty non-terminal (NODATA).
 //! - Over UDP the response fits the client's EDNS size (512 without EDNS, RFC 1035 §4.2.1), capped by ours;
@@ -436,9 +437,28 @@ pub fn answer(
     picker: &mut Picker,
     out: &mut [u8],
 ) -> Option<Outcome> {
+    answer_in(snap, query, src, transport, picker, out, None)
+}
+
+/// [`answer`], from view `forced` when given (a verified TSIG key chose it, see [`crate::xfr::signed`]) instead
+/// of the view of the client's address.
+pub(crate) fn answer_in(
+    snap: &Snapshot,
+    query: &[u8],
+    src: IpAddr,
+    transport: Transport,
+    picker: &mut Picker,
+    out: &mut [u8],
+    forced: Option<usize>,
+) -> Option<Outcome> {
     let q = match parse(query) {
         Ok(q) => q,
         Err(Bad::Silent) => return None,
+        // A signed query, and keys to verify it with: the slow path, which verifies, answers from the key's view
+        // and signs (it allocates; unsigned queries never come here).
+        Err(Bad::Rcode(Short { tsig: Some(_), .. })) if forced.is_none() && snap.xfr.has_keys() => {
+            return crate::xfr::signed::answer(snap, query, src, transport, picker, out);
+        }
         Err(Bad::Rcode(s)) => {
             let edns = s.edns.map(|e| (e, snap.max_udp, nsid_for(snap, &e)));
             return Some(short(
@@ -473,19 +493,20 @@ pub fn answer(
     // The view: by the client's address, or by its ECS subnet when it comes from a trusted resolver.
     let mut ecs_used = None;
     let mut client = src;
-    if let (
-        Some(trusted),
-        Some(Edns {
-            ecs: Some((family, source, addr)),
-            ..
-        }),
-    ) = (&snap.ecs_trusted, q.edns)
+    if forced.is_none()
+        && let (
+            Some(trusted),
+            Some(Edns {
+                ecs: Some((family, source, addr)),
+                ..
+            }),
+        ) = (&snap.ecs_trusted, q.edns)
         && trusted.select(src).is_some()
     {
         client = addr;
         ecs_used = Some((family, source, addr));
     }
-    let Some(view_idx) = snap.matcher.select(client) else {
+    let Some(view_idx) = forced.or_else(|| snap.matcher.select(client)) else {
         return Some(short(
             out,
             q.id,

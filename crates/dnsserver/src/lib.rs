@@ -19,6 +19,7 @@
 //! - [`answer`]: the pure answer function: no allocation, no lock, no I/O.
 //! - [`server`]: the thin I/O shell: UDP workers with `SO_REUSEPORT` sockets and `recvmmsg`/`sendmmsg`, TCP on
 //!   tokio, metrics, reload.
+//! - [`xfr`]: TSIG (a signed query answered from its key's view) and outgoing zone transfers (AXFR, IXFR).
 
 pub mod answer;
 pub mod compile;
@@ -26,3 +27,4 @@ pub mod in_memory;
 pub mod load;
 pub mod names;
 pub mod server;
+pub mod xfr;

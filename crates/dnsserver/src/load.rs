@@ -4,10 +4,12 @@
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 
 use lyncdns_model::Deployment;
 
 use crate::compile::{BuildError, Options, Snapshot, ViewInput};
+use crate::xfr::{KeyRing, Transfers, ViewTransfers};
 use lyncdns_dnsdata::record::{Source, Zone, ZoneError};
 use lyncdns_dnsdata::zonefile::{self, ZoneFileError};
 use lyncdns_plan::ZonePlan;
@@ -24,6 +26,12 @@ pub enum LoadError {
     /// The data cannot be compiled.
     #[error(transparent)]
     Build(#[from] BuildError),
+    /// A TSIG key's secret file is unreadable or wrong.
+    #[error(transparent)]
+    Key(#[from] lyncdns_model::transfer::KeyFileError),
+    /// A TSIG key `domain` cannot use (a bug: names are checked when loaded).
+    #[error("TSIG key: {0}")]
+    KeyName(#[from] lyncdns_dnsdata::tsig::TsigKeyError),
     /// `--zone VIEW=FILE` names no view.
     #[error("--zone {view}={file}: there is no view named `{view}` (views: {views})")]
     UnknownView {
@@ -77,6 +85,7 @@ pub fn snapshot_of_plan(
         files.entry(view.as_str()).or_default().push(path.clone());
     }
     let mut views = Vec::new();
+    let mut transfers = Vec::new();
     for v in &plan.views {
         let mut zones: Vec<Zone> = v.zones.iter().map(planned).collect::<Result<_, _>>()?;
         for path in files.get(v.name.as_str()).into_iter().flatten() {
@@ -94,12 +103,17 @@ pub fn snapshot_of_plan(
                 None => zones.push(zone),
             }
         }
+        transfers.push(transfer_of(d, &v.name, &zones));
         views.push(ViewInput {
             name: v.name.clone(),
             clients: v.clients.clone(),
             zones,
         });
     }
+    let xfr = Transfers {
+        keys: key_ring(d, plan, base)?,
+        views: transfers,
+    };
     let options = Options {
         max_udp: d.serve.max_udp_payload,
         rotation: d.serve.rotation,
@@ -112,7 +126,11 @@ pub fn snapshot_of_plan(
         ),
     };
     let started = std::time::Instant::now();
-    let snapshot = Snapshot::build(views, &options)?;
+    let mut snapshot = Snapshot::build(views, &options)?;
+    if xfr.views.iter().any(|v| !v.zones.is_empty()) {
+        tracing::info!(mb = xfr.heap_size() / 1_000_000, "zones kept for transfers");
+    }
+    snapshot.xfr = xfr;
     tracing::info!(
         ms = started.elapsed().as_millis() as u64,
         "answers prepared"
@@ -121,6 +139,39 @@ pub fn snapshot_of_plan(
         tracing::debug!(view = %v.name, records = v.records, names = v.names(), mb = v.heap_size() / 1_000_000, "view compiled");
     }
     Ok(snapshot)
+}
+
+/// What view `name` of `d` lets secondaries transfer: its allow list, and a copy of its zones if anyone may.
+fn transfer_of(d: &Deployment, name: &str, zones: &[Zone]) -> ViewTransfers {
+    let Some(t) = d.views.iter().find(|v| v.name == name).map(|v| &v.transfer) else {
+        return ViewTransfers::default();
+    };
+    ViewTransfers {
+        allow: t.allow.clone(),
+        keyed: !t.keys.is_empty(),
+        zones: if t.enabled() {
+            zones.iter().cloned().map(Arc::new).collect()
+        } else {
+            Vec::new()
+        },
+    }
+}
+
+/// The deployment's TSIG keys, each bound to the view that lists it (a key no view lists selects nothing and is
+/// left out); secret files are read relative to `base`.
+fn key_ring(d: &Deployment, plan: &lyncdns_plan::Plan, base: &Path) -> Result<KeyRing, LoadError> {
+    let mut ring = KeyRing::default();
+    for key in &d.keys {
+        let view = d
+            .views
+            .iter()
+            .find(|v| v.transfer.keys.contains(&key.name))
+            .and_then(|v| plan.views.iter().position(|p| p.name == v.name));
+        if let Some(view) = view {
+            ring.add(&key.resolve(base)?, view)?;
+        }
+    }
+    Ok(ring)
 }
 
 /// A planned zone as the compiler takes it.

@@ -178,6 +178,7 @@ impl Snapshot {
             max_udp: options.max_udp.max(512),
             rotation: options.rotation,
             identity: options.identity.clone(),
+            xfr: Default::default(),
         })
     }
 }

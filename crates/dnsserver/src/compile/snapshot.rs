@@ -230,6 +230,8 @@ pub struct Snapshot {
     pub rotation: Rotation,
     /// NSID and the CHAOS identity answers, each off unless configured.
     pub identity: super::Identity,
+    /// TSIG keys and what each view lets secondaries transfer (empty unless the deployment configures them).
+    pub xfr: crate::xfr::Transfers,
 }
 
 impl Entry {

@@ -56,6 +56,8 @@ pub struct Shared {
     pub tcp_conns: Mutex<tcp::Conns>,
     /// Server-wide counters.
     pub global: Global,
+    /// Zone transfers: the slots (transfers at once) and their counters.
+    pub xfr: crate::xfr::shell::Slots,
 }
 
 /// A running server.
@@ -115,6 +117,7 @@ impl Server {
             tcp: ArcSwap::from_pointee(tcp_limits(config.tcp)),
             tcp_conns: Mutex::new(tcp::Conns::default()),
             global: Global::default(),
+            xfr: Default::default(),
         });
         shared
             .global
@@ -316,7 +319,9 @@ fn metrics_text(shared: &Shared, blocks: &[Arc<Stats>]) -> String {
     let snap = shared.data.load();
     let views: Vec<String> = snap.views.iter().map(|v| v.name.clone()).collect();
     let refs: Vec<&Stats> = blocks.iter().map(|b| b.as_ref()).collect();
-    metrics::render(&refs, &shared.global, &views)
+    let mut text = metrics::render(&refs, &shared.global, &views);
+    text.push_str(&shared.xfr.render());
+    text
 }
 
 /// Metrics connections open at once; past it, a new one is closed at once (a scraper needs one or two).
