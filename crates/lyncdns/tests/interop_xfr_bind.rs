@@ -1,0 +1,225 @@
+//! Interop: a real BIND (`named`) becomes a secondary of both views of `examples/transfer.toml`, configured only
+//! from `lyncdns plan --format bind-secondary`: it transfers each view's zones from `lyncdns serve` with that
+//! view's TSIG key (RFC 5936 AXFR, RFC 8945), then answers every name and type of both views exactly as lyncdns
+//! does, asked with each view's key (`dig -y`) and from each view's client address. A transfer with a wrong key or
+//! without a key is refused. Skipped (with a message) without `named` and `dig`, unless `LYNCDNS_INTEROP=require`.
+
+mod support;
+
+use std::collections::BTreeSet;
+use std::path::Path;
+use std::process::{Command, Stdio};
+use std::time::{Duration, Instant};
+
+use support::{Peer, Serve, free_port, interop_tool, lyncdns, root};
+
+const INTERNAL: &str =
+    "hmac-sha256:xfr-internal.lyncdude.net:2ZBA7qZ+5Xvu1pW8bzF3zj9m3pQm2y9kJ3xYQnK1s7E=";
+const EXTERNAL: &str =
+    "hmac-sha256:xfr-external.lyncdude.net:b1o3Lr2bW7gGq9d0P2m3mN8vY1xJ5cT4kF6hS0aZ2uQ=";
+
+/// Runs `dig` with `args`; its standard output.
+fn dig(dig: &Path, args: &[&str]) -> String {
+    let out = Command::new(dig)
+        .args(["+tries=1", "+time=5"])
+        .args(args)
+        .output()
+        .expect("run dig");
+    String::from_utf8_lossy(&out.stdout).into_owned()
+}
+
+/// The views and their zones, read from the exported `named.conf.secondary`.
+fn views_and_zones(conf: &str) -> Vec<(String, Vec<String>)> {
+    let mut views: Vec<(String, Vec<String>)> = Vec::new();
+    for line in conf.lines() {
+        let quoted = || line.split('"').nth(1).unwrap_or_default().to_owned();
+        if line.starts_with("view \"") {
+            views.push((quoted(), Vec::new()));
+        } else if line.trim_start().starts_with("zone \"") {
+            views.last_mut().unwrap().1.push(quoted());
+        }
+    }
+    views
+}
+
+/// The answer lines of `dig` queries for every `(name, type)`, sorted (load-balanced addresses come in any order).
+fn answers(
+    dig_path: &Path,
+    server: &str,
+    port: u16,
+    how: &[&str],
+    questions: &BTreeSet<(String, String)>,
+) -> Vec<String> {
+    let batch = tempfile::NamedTempFile::new().unwrap();
+    let text: String = questions
+        .iter()
+        .map(|(n, t)| format!("{n} {t}\n"))
+        .collect();
+    std::fs::write(batch.path(), text).unwrap();
+    let port = port.to_string();
+    let mut args = vec![
+        format!("@{server}"),
+        "-p".into(),
+        port,
+        "+norec".into(),
+        "+noall".into(),
+        "+answer".into(),
+    ];
+    args.extend(how.iter().map(|s| s.to_string()));
+    args.extend(["-f".into(), batch.path().display().to_string()]);
+    let args: Vec<&str> = args.iter().map(String::as_str).collect();
+    let mut lines: Vec<String> = dig(dig_path, &args)
+        .lines()
+        .filter(|l| !l.is_empty() && !l.starts_with(';'))
+        .map(|l| l.split_whitespace().collect::<Vec<_>>().join(" "))
+        .collect();
+    lines.sort();
+    lines
+}
+
+#[test]
+fn a_bind_secondary_from_the_export_serves_both_views_as_lyncdns_does() {
+    let (Some(named), Some(dig_path)) = (
+        interop_tool("named", "bind9"),
+        interop_tool("dig", "bind9-dnsutils"),
+    ) else {
+        return;
+    };
+    let example = root().join("examples/transfer.toml");
+    let mut primary = Serve::start(&[example.to_str().unwrap()]);
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    let out = lyncdns(&[
+        "plan",
+        example.to_str().unwrap(),
+        "--format",
+        "bind-secondary",
+        "--primary",
+        &primary.addr.to_string(),
+        "--out",
+        d.to_str().unwrap(),
+    ]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let exported = std::fs::read_to_string(d.join("named.conf.secondary")).unwrap();
+    let views = views_and_zones(&exported);
+    assert_eq!(views.len(), 2, "{exported}");
+    let zones: usize = views.iter().map(|(_, z)| z.len()).sum();
+
+    // A named.conf with only an options block, including the export.
+    let port = free_port();
+    let conf = d.join("named.conf");
+    std::fs::write(
+        &conf,
+        format!(
+            "options {{\n directory \"{0}\";\n listen-on port {port} {{ 127.0.0.1; }};\n listen-on-v6 {{ none; }};\n pid-file none;\n session-keyfile \"{0}/session.key\";\n managed-keys-directory \"{0}\";\n recursion no;\n dnssec-validation no;\n}};\ninclude \"{0}/named.conf.secondary\";\n",
+            d.display()
+        ),
+    )
+    .unwrap();
+    let log = d.join("named.log");
+    let _named = Peer(
+        Command::new(&named)
+            .args(["-g", "-c", conf.to_str().unwrap()])
+            .stdout(Stdio::null())
+            .stderr(std::fs::File::create(&log).unwrap())
+            .spawn()
+            .expect("start named"),
+    );
+    // Every zone of both views transferred: lyncdns logs each.
+    for _ in 0..zones {
+        primary.wait_for("zone transferred");
+    }
+    // And BIND serves them: wait until each view's last zone answers from BIND with its key.
+    let deadline = Instant::now() + Duration::from_secs(30);
+    for ((_, zones), key) in views.iter().zip([INTERNAL, EXTERNAL]) {
+        for zone in zones {
+            while !dig(
+                &dig_path,
+                &[
+                    "@127.0.0.1",
+                    "-p",
+                    &port.to_string(),
+                    "-y",
+                    key,
+                    zone,
+                    "SOA",
+                    "+norec",
+                ],
+            )
+            .contains("flags: qr aa")
+            {
+                assert!(
+                    Instant::now() < deadline,
+                    "BIND does not serve {zone}: {}",
+                    std::fs::read_to_string(&log).unwrap_or_default()
+                );
+                std::thread::sleep(Duration::from_millis(200));
+            }
+        }
+    }
+
+    let lport = primary.addr.port();
+    for ((view, zones), (key, from)) in views
+        .iter()
+        .zip([(INTERNAL, "127.0.0.1"), (EXTERNAL, "127.0.0.2")])
+    {
+        // Every (name, type) of the view, from lyncdns's own transfer with the view's key.
+        let mut questions = BTreeSet::new();
+        for zone in zones {
+            let axfr = dig(
+                &dig_path,
+                &[
+                    "@127.0.0.1",
+                    "-p",
+                    &lport.to_string(),
+                    "-y",
+                    key,
+                    zone,
+                    "AXFR",
+                ],
+            );
+            for line in axfr
+                .lines()
+                .filter(|l| !l.starts_with(';') && !l.is_empty())
+            {
+                let f: Vec<&str> = line.split_whitespace().collect();
+                // Each message's TSIG record is not zone data.
+                if f.len() > 3 && f[3] != "TSIG" {
+                    questions.insert((f[0].to_owned(), f[3].to_owned()));
+                }
+            }
+        }
+        assert!(questions.len() > 5, "{view}:");
+        for how in [vec!["-y", key], vec!["-b", from]] {
+            let ours = answers(&dig_path, "127.0.0.1", lport, &how, &questions);
+            let bind = answers(&dig_path, "127.0.0.1", port, &how, &questions);
+            assert!(ours.len() >= questions.len(), "{view} {how:?}: {ours:?}");
+            assert_eq!(ours, bind, "view {view} asked with {how:?}");
+        }
+    }
+
+    // A wrong key and no key are refused: no zone data.
+    let wrong =
+        "hmac-sha256:xfr-internal.lyncdude.net:d3Jvbmctc2VjcmV0LXdyb25nLXNlY3JldC13cm9uZw==";
+    for how in [vec!["-y", wrong], vec!["-b", "127.0.0.2"]] {
+        let mut args = vec![
+            "@127.0.0.1".to_owned(),
+            "-p".into(),
+            lport.to_string(),
+            "lyncdude.net".into(),
+            "AXFR".into(),
+        ];
+        args.extend(how.iter().map(|s| s.to_string()));
+        let args: Vec<&str> = args.iter().map(String::as_str).collect();
+        let text = dig(&dig_path, &args);
+        assert!(!text.contains("\tSOA\t"), "{how:?}: {text}");
+        assert!(
+            text.contains("Transfer failed") || text.contains("tsig"),
+            "{how:?}: {text}"
+        );
+    }
+}
