@@ -9,7 +9,7 @@ use std::sync::Arc;
 use lyncdns_model::Deployment;
 
 use crate::compile::{BuildError, Options, Snapshot, ViewInput};
-use crate::xfr::{KeyRing, Transfers, ViewTransfers};
+use crate::xfr::{KeyRing, Transfers, ViewTransfers, journal};
 use lyncdns_dnsdata::record::{Source, Zone, ZoneError};
 use lyncdns_dnsdata::zonefile::{self, ZoneFileError};
 use lyncdns_plan::ZonePlan;
@@ -61,6 +61,28 @@ pub fn snapshot_of_plan(
     base: &Path,
     extra: &[(String, PathBuf)],
 ) -> Result<Snapshot, LoadError> {
+    build(d, plan, base, extra, None)
+}
+
+/// Builds the snapshot of `d` that replaces `previous` on a reload: each transferable zone whose content changed
+/// gets a newer serial by its view's serial policy and a difference in its journal (see [`crate::xfr::journal`]).
+pub fn reload(
+    d: &Deployment,
+    base: &Path,
+    extra: &[(String, PathBuf)],
+    previous: &Snapshot,
+) -> Result<Snapshot, LoadError> {
+    build(d, &lyncdns_plan::plan(d), base, extra, Some(previous))
+}
+
+/// The snapshot of `plan`, following `previous` when reloading.
+fn build(
+    d: &Deployment,
+    plan: &lyncdns_plan::Plan,
+    base: &Path,
+    extra: &[(String, PathBuf)],
+    previous: Option<&Snapshot>,
+) -> Result<Snapshot, LoadError> {
     let mut files: BTreeMap<&str, Vec<PathBuf>> = BTreeMap::new();
     for (view, paths) in &d.serve.zone_files {
         files
@@ -103,7 +125,12 @@ pub fn snapshot_of_plan(
                 None => zones.push(zone),
             }
         }
-        transfers.push(transfer_of(d, &v.name, &zones));
+        let before = previous.and_then(|p| {
+            let i = p.views.iter().position(|pv| pv.name == v.name)?;
+            p.xfr.views.get(i)
+        });
+        let (transfer, zones) = transfer_of(d, &v.name, zones, before);
+        transfers.push(transfer);
         views.push(ViewInput {
             name: v.name.clone(),
             clients: v.clients.clone(),
@@ -141,20 +168,46 @@ pub fn snapshot_of_plan(
     Ok(snapshot)
 }
 
-/// What view `name` of `d` lets secondaries transfer: its allow list, and a copy of its zones if anyone may.
-fn transfer_of(d: &Deployment, name: &str, zones: &[Zone]) -> ViewTransfers {
+/// What view `name` of `d` lets secondaries transfer: its allow list and NOTIFY targets, and, if anyone may
+/// transfer it, its zones following those served `before` (serials, journals), which are also the zones to compile.
+fn transfer_of(
+    d: &Deployment,
+    name: &str,
+    zones: Vec<Zone>,
+    before: Option<&ViewTransfers>,
+) -> (ViewTransfers, Vec<Zone>) {
     let Some(t) = d.views.iter().find(|v| v.name == name).map(|v| &v.transfer) else {
-        return ViewTransfers::default();
+        return (ViewTransfers::default(), zones);
     };
-    ViewTransfers {
+    let mut out = ViewTransfers {
         allow: t.allow.clone(),
         keyed: !t.keys.is_empty(),
-        zones: if t.enabled() {
-            zones.iter().cloned().map(Arc::new).collect()
-        } else {
-            Vec::new()
-        },
+        notify: t.notify.clone(),
+        notify_key: t.keys.first().cloned(),
+        ..ViewTransfers::default()
+    };
+    if !t.enabled() {
+        return (out, zones);
     }
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_secs())
+        .unwrap_or(0);
+    let mut compiled = Vec::with_capacity(zones.len());
+    for zone in zones {
+        let old = before.and_then(|b| {
+            let i = b.zones.iter().position(|z| z.apex == zone.apex)?;
+            Some((b.zones[i].as_ref(), b.journals.get(i)?))
+        });
+        let followed = journal::follow(old, zone, t.serial_policy, now);
+        if followed.changed {
+            out.changed.push(out.zones.len());
+        }
+        out.zones.push(Arc::new(followed.zone.clone()));
+        out.journals.push(followed.journal);
+        compiled.push(followed.zone);
+    }
+    (out, compiled)
 }
 
 /// The deployment's TSIG keys, each bound to the view that lists it (a key no view lists selects nothing and is

@@ -408,3 +408,62 @@ fn a_large_zone_is_packed_into_64k_messages_each_signed_rfc5936_2_2() {
     assert_eq!(msgs[0].header_counts().qdcount(), 1);
     rt.block_on(server.shutdown());
 }
+
+#[test]
+fn after_a_reload_ixfr_sends_the_difference_rfc1995_4() {
+    let text = deployment();
+    let d = lyncdns_model::load(&text, "t.toml").unwrap();
+    let first = lyncdns_dnsserver::load::snapshot(&d, std::path::Path::new("."), &[]).unwrap();
+    let changed =
+        lyncdns_model::load(&text.replace("203.0.113.20", "203.0.113.21"), "t.toml").unwrap();
+    let second =
+        lyncdns_dnsserver::load::reload(&changed, std::path::Path::new("."), &[], &first).unwrap();
+    let s = Running::start();
+    s.server.reload(second);
+    let k = key(EXTERNAL_KEY);
+    // The compiled answers carry the new serial too.
+    let m = signed_udp("127.0.0.1", s.addr(), &k, "lyncdude.net", Rtype::SOA);
+    assert!(answers(&m)[0].contains(" 2026112502 "), "{:?}", answers(&m));
+    let msgs = transfer(
+        "127.0.0.1",
+        s.addr(),
+        Some(&k),
+        query("lyncdude.net", Rtype::IXFR, Some(2026112501)),
+    );
+    let lines: Vec<String> = msgs.iter().flat_map(answers).collect();
+    let soas: Vec<&String> = lines.iter().filter(|l| l.contains(" SOA ")).collect();
+    assert_eq!(soas.len(), 4, "new, old, new, new: {lines:?}");
+    assert!(
+        soas[0].contains(" 2026112502 ") && soas[1].contains(" 2026112501 "),
+        "{lines:?}"
+    );
+    assert!(
+        lines.iter().any(|l| l.ends_with("203.0.113.20")),
+        "removed: {lines:?}"
+    );
+    assert!(
+        lines.iter().any(|l| l.ends_with("203.0.113.21")),
+        "added: {lines:?}"
+    );
+    // Four addresses changed: four SOAs, four removed, four added; not the zone.
+    assert_eq!(lines.len(), 12, "the difference, not the zone: {lines:?}");
+    // A reload without a change keeps the serial and the journal.
+    let third = lyncdns_dnsserver::load::reload(
+        &changed,
+        std::path::Path::new("."),
+        &[],
+        &s.server.current(),
+    )
+    .unwrap();
+    s.server.reload(third);
+    let m = signed_udp("127.0.0.1", s.addr(), &k, "lyncdude.net", Rtype::SOA);
+    assert!(answers(&m)[0].contains(" 2026112502 "), "{:?}", answers(&m));
+    let msgs = transfer(
+        "127.0.0.1",
+        s.addr(),
+        Some(&k),
+        query("lyncdude.net", Rtype::IXFR, Some(2026112501)),
+    );
+    assert_eq!(msgs.iter().flat_map(answers).count(), lines.len());
+    s.stop();
+}

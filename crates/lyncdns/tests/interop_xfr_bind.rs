@@ -85,10 +85,16 @@ fn a_bind_secondary_from_the_export_serves_both_views_as_lyncdns_does() {
     ) else {
         return;
     };
-    let example = root().join("examples/transfer.toml");
-    let mut primary = Serve::start(&[example.to_str().unwrap()]);
     let dir = tempfile::tempdir().unwrap();
     let d = dir.path();
+    // The example, its NOTIFY target moved to the free port BIND listens on.
+    let port = free_port();
+    let text = std::fs::read_to_string(root().join("examples/transfer.toml"))
+        .unwrap()
+        .replace("127.0.0.1:5399", &format!("127.0.0.1:{port}"));
+    let example = d.join("transfer.toml");
+    std::fs::write(&example, &text).unwrap();
+    let mut primary = Serve::start(&[example.to_str().unwrap()]);
     let out = lyncdns(&[
         "plan",
         example.to_str().unwrap(),
@@ -110,7 +116,6 @@ fn a_bind_secondary_from_the_export_serves_both_views_as_lyncdns_does() {
     let zones: usize = views.iter().map(|(_, z)| z.len()).sum();
 
     // A named.conf with only an options block, including the export.
-    let port = free_port();
     let conf = d.join("named.conf");
     std::fs::write(
         &conf,
@@ -130,8 +135,21 @@ fn a_bind_secondary_from_the_export_serves_both_views_as_lyncdns_does() {
             .expect("start named"),
     );
     // Every zone of both views transferred: lyncdns logs each.
+    let field = |line: &str, name: &str| {
+        line.split(&format!(" {name}="))
+            .nth(1)
+            .and_then(|v| v.split_whitespace().next())
+            .unwrap_or_default()
+            .trim_matches('"')
+            .to_owned()
+    };
+    let mut full = std::collections::HashMap::new();
     for _ in 0..zones {
-        primary.wait_for("zone transferred");
+        let line = primary.wait_for("zone transferred");
+        full.insert(
+            (field(&line, "view"), field(&line, "zone")),
+            field(&line, "records").parse::<usize>().unwrap(),
+        );
     }
     // And BIND serves them: wait until each view's last zone answers from BIND with its key.
     let deadline = Instant::now() + Duration::from_secs(30);
@@ -163,6 +181,7 @@ fn a_bind_secondary_from_the_export_serves_both_views_as_lyncdns_does() {
     }
 
     let lport = primary.addr.port();
+    let port_text = port.to_string();
     for ((view, zones), (key, from)) in views
         .iter()
         .zip([(INTERNAL, "127.0.0.1"), (EXTERNAL, "127.0.0.2")])
@@ -201,6 +220,56 @@ fn a_bind_secondary_from_the_export_serves_both_views_as_lyncdns_does() {
             assert_eq!(ours, bind, "view {view} asked with {how:?}");
         }
     }
+
+    // A reload that changes both views (the reverse proxy's address is in each): serials move, NOTIFY goes to
+    // BIND with each view's key, and BIND asks for the differences by IXFR.
+    std::fs::write(&example, text.replace("203.0.113.20", "203.0.113.21")).unwrap();
+    primary.signal(libc::SIGHUP);
+    primary.wait_for("reloaded");
+    let deadline = Instant::now() + Duration::from_secs(10);
+    for (key, from) in [(INTERNAL, "127.0.0.1"), (EXTERNAL, "127.0.0.2")] {
+        for how in [["-y", key], ["-b", from]] {
+            loop {
+                let mut args = vec![
+                    "@127.0.0.1",
+                    "-p",
+                    &port_text,
+                    "+short",
+                    "lyncwebext.lyncdude.net",
+                    "A",
+                ];
+                args.extend(how);
+                if dig(&dig_path, &args).trim() == "203.0.113.21" {
+                    break;
+                }
+                assert!(
+                    Instant::now() < deadline,
+                    "BIND did not follow the reload within 10 s ({how:?}): {}",
+                    std::fs::read_to_string(&log).unwrap_or_default()
+                );
+                std::thread::sleep(Duration::from_millis(100));
+            }
+        }
+    }
+    let bind_log = std::fs::read_to_string(&log).unwrap();
+    assert!(
+        bind_log
+            .contains("received notify for zone 'lyncdude.net': TSIG 'xfr-internal.lyncdude.net'"),
+        "{bind_log}"
+    );
+    assert!(
+        bind_log.contains("zone lyncdude.net/IN/external: transferred serial 2026112502"),
+        "{bind_log}"
+    );
+    // BIND 9.18 logs IXFR and AXFR alike; lyncdns's transfer log names the type and the records sent (the two
+    // SOAs twice and the one address changed, not the zone).
+    let ixfr = primary.wait_for("qtype=IXFR");
+    let sent: usize = field(&ixfr, "records").parse().unwrap();
+    let whole = full[&(field(&ixfr, "view"), field(&ixfr, "zone"))];
+    assert!(
+        sent < whole,
+        "an IXFR of {sent} records, not the zone's {whole}: {ixfr}"
+    );
 
     // A wrong key and no key are refused: no zone data.
     let wrong =

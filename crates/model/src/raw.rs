@@ -173,6 +173,12 @@ pub struct View {
     /// Client prefixes that may transfer this view's zones without a key; empty: only with a key.
     #[serde(default)]
     pub allow_transfer: Vec<Spanned<IpNet>>,
+    /// Secondaries (ADDR:PORT) sent a NOTIFY when a reload changes a zone of this view, signed with its first key.
+    #[serde(default)]
+    pub notify: Vec<std::net::SocketAddr>,
+    /// How a reload that changes a zone of this view sets its SOA serial.
+    #[serde(default)]
+    pub serial_policy: crate::transfer::SerialPolicy,
 }
 
 /// A name server of a view.
@@ -597,6 +603,8 @@ impl View {
             hostmaster,
             transfer_keys,
             allow_transfer,
+            notify,
+            serial_policy,
         } = self;
         checked::View {
             name: name.into_inner(),
@@ -613,6 +621,8 @@ impl View {
                     .map(|k| k.into_inner().trim_end_matches('.').to_ascii_lowercase())
                     .collect(),
                 allow: plain(allow_transfer),
+                notify,
+                serial_policy,
             },
         }
     }

@@ -4,10 +4,12 @@
 //! A key selects exactly one view, as BIND's `match-clients { key …; }` does: a query or transfer signed with it
 //! is answered from that view whatever the client's address, so the same key in two views is an error.
 
+use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 
 use ipnet::IpNet;
 use lyncdns_dnsdata::tsig::{TsigAlgorithm, TsigKey, TsigKeyError};
+use serde::{Deserialize, Serialize};
 
 /// A TSIG key of the deployment (RFC 8945), named by views' `transfer_keys`.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -94,6 +96,67 @@ pub struct ViewTransfer {
     /// Client prefixes that may transfer this view's zones without a key (when their address selects this view);
     /// empty: only with one of `keys`.
     pub allow: Vec<IpNet>,
+    /// Secondaries sent a NOTIFY (RFC 1996) when a reload changes one of this view's zones, signed with the
+    /// view's first key when it has one.
+    pub notify: Vec<SocketAddr>,
+    /// How a reload that changes a zone sets its serial.
+    pub serial_policy: SerialPolicy,
+}
+
+/// How a reload that changes a zone's content sets its SOA serial (Knot's `serial-policy`), so that secondaries
+/// see the change. A zone whose content did not change keeps the serial it is served with, unless the file's own
+/// serial is newer.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum SerialPolicy {
+    /// The serial written in the plan or zone file, as it is.
+    Keep,
+    /// One more than the serial served (or the written one, if that is newer).
+    #[default]
+    Increment,
+    /// The time in seconds since 1970 (one more than the serial served, if that is not older).
+    Unixtime,
+    /// `YYYYMMDDnn` of today (UTC), `nn` counting changes of the day.
+    Dateserial,
+}
+
+impl SerialPolicy {
+    /// The serial of a zone whose content changed: served `old`, `written` in its source, at `now` (seconds since
+    /// 1970). Serials compare in RFC 1982 arithmetic; the result is always newer than `old` except under `Keep`.
+    pub fn next(self, old: u32, written: u32, now: u64) -> u32 {
+        let newer = |a: u32, b: u32| a != b && a.wrapping_sub(b) < 1 << 31;
+        let at_least = |candidate: u32| {
+            if newer(candidate, old) {
+                candidate
+            } else {
+                old.wrapping_add(1)
+            }
+        };
+        match self {
+            SerialPolicy::Keep => written,
+            SerialPolicy::Increment => at_least(written),
+            SerialPolicy::Unixtime => at_least(now as u32),
+            SerialPolicy::Dateserial => {
+                let (y, m, d) = civil_date(now / 86_400);
+                at_least((y * 10_000 + m * 100 + d).wrapping_mul(100))
+            }
+        }
+    }
+}
+
+/// The (year, month, day) of day `days` since 1970-01-01 (proleptic Gregorian, UTC): Howard Hinnant's
+/// `civil_from_days`.
+fn civil_date(days: u64) -> (u32, u32, u32) {
+    let z = days as i64 + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z.rem_euclid(146_097);
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let d = doy - (153 * mp + 2) / 5 + 1;
+    let m = if mp < 10 { mp + 3 } else { mp - 9 };
+    let y = yoe + era * 400 + i64::from(m <= 2);
+    (y as u32, m as u32, d as u32)
 }
 
 impl ViewTransfer {
@@ -125,6 +188,32 @@ mod tests {
         crate::load(&format!("{text}\n{keys}"), "t.toml")
     }
 
+    #[test]
+    fn serial_policies_always_move_forward_except_keep() {
+        use super::SerialPolicy::*;
+        // 2026-12-04 12:00 UTC.
+        let now = 1_796_385_600;
+        assert_eq!(Increment.next(5, 5, now), 6);
+        assert_eq!(Increment.next(5, 9, now), 9);
+        assert_eq!(
+            Increment.next(u32::MAX, 7, now),
+            7,
+            "RFC 1982: 7 follows 2^32-1"
+        );
+        assert_eq!(
+            Increment.next(u32::MAX, u32::MAX - 5, now),
+            0,
+            "RFC 1982: wraps"
+        );
+        assert_eq!(Keep.next(5, 3, now), 3);
+        assert_eq!(Unixtime.next(5, 5, now), now as u32);
+        assert_eq!(Unixtime.next(now as u32 + 10, 5, now), now as u32 + 11);
+        assert_eq!(Dateserial.next(2026112501, 1, now), 2026120400);
+        assert_eq!(Dateserial.next(2026120400, 1, now), 2026120401);
+        assert_eq!(super::civil_date(0), (1970, 1, 1));
+        assert_eq!(super::civil_date(19_723), (2024, 1, 1));
+    }
+
     fn problems(e: LoadErrors) -> Vec<Problem> {
         e.0.into_iter().map(|e| e.problem).collect()
     }
@@ -136,10 +225,22 @@ mod tests {
         );
         let d = with(
             "transfer_keys = [\"xfr-in\"]\nallow_transfer = [\"127.0.0.0/8\"]",
-            "transfer_keys = [\"xfr-out\"]",
+            "transfer_keys = [\"xfr-out\"]\nnotify = [\"127.0.0.1:5399\"]\nserial_policy = \"unixtime\"",
             &keys,
         )
         .unwrap();
+        assert_eq!(
+            d.views[1].transfer.notify,
+            ["127.0.0.1:5399".parse().unwrap()]
+        );
+        assert_eq!(
+            d.views[1].transfer.serial_policy,
+            super::SerialPolicy::Unixtime
+        );
+        assert_eq!(
+            d.views[0].transfer.serial_policy,
+            super::SerialPolicy::Increment
+        );
         assert_eq!(d.keys.len(), 2);
         assert_eq!(d.keys[0].name, "xfr-in");
         assert_eq!(d.views[0].transfer.keys, ["xfr-in"]);

@@ -184,10 +184,19 @@ impl Server {
         Ok(server)
     }
 
+    /// The snapshot serving now (a reload builds the next one from it: serials and journals, see
+    /// [`crate::load::reload`]).
+    pub fn current(&self) -> Arc<Snapshot> {
+        self.shared.data.load_full()
+    }
+
     /// Swaps in a new, fully built snapshot.
     pub fn reload(&self, snapshot: Snapshot) {
         let n = records(&snapshot);
-        self.shared.data.store(Arc::new(snapshot));
+        let snapshot = Arc::new(snapshot);
+        self.shared.data.store(snapshot.clone());
+        // Zones whose serial changed: their secondaries are told, off this thread (RFC 1996).
+        crate::xfr::notify::spawn_due(&snapshot);
         self.shared.global.records.store(n, Ordering::Relaxed);
         release_free_memory();
         self.shared.global.reload_ok.fetch_add(1, Ordering::Relaxed);

@@ -15,7 +15,8 @@
 //! - RFC 8945 §5.3.1: every message of a signed transfer is signed (the RFC allows every 100th; each one costs
 //!   one HMAC, and secondaries check each that carries one).
 //! - RFC 1995: IXFR whose SOA serial is the zone's (or newer, RFC 1982 arithmetic) gets the single SOA (§2);
-//!   otherwise the whole zone, AXFR-style (§4: "the entire zone is returned"), since no differences are kept.
+//!   otherwise the differences since its serial from the zone's journal (§4), or, when the journal does not reach
+//!   back that far, the whole zone, AXFR-style (§4: "the entire zone is returned").
 //! - RFC 8945 §5.2: a bad key, MAC or time gets the error `domain`'s `ServerSequence` builds (BADKEY, BADSIG
 //!   unsigned; BADTIME signed).
 
@@ -33,8 +34,9 @@ use domain::rdata::tsig::Time48;
 use domain::tsig::ServerSequence;
 
 use super::ViewKey;
+use super::journal::{Diff, soa_of};
 use crate::compile::Snapshot;
-use lyncdns_dnsdata::record::Zone;
+use lyncdns_dnsdata::record::{Records, RrRef, Zone};
 use lyncdns_dnsdata::types::{Rcode, Rtype};
 
 /// The largest DNS message over TCP (RFC 1035 §4.2.2: a two-octet length).
@@ -102,6 +104,8 @@ pub struct Transfer {
     request: Message<Vec<u8>>,
     /// Index of the apex SOA among the zone's records.
     soa: usize,
+    /// An incremental transfer's records, in order (`None`: the whole zone).
+    sequence: Option<Records>,
     /// The next position in the sequence SOA, every other record, SOA (0 ..= records).
     pos: usize,
     /// Messages produced so far.
@@ -172,18 +176,14 @@ pub fn start(snap: &Snapshot, query: &[u8], src: IpAddr, now: Time48) -> Start {
         },
     };
     let qname = question.qname().to_vec().as_slice().to_ascii_lowercase();
-    let Some(zone) = snap
-        .xfr
-        .zones(view)
-        .iter()
-        .find(|z| z.apex == qname)
-        .cloned()
-    else {
+    let Some(index) = snap.xfr.zones(view).iter().position(|z| z.apex == qname) else {
         return reply(&msg, &mut seq, Refusal::NotServed);
     };
+    let zone = snap.xfr.zones(view)[index].clone();
     let Some((soa, serial)) = soa_of(&zone) else {
         return reply(&msg, &mut seq, Refusal::NotServed);
     };
+    let mut sequence = None;
     if qtype == Rtype::IXFR {
         let client = msg.authority().ok().and_then(|section| {
             section
@@ -195,6 +195,14 @@ pub fn start(snap: &Snapshot, query: &[u8], src: IpAddr, now: Time48) -> Start {
         let Some(client) = client else {
             return reply(&msg, &mut seq, Refusal::Malformed);
         };
+        // RFC 1995 §4: the differences from the client's version on, when the journal reaches back to it.
+        sequence = snap
+            .xfr
+            .views
+            .get(view)
+            .and_then(|v| v.journals.get(index))
+            .and_then(|j| j.since(client.into_int()))
+            .map(|diffs| incremental(&zone, soa, diffs));
         if client == Serial(serial) || Serial(serial) < client {
             let rr = zone.records.get(soa);
             return match single(&msg, DRcode::NOERROR, Some(rr), seq.as_mut(), now) {
@@ -216,21 +224,36 @@ pub fn start(snap: &Snapshot, query: &[u8], src: IpAddr, now: Time48) -> Start {
         seq,
         request: msg,
         soa,
+        sequence,
         pos: 0,
         messages: 0,
     }))
 }
 
-/// The index of the zone's apex SOA and its serial.
-fn soa_of(zone: &Zone) -> Option<(usize, u32)> {
-    let i = (0..zone.records.len())
-        .find(|&i| zone.records.rtype(i) == Rtype::SOA && zone.records.get(i).owner == zone.apex)?;
-    let rdata = zone.records.get(i).rdata;
-    let at = rdata.len().checked_sub(20)?;
-    Some((
-        i,
-        u32::from_be_bytes(rdata.get(at..at + 4)?.try_into().ok()?),
-    ))
+/// The IXFR sequence (RFC 1995 §4): the current SOA; per difference, the old SOA, the records removed, the new
+/// SOA, the records added; the current SOA again.
+fn incremental(zone: &Zone, soa: usize, diffs: &[Arc<Diff>]) -> Records {
+    let current = zone.records.get(soa);
+    let mut seq = Records::default();
+    let mut put = |r: RrRef<'_>| {
+        // Every record comes from a store, so it fits one.
+        let _ = seq.push(r.owner, r.rtype, r.ttl, r.rdata);
+    };
+    put(current);
+    for d in diffs {
+        put(RrRef {
+            rdata: &d.old_soa,
+            ..current
+        });
+        d.removed.iter().for_each(&mut put);
+        put(RrRef {
+            rdata: &d.new_soa,
+            ..current
+        });
+        d.added.iter().for_each(&mut put);
+    }
+    put(current);
+    seq
 }
 
 /// A reply to `msg` with `rcode` and at most one answer record, signed when `seq` is given.
@@ -266,13 +289,20 @@ fn push<T: domain::base::wire::Composer>(
 }
 
 impl Transfer {
-    /// The last position of the sequence SOA, the others, SOA (the records counted with one SOA).
+    /// The last position of the sequence SOA, the others, SOA (the records counted with one SOA), or of the
+    /// incremental sequence.
     fn last(&self) -> usize {
-        self.zone.records.len()
+        match &self.sequence {
+            Some(seq) => seq.len().saturating_sub(1),
+            None => self.zone.records.len(),
+        }
     }
 
     /// The record at position `pos` of the sequence.
     fn record(&self, pos: usize) -> lyncdns_dnsdata::record::RrRef<'_> {
+        if let Some(seq) = &self.sequence {
+            return seq.get(pos);
+        }
         let r = &self.zone.records;
         if pos == 0 || pos == self.last() {
             r.get(self.soa)

@@ -49,6 +49,19 @@ impl KeyRing {
         self.keys.is_empty()
     }
 
+    /// The key named `name` (lowercase, no trailing dot), for signing.
+    pub fn key(&self, name: &str) -> Option<Arc<Key>> {
+        self.keys
+            .iter()
+            .find(|k| {
+                k.key
+                    .name()
+                    .to_string()
+                    .eq_ignore_ascii_case(name.trim_end_matches('.'))
+            })
+            .map(|k| k.key.clone())
+    }
+
     /// The view a key name selects, if a key of that name exists.
     pub fn view_of(&self, name: &str) -> Option<usize> {
         self.keys

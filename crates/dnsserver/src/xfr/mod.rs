@@ -14,6 +14,9 @@
 //! - [`axfr`]: the pure part of an outgoing transfer: whether it is allowed and from which view and zone, and the
 //!   messages (RFC 5936 AXFR; RFC 1995 IXFR answered with the whole zone, or a single SOA when the secondary is
 //!   up to date).
+//! - [`journal`]: serials across reloads (the view's serial policy) and the bounded journal of differences IXFR
+//!   sends.
+//! - [`notify`]: NOTIFY (RFC 1996) to a view's secondaries after a reload changed its zones, signed, retried.
 //! - [`shell`]: the TCP side: a limit on concurrent transfers, a timeout, the log line and the counters.
 //!
 //! The security rule: a transfer or query signed with a key is answered from the one view that lists the key
@@ -21,7 +24,9 @@
 //! transfer is allowed only from a client whose address selects the view and lies in its `allow_transfer`.
 
 pub mod axfr;
+pub mod journal;
 pub mod keys;
+pub mod notify;
 pub mod shell;
 pub mod signed;
 
@@ -54,6 +59,14 @@ pub struct ViewTransfers {
     pub keyed: bool,
     /// The view's zones, when it may be transferred at all.
     pub zones: Vec<Arc<Zone>>,
+    /// Each zone's journal of differences (same order as `zones`).
+    pub journals: Vec<journal::Journal>,
+    /// Indexes of the zones whose serial this load changed (their secondaries are notified).
+    pub changed: Vec<usize>,
+    /// Secondaries to notify.
+    pub notify: Vec<std::net::SocketAddr>,
+    /// The key NOTIFY messages are signed with (the view's first key).
+    pub notify_key: Option<String>,
 }
 
 impl Transfers {
