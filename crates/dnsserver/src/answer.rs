@@ -221,6 +221,8 @@ fn tsig_fields(q: &[u8], at: usize) -> Option<TsigFields> {
     )
 }
 
+// Inlined into both instances of `answer_in`, as it was into the one `answer` before key-selected views.
+#[inline(always)]
 fn parse(q: &[u8]) -> Result<Query<'_>, Bad<'_>> {
     if q.len() < 12 || q[2] & 0x80 != 0 {
         return Err(Bad::Silent);
@@ -437,26 +439,27 @@ pub fn answer(
     picker: &mut Picker,
     out: &mut [u8],
 ) -> Option<Outcome> {
-    answer_in(snap, query, src, transport, picker, out, None)
+    answer_in::<false>(snap, query, src, transport, picker, out, 0)
 }
 
-/// [`answer`], from view `forced` when given (a verified TSIG key chose it, see [`crate::xfr::signed`]) instead
-/// of the view of the client's address.
-pub(crate) fn answer_in(
+/// [`answer`]; when `FORCED`, from view `forced` (a verified TSIG key chose it, see [`crate::xfr::signed`])
+/// instead of the view of the client's address. A const parameter, so that [`answer`] compiles without a trace of
+/// it (measured: an `Option` argument cost unsigned queries about 20 instructions).
+pub(crate) fn answer_in<const FORCED: bool>(
     snap: &Snapshot,
     query: &[u8],
     src: IpAddr,
     transport: Transport,
     picker: &mut Picker,
     out: &mut [u8],
-    forced: Option<usize>,
+    forced: usize,
 ) -> Option<Outcome> {
     let q = match parse(query) {
         Ok(q) => q,
         Err(Bad::Silent) => return None,
         // A signed query, and keys to verify it with: the slow path, which verifies, answers from the key's view
         // and signs (it allocates; unsigned queries never come here).
-        Err(Bad::Rcode(Short { tsig: Some(_), .. })) if forced.is_none() && snap.xfr.has_keys() => {
+        Err(Bad::Rcode(Short { tsig: Some(_), .. })) if !FORCED && snap.xfr.has_keys() => {
             return crate::xfr::signed::answer(snap, query, src, transport, picker, out);
         }
         Err(Bad::Rcode(s)) => {
@@ -493,7 +496,7 @@ pub(crate) fn answer_in(
     // The view: by the client's address, or by its ECS subnet when it comes from a trusted resolver.
     let mut ecs_used = None;
     let mut client = src;
-    if forced.is_none()
+    if !FORCED
         && let (
             Some(trusted),
             Some(Edns {
@@ -506,7 +509,12 @@ pub(crate) fn answer_in(
         client = addr;
         ecs_used = Some((family, source, addr));
     }
-    let Some(view_idx) = forced.or_else(|| snap.matcher.select(client)) else {
+    let selected = if FORCED {
+        Some(forced)
+    } else {
+        snap.matcher.select(client)
+    };
+    let Some(view_idx) = selected else {
         return Some(short(
             out,
             q.id,
@@ -838,6 +846,7 @@ fn short_in(
 }
 
 #[allow(clippy::too_many_arguments)]
+#[inline(always)]
 fn write(
     out: &mut [u8],
     q: &Query<'_>,

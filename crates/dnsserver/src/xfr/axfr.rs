@@ -61,6 +61,8 @@ pub enum Start {
 /// Why a request got a single reply instead of a transfer.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Refusal {
+    /// An opcode other than QUERY (NOTIMP, RFC 1035 §4.1.1).
+    NotImplemented,
     /// Not one question of type AXFR or IXFR in class IN, or an IXFR without its SOA (FORMERR).
     Malformed,
     /// The TSIG record failed verification (NOTAUTH with this TSIG error).
@@ -77,6 +79,7 @@ impl Refusal {
     /// The RCODE the reply carries.
     pub fn rcode(&self) -> Rcode {
         match self {
+            Refusal::NotImplemented => Rcode::NOTIMP,
             Refusal::Malformed => Rcode::FORMERR,
             Refusal::Tsig(_) | Refusal::NotServed => Rcode::NOTAUTH,
             Refusal::NotAllowed => Rcode::REFUSED,
@@ -155,6 +158,9 @@ pub fn start(snap: &Snapshot, query: &[u8], src: IpAddr, now: Time48) -> Start {
                 None => Start::Drop,
             }
         };
+    if msg.header().opcode() != domain::base::iana::Opcode::QUERY {
+        return reply(&msg, &mut seq, Refusal::NotImplemented);
+    }
     let question = match msg.sole_question() {
         Ok(q) if q.qclass() == DClass::IN && matches!(q.qtype(), DRtype::AXFR | DRtype::IXFR) => q,
         _ => return reply(&msg, &mut seq, Refusal::Malformed),

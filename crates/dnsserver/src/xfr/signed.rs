@@ -57,15 +57,7 @@ pub fn answer(
     };
     let view = tx.wrapped_key().view;
     // `request` took the TSIG record off (ARCOUNT one less): what is left is the query as if unsigned.
-    let inner = answer_in(
-        snap,
-        msg.as_slice(),
-        src,
-        transport,
-        picker,
-        out,
-        Some(view),
-    )?;
+    let inner = answer_in::<true>(snap, msg.as_slice(), src, transport, picker, out, view)?;
     let limit = match transport {
         Transport::Tcp => 65535,
         Transport::Udp => msg
