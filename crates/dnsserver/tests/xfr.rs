@@ -323,7 +323,8 @@ fn unsigned_axfr_only_from_the_allow_list_rfc5936_4() {
     assert_eq!(msgs[0].header().rcode(), Rcode::NOTAUTH);
     // Another opcode with an AXFR question: NOTIMP (RFC 1035 §4.1.1).
     let mut q = query("lyncdude.net", Rtype::AXFR, None);
-    q.header_mut().set_opcode(domain::base::iana::Opcode::UPDATE);
+    q.header_mut()
+        .set_opcode(domain::base::iana::Opcode::UPDATE);
     let msgs = transfer("127.0.0.1", s.addr(), None, q);
     assert_eq!(msgs[0].header().rcode(), Rcode::NOTIMP);
     // AXFR over UDP: TCP only (RFC 5936 §4.2).

@@ -49,6 +49,8 @@ enum FormatArg {
     Powershell,
     /// A named.conf fragment making BIND a secondary of every view (keys, views by key; needs --primary).
     BindSecondary,
+    /// One Knot DNS configuration per view (Knot has no views), each a secondary with that view's key.
+    KnotSecondary,
 }
 
 impl From<FormatArg> for Format {
@@ -60,6 +62,7 @@ impl From<FormatArg> for Format {
             FormatArg::BindViews => Format::BindViews,
             FormatArg::Powershell => Format::Powershell,
             FormatArg::BindSecondary => Format::BindSecondary,
+            FormatArg::KnotSecondary => Format::KnotSecondary,
         }
     }
 }
@@ -104,17 +107,16 @@ pub fn run(args: &PlanArgs) -> anyhow::Result<()> {
     if args.internal_recursion && (format != Format::BindViews || args.certs) {
         bail!("--internal-recursion applies to --format bind-views only");
     }
-    let secondary = match (format, args.primary) {
-        (Format::BindSecondary, Some(primary)) if !args.certs => {
-            Some(secondary(&deployment, args.deployment.as_deref(), primary)?)
+    let transfers = matches!(format, Format::BindSecondary | Format::KnotSecondary) && !args.certs;
+    let secondary = match (transfers, args.primary) {
+        (true, Some(primary)) => Some(secondary(&deployment, args.deployment.as_deref(), primary)?),
+        (true, None) => bail!(
+            "--format {format} needs --primary ADDR:PORT (the lyncdns server the secondaries transfer from)"
+        ),
+        (false, Some(_)) => {
+            bail!("--primary applies to --format bind-secondary and knot-secondary only")
         }
-        (Format::BindSecondary, None) if !args.certs => {
-            bail!(
-                "--format bind-secondary needs --primary ADDR:PORT (the lyncdns server the secondaries transfer from)"
-            )
-        }
-        (_, Some(_)) => bail!("--primary applies to --format bind-secondary only"),
-        _ => None,
+        (false, None) => None,
     };
     let options = export::Options {
         bind_internal_recursion: args.internal_recursion,

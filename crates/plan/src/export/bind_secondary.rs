@@ -26,7 +26,7 @@ pub struct Secondary {
 
 impl Secondary {
     /// The key of `view`, if it has one.
-    fn key_of(&self, view: &str) -> Option<&TsigKey> {
+    pub(crate) fn key_of(&self, view: &str) -> Option<&TsigKey> {
         self.keys.iter().find(|(v, _)| v == view).map(|(_, k)| k)
     }
 }

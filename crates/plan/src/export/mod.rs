@@ -4,6 +4,7 @@
 
 mod bind;
 mod bind_secondary;
+mod knot_secondary;
 mod powershell;
 mod table;
 mod zonefile;
@@ -30,17 +31,20 @@ pub enum Format {
     Powershell,
     /// A `named.conf` fragment making BIND a secondary of every view, by TSIG key.
     BindSecondary,
+    /// One Knot DNS configuration per view making Knot a secondary of it, by TSIG key.
+    KnotSecondary,
 }
 
 impl Format {
     /// Every format, in the order the help lists them.
-    pub const ALL: [Format; 6] = [
+    pub const ALL: [Format; 7] = [
         Format::Table,
         Format::Json,
         Format::Zone,
         Format::BindViews,
         Format::Powershell,
         Format::BindSecondary,
+        Format::KnotSecondary,
     ];
 
     /// The name used on the command line.
@@ -52,6 +56,7 @@ impl Format {
             Format::BindViews => "bind-views",
             Format::Powershell => "powershell",
             Format::BindSecondary => "bind-secondary",
+            Format::KnotSecondary => "knot-secondary",
         }
     }
 }
@@ -77,7 +82,7 @@ impl Rendered {
         }
         let mut out = String::new();
         for (path, text) in &self.files {
-            let comment = if path.ends_with(".ps1") {
+            let comment = if path.ends_with(".ps1") || path.starts_with("knot-") {
                 "#"
             } else if path.ends_with(".conf") {
                 "//"
@@ -127,16 +132,22 @@ pub fn render_with(plan: &Plan, format: Format, options: &Options) -> Rendered {
             Rendered { files }
         }
         Format::Powershell => one("lyncdns-dnsserver.ps1", powershell::script(plan)),
-        Format::BindSecondary => {
+        Format::BindSecondary | Format::KnotSecondary => {
             let unkeyed = Secondary {
                 primary: std::net::SocketAddr::from(([127, 0, 0, 1], 53)),
                 keys: Vec::new(),
             };
             let secondary = options.secondary.as_ref().unwrap_or(&unkeyed);
-            one(
-                "named.conf.secondary",
-                bind_secondary::named_conf(plan, secondary),
-            )
+            if format == Format::BindSecondary {
+                one(
+                    "named.conf.secondary",
+                    bind_secondary::named_conf(plan, secondary),
+                )
+            } else {
+                Rendered {
+                    files: knot_secondary::configs(plan, secondary),
+                }
+            }
         }
     }
 }
