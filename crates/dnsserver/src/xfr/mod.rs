@@ -138,6 +138,22 @@ mod tests {
     use super::*;
 
     #[test]
+    fn a_bad_mac_is_reported_as_badsig_rfc8945_5_2_3() {
+        // NOTAUTH (9) with a TSIG record ending error FORMERR (1), other length 0: domain 0.12.3's bad-MAC reply.
+        let mut reply = vec![0, 1, 0x80, 9, 0, 0, 0, 0, 0, 0, 0, 1];
+        reply.extend_from_slice(&[0; 6]);
+        reply.extend_from_slice(&[0, 1, 0, 0]);
+        assert_eq!(tsig_error_reply(reply.clone())[18..], [0, 16, 0, 0]);
+        // Anything else is left alone: a BADTIME with its time in Other Data, or another RCODE.
+        let mut other = reply.clone();
+        other[3] = 5;
+        assert_eq!(tsig_error_reply(other.clone()), other);
+        let mut badkey = reply;
+        badkey[19] = 17;
+        assert_eq!(tsig_error_reply(badkey.clone()), badkey);
+    }
+
+    #[test]
     fn transfers_are_recognized_by_their_question() {
         let q = |qtype: u16| {
             let mut m = vec![0, 1, 0, 0, 0, 1, 0, 0, 0, 0, 0, 0];
