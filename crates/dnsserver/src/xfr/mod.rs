@@ -4,7 +4,7 @@
 //!
 //! ```text
 //! server::tcp ──AXFR/IXFR──▶ xfr::shell (slots, timeout, log) ──▶ xfr::axfr::start (who, which view, which zone)
-//!                                                                  └▶ xfr::axfr::Transfer::next (64 KiB messages, each signed)
+//!                                                                  └▶ xfr::axfr::Transfer::next (16 KiB messages, each signed)
 //! answer::answer ──TSIG-signed query──▶ xfr::signed (verify, view by key, answer, sign)
 //! ```
 //!
