@@ -10,8 +10,8 @@
 //!   response, to avoid loops).
 //! - Every response copies the opcode, RD and CD (RFC 1035 §4.1.1), and carries an OPT when the query had one
 //!   (RFC 6891 §7), errors included.
-//! - A query signed with TSIG gets NOTAUTH with an unsigned TSIG error BADKEY: the server holds no keys
-//!   (RFC 8945 §5.2.2).
+//! - A query signed with TSIG is verified and answered from its key's view by [`crate::xfr::signed`] when the
+//!   deployment has keys; without keys it gets NOTAUTH with an unsigned TSIG error BADKEY (RFC 8945 §5.2.2).
 //! - Opcodes other than QUERY get NOTIMP, with the question when there is one (RFC 1035 §4.1.1, RFC 8906 §3.1.4).
 //! - QDCOUNT ≠ 1, a compressed or truncated question, a second OPT, or an OPT not owned by the root get FORMERR
 //!   (RFC 9619, RFC 6891 §6.1.1).
@@ -27,7 +27,8 @@
 //! - edns-tcp-keepalive (RFC 7828) over TCP is answered with the connection's idle timeout (§3.3.2); over UDP it
 //!   is ignored (§3.3.1); over TCP with a timeout in it, FORMERR (§3.2.1).
 //! - Names outside every zone of the client's view get REFUSED (RFC 8906 §3.1.1 allows it for authoritative-only
-//!   servers); transfers (AXFR/IXFR) are REFUSED, since views are not transferred.
+//!   servers); transfers (AXFR/IXFR) reach this path only over UDP and are REFUSED (RFC 5936 §4.2: AXFR is
+//!   TCP only); over TCP the shell hands them to [`crate::xfr`].
 //! - ANY gets one synthesized HINFO "RFC8482" (RFC 8482 §4.2), except at a CNAME (the CNAME answer) and at an
 //!   empty non-terminal (NODATA).
 //! - Over UDP the response fits the client's EDNS size (512 without EDNS, RFC 1035 §4.2.1), capped by ours;
@@ -256,6 +257,8 @@ fn tsig_fields(q: &[u8], at: usize) -> Option<TsigFields> {
 }
 
 /// Parses `q`, writing its question name lowercased into `key`.
+// Inlined into both instances of `answer_view`, as it was into the one `answer` before key-selected views.
+#[inline(always)]
 fn parse<'q>(q: &'q [u8], key: &mut [u8; 256]) -> Result<Query<'q>, Bad<'q>> {
     // A DNS message is at most 65535 octets (its length prefix over TCP has 16 bits); a response is never
     // answered.
@@ -539,10 +542,31 @@ pub fn answer_in(
     picker: &mut Picker,
     out: &mut [u8],
 ) -> Option<Outcome> {
+    answer_view::<false>(snap, query, src, ctx, picker, out, 0)
+}
+
+/// [`answer_in`]; when `FORCED`, from view `forced` (a verified TSIG key chose it, see [`crate::xfr::signed`])
+/// instead of the view of the client's address. A const parameter, so that [`answer_in`] compiles without a trace
+/// of it (measured: an `Option` argument cost unsigned queries about 20 instructions).
+#[allow(clippy::too_many_arguments)]
+pub(crate) fn answer_view<const FORCED: bool>(
+    snap: &Snapshot,
+    query: &[u8],
+    src: IpAddr,
+    ctx: Context,
+    picker: &mut Picker,
+    out: &mut [u8],
+    forced: usize,
+) -> Option<Outcome> {
     let mut key = [0u8; 256];
     let q = match parse(query, &mut key) {
         Ok(q) => q,
         Err(Bad::Silent) => return None,
+        // A signed query, and keys to verify it with: the slow path, which verifies, answers from the key's view
+        // and signs (it allocates; unsigned queries never come here).
+        Err(Bad::Rcode(Short { tsig: Some(_), .. })) if !FORCED && snap.xfr.has_keys() => {
+            return crate::xfr::signed::answer(snap, query, src, ctx, picker, out);
+        }
         Err(Bad::Rcode(s)) => return Some(short_bad(snap, query, src, ctx, s, out)),
     };
     let mut reply = q.edns.as_ref().map(|e| opt_out(snap, query, src, ctx, e));
@@ -568,14 +592,15 @@ pub fn answer_in(
     }
     // The view: by the client's address, or by its ECS subnet when it comes from a trusted resolver.
     let mut client = src;
-    if let (
-        Some(trusted),
-        Some(r),
-        Some(Edns {
-            ecs: Some((at, len)),
-            ..
-        }),
-    ) = (&snap.ecs_trusted, reply.as_mut(), &q.edns)
+    if !FORCED
+        && let (
+            Some(trusted),
+            Some(r),
+            Some(Edns {
+                ecs: Some((at, len)),
+                ..
+            }),
+        ) = (&snap.ecs_trusted, reply.as_mut(), &q.edns)
         && trusted.select(src).is_some()
         && let Some(ecs) = query
             .get(*at as usize..*at as usize + *len as usize)
@@ -586,7 +611,12 @@ pub fn answer_in(
         r.len += 8 + (ecs.1 as usize).div_ceil(8);
     }
     let reply = reply.as_ref();
-    let Some(view_idx) = snap.matcher.select(client) else {
+    let selected = if FORCED {
+        Some(forced)
+    } else {
+        snap.matcher.select(client)
+    };
+    let Some(view_idx) = selected else {
         return Some(short_in(out, &q, Rcode::REFUSED, reply, None));
     };
     let view = &snap.views[view_idx];
@@ -1000,6 +1030,7 @@ fn short_in(
 }
 
 #[allow(clippy::too_many_arguments)]
+#[inline(always)]
 fn write(
     out: &mut [u8],
     q: &Query<'_>,

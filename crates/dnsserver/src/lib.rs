@@ -21,6 +21,7 @@
 //! - [`cookie`]: DNS Cookies (RFC 7873) with RFC 9018 server cookies, the pure check behind [`answer`].
 //! - [`server`]: the thin I/O shell: UDP workers with `SO_REUSEPORT` sockets and `recvmmsg`/`sendmmsg`, TCP on
 //!   tokio, metrics, reload.
+//! - [`xfr`]: TSIG (a signed query answered from its key's view) and outgoing zone transfers (AXFR, IXFR).
 
 pub mod answer;
 pub mod compile;
@@ -30,3 +31,4 @@ pub mod load;
 pub mod names;
 pub mod rrl;
 pub mod server;
+pub mod xfr;

@@ -4,10 +4,12 @@
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 
 use lyncdns_model::Deployment;
 
 use crate::compile::{BuildError, Options, Snapshot, ViewInput};
+use crate::xfr::{KeyRing, Transfers, ViewTransfers, journal};
 use lyncdns_dnsdata::record::{Source, Zone, ZoneError};
 use lyncdns_dnsdata::zonefile::{self, ZoneFileError};
 use lyncdns_plan::ZonePlan;
@@ -24,6 +26,12 @@ pub enum LoadError {
     /// The data cannot be compiled.
     #[error(transparent)]
     Build(#[from] BuildError),
+    /// A TSIG key's secret file is unreadable or wrong.
+    #[error(transparent)]
+    Key(#[from] lyncdns_model::transfer::KeyFileError),
+    /// A TSIG key `domain` cannot use (a bug: names are checked when loaded).
+    #[error("TSIG key: {0}")]
+    KeyName(#[from] lyncdns_dnsdata::tsig::TsigKeyError),
     /// `--zone VIEW=FILE` names no view.
     #[error("--zone {view}={file}: there is no view named `{view}` (views: {views})")]
     UnknownView {
@@ -53,6 +61,28 @@ pub fn snapshot_of_plan(
     base: &Path,
     extra: &[(String, PathBuf)],
 ) -> Result<Snapshot, LoadError> {
+    build(d, plan, base, extra, None)
+}
+
+/// Builds the snapshot of `d` that replaces `previous` on a reload: each transferable zone whose content changed
+/// gets a newer serial by its view's serial policy and a difference in its journal (see [`crate::xfr::journal`]).
+pub fn reload(
+    d: &Deployment,
+    base: &Path,
+    extra: &[(String, PathBuf)],
+    previous: &Snapshot,
+) -> Result<Snapshot, LoadError> {
+    build(d, &lyncdns_plan::plan(d), base, extra, Some(previous))
+}
+
+/// The snapshot of `plan`, following `previous` when reloading.
+fn build(
+    d: &Deployment,
+    plan: &lyncdns_plan::Plan,
+    base: &Path,
+    extra: &[(String, PathBuf)],
+    previous: Option<&Snapshot>,
+) -> Result<Snapshot, LoadError> {
     let mut files: BTreeMap<&str, Vec<PathBuf>> = BTreeMap::new();
     for (view, paths) in &d.serve.zone_files {
         files
@@ -77,6 +107,7 @@ pub fn snapshot_of_plan(
         files.entry(view.as_str()).or_default().push(path.clone());
     }
     let mut views = Vec::new();
+    let mut transfers = Vec::new();
     for v in &plan.views {
         let mut zones: Vec<Zone> = v.zones.iter().map(planned).collect::<Result<_, _>>()?;
         for path in files.get(v.name.as_str()).into_iter().flatten() {
@@ -94,12 +125,22 @@ pub fn snapshot_of_plan(
                 None => zones.push(zone),
             }
         }
+        let before = previous.and_then(|p| {
+            let i = p.views.iter().position(|pv| pv.name == v.name)?;
+            p.xfr.views.get(i)
+        });
+        let (transfer, zones) = transfer_of(d, &v.name, zones, before);
+        transfers.push(transfer);
         views.push(ViewInput {
             name: v.name.clone(),
             clients: v.clients.clone(),
             zones,
         });
     }
+    let xfr = Transfers {
+        keys: key_ring(d, plan, base)?,
+        views: transfers,
+    };
     let options = Options {
         max_udp: d.serve.max_udp_payload,
         rotation: d.serve.rotation,
@@ -125,6 +166,10 @@ pub fn snapshot_of_plan(
                 .and_then(|dv| dv.rrl)
         })
         .collect();
+    if xfr.views.iter().any(|v| !v.zones.is_empty()) {
+        tracing::info!(mb = xfr.heap_size() / 1_000_000, "zones kept for transfers");
+    }
+    snapshot.xfr = xfr;
     tracing::info!(
         ms = started.elapsed().as_millis() as u64,
         "answers prepared"
@@ -133,6 +178,65 @@ pub fn snapshot_of_plan(
         tracing::debug!(view = %v.name, records = v.records, names = v.names(), mb = v.heap_size() / 1_000_000, "view compiled");
     }
     Ok(snapshot)
+}
+
+/// What view `name` of `d` lets secondaries transfer: its allow list and NOTIFY targets, and, if anyone may
+/// transfer it, its zones following those served `before` (serials, journals), which are also the zones to compile.
+fn transfer_of(
+    d: &Deployment,
+    name: &str,
+    zones: Vec<Zone>,
+    before: Option<&ViewTransfers>,
+) -> (ViewTransfers, Vec<Zone>) {
+    let Some(t) = d.views.iter().find(|v| v.name == name).map(|v| &v.transfer) else {
+        return (ViewTransfers::default(), zones);
+    };
+    let mut out = ViewTransfers {
+        allow: t.allow.clone(),
+        keyed: !t.keys.is_empty(),
+        notify: t.notify.clone(),
+        notify_key: t.keys.first().cloned(),
+        ..ViewTransfers::default()
+    };
+    if !t.enabled() {
+        return (out, zones);
+    }
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_secs())
+        .unwrap_or(0);
+    let mut compiled = Vec::with_capacity(zones.len());
+    for zone in zones {
+        let old = before.and_then(|b| {
+            let i = b.zones.iter().position(|z| z.apex == zone.apex)?;
+            Some((b.zones[i].as_ref(), b.journals.get(i)?))
+        });
+        let followed = journal::follow(old, zone, t.serial_policy, now);
+        if followed.changed {
+            out.changed.push(out.zones.len());
+        }
+        out.zones.push(Arc::new(followed.zone.clone()));
+        out.journals.push(followed.journal);
+        compiled.push(followed.zone);
+    }
+    (out, compiled)
+}
+
+/// The deployment's TSIG keys, each bound to the view that lists it (a key no view lists selects nothing and is
+/// left out); secret files are read relative to `base`.
+fn key_ring(d: &Deployment, plan: &lyncdns_plan::Plan, base: &Path) -> Result<KeyRing, LoadError> {
+    let mut ring = KeyRing::default();
+    for key in &d.keys {
+        let view = d
+            .views
+            .iter()
+            .find(|v| v.transfer.keys.contains(&key.name))
+            .and_then(|v| plan.views.iter().position(|p| p.name == v.name));
+        if let Some(view) = view {
+            ring.add(&key.resolve(base)?, view)?;
+        }
+    }
+    Ok(ring)
 }
 
 /// A planned zone as the compiler takes it.

@@ -29,6 +29,9 @@ pub struct PlanArgs {
     /// authoritative only.
     #[arg(long)]
     internal_recursion: bool,
+    /// With `--format bind-secondary`: the lyncdns primary's address and port the secondaries transfer from.
+    #[arg(long, value_name = "ADDR:PORT")]
+    primary: Option<std::net::SocketAddr>,
 }
 
 /// `--format` values.
@@ -44,6 +47,10 @@ enum FormatArg {
     BindViews,
     /// Windows Server DNS cmdlets.
     Powershell,
+    /// A named.conf fragment making BIND a secondary of every view (keys, views by key; needs --primary).
+    BindSecondary,
+    /// One Knot DNS configuration per view (Knot has no views), each a secondary with that view's key.
+    KnotSecondary,
 }
 
 impl From<FormatArg> for Format {
@@ -54,8 +61,35 @@ impl From<FormatArg> for Format {
             FormatArg::Zone => Format::Zone,
             FormatArg::BindViews => Format::BindViews,
             FormatArg::Powershell => Format::Powershell,
+            FormatArg::BindSecondary => Format::BindSecondary,
+            FormatArg::KnotSecondary => Format::KnotSecondary,
         }
     }
+}
+
+/// The primary and each view's key (the first of its `transfer_keys`), secret files read relative to the
+/// deployment file.
+fn secondary(
+    deployment: &lyncdns_model::Deployment,
+    file: Option<&std::path::Path>,
+    primary: std::net::SocketAddr,
+) -> anyhow::Result<export::Secondary> {
+    let base = file
+        .and_then(std::path::Path::parent)
+        .unwrap_or(std::path::Path::new("."));
+    let mut keys = Vec::new();
+    for view in &deployment.views {
+        let Some(name) = view.transfer.keys.first() else {
+            continue;
+        };
+        let key = deployment
+            .keys
+            .iter()
+            .find(|k| &k.name == name)
+            .context("a view names a key the deployment does not define")?;
+        keys.push((view.name.clone(), key.resolve(base)?));
+    }
+    Ok(export::Secondary { primary, keys })
 }
 
 /// Runs `lyncdns plan`.
@@ -73,8 +107,20 @@ pub fn run(args: &PlanArgs) -> anyhow::Result<()> {
     if args.internal_recursion && (format != Format::BindViews || args.certs) {
         bail!("--internal-recursion applies to --format bind-views only");
     }
+    let transfers = matches!(format, Format::BindSecondary | Format::KnotSecondary) && !args.certs;
+    let secondary = match (transfers, args.primary) {
+        (true, Some(primary)) => Some(secondary(&deployment, args.deployment.as_deref(), primary)?),
+        (true, None) => bail!(
+            "--format {format} needs --primary ADDR:PORT (the lyncdns server the secondaries transfer from)"
+        ),
+        (false, Some(_)) => {
+            bail!("--primary applies to --format bind-secondary and knot-secondary only")
+        }
+        (false, None) => None,
+    };
     let options = export::Options {
         bind_internal_recursion: args.internal_recursion,
+        secondary,
     };
     let rendered = if args.certs {
         export::render_certs(&plan, format)

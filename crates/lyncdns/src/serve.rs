@@ -131,7 +131,8 @@ struct Source {
 }
 
 impl Source {
-    fn load(&self) -> anyhow::Result<(Deployment, Snapshot)> {
+    /// Loads the deployment and builds its data; on a reload, following `previous` (serials, transfer journals).
+    fn load(&self, previous: Option<&Snapshot>) -> anyhow::Result<(Deployment, Snapshot)> {
         let mut deployment = crate::load_deployment(self.path.as_ref())?;
         if let Some(r) = self.rotation {
             deployment.serve.rotation = r;
@@ -141,7 +142,12 @@ impl Source {
             .as_deref()
             .and_then(Path::parent)
             .unwrap_or(Path::new("."));
-        let snapshot = lyncdns_dnsserver::load::snapshot(&deployment, base, &self.zones)?;
+        let snapshot = match previous {
+            Some(previous) => {
+                lyncdns_dnsserver::load::reload(&deployment, base, &self.zones, previous)?
+            }
+            None => lyncdns_dnsserver::load::snapshot(&deployment, base, &self.zones)?,
+        };
         Ok((deployment, snapshot))
     }
 }
@@ -185,7 +191,7 @@ pub fn run(args: &ServeArgs) -> anyhow::Result<()> {
             RotationArg::None => Rotation::None,
         }),
     };
-    let (deployment, snapshot) = source.load()?;
+    let (deployment, snapshot) = source.load(None)?;
     if args.check {
         println!("ok: {}", summary(&snapshot));
         return Ok(());
@@ -442,7 +448,8 @@ async fn wait_and_reload(
                 // Loading runs off the async threads: a large zone must not stall TCP or metrics.
                 let loaded = {
                     let source = Source { path: source.path.clone(), zones: source.zones.clone(), rotation: source.rotation };
-                    tokio::task::spawn_blocking(move || source.load()).await.context("reload task")?
+                    let previous = server.current();
+                    tokio::task::spawn_blocking(move || source.load(Some(&previous))).await.context("reload task")?
                 };
                 match loaded {
                     Ok((deployment, snapshot)) => {

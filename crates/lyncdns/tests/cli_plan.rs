@@ -144,3 +144,40 @@ fn a_missing_file_is_a_clear_error() {
             .contains("cannot read deployment file /nonexistent/deployment.toml")
     );
 }
+
+#[test]
+fn bind_secondary_needs_a_primary_and_writes_the_keys() {
+    let example = support::root().join("examples/transfer.toml");
+    let out = support::lyncdns(&[
+        "plan",
+        example.to_str().unwrap(),
+        "--format",
+        "bind-secondary",
+    ]);
+    assert!(!out.status.success());
+    assert!(String::from_utf8_lossy(&out.stderr).contains("--primary ADDR:PORT"));
+    let out = support::lyncdns(&["plan", "--format", "table", "--primary", "127.0.0.1:53"]);
+    assert!(!out.status.success());
+    let out = support::lyncdns(&[
+        "plan",
+        example.to_str().unwrap(),
+        "--format",
+        "bind-secondary",
+        "--primary",
+        "127.0.0.1:5300",
+    ]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        text.contains("key \"xfr-internal.lyncdude.net\" {"),
+        "{text}"
+    );
+    assert!(
+        text.contains("primaries { 127.0.0.1 port 5300 key \"xfr-external.lyncdude.net\"; };"),
+        "{text}"
+    );
+}

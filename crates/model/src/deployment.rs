@@ -64,6 +64,8 @@ pub struct Deployment {
     pub users: Vec<User>,
     /// How `lyncdns serve` serves this deployment (listeners, workers, zone files, limits).
     pub serve: Serve,
+    /// TSIG keys (RFC 8945) that select views and authenticate zone transfers; names unique.
+    pub keys: Vec<crate::transfer::TransferKey>,
 }
 
 /// The Lync / Skype for Business Server product generation.
@@ -178,6 +180,8 @@ pub struct View {
     pub nameservers: Vec<NameServer>,
     /// The SOA RNAME mailbox as a name (`hostmaster.contoso.com`). Default: `hostmaster.<zone>`.
     pub hostmaster: Option<Fqdn>,
+    /// Which TSIG keys select this view and who may transfer its zones.
+    pub transfer: crate::transfer::ViewTransfer,
     /// Response rate limiting of its UDP answers, or None when off: on by default for an external view with the
     /// `[serve.rrl]` rates, off for an internal one (its `rrl` table may turn it on or off and change the rates).
     pub rrl: Option<Rrl>,

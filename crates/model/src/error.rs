@@ -265,6 +265,40 @@ pub enum Problem {
     /// An NT hash that is not 32 hex digits.
     #[error("not an NT hash (32 hex digits)")]
     BadNtHash,
+    /// A TSIG key whose name, algorithm or secret cannot be used.
+    #[error("{reason}")]
+    BadKey {
+        /// What is wrong (never the secret itself).
+        reason: lyncdns_dnsdata::tsig::TsigKeyError,
+    },
+    /// A key with both or neither of `secret` and `secret_file`.
+    #[error("TSIG key `{name}` needs exactly one of `secret` and `secret_file`")]
+    KeySecretSource {
+        /// The key.
+        name: String,
+    },
+    /// Two keys share a name.
+    #[error("TSIG key `{name}` is defined twice")]
+    DuplicateKey {
+        /// The name.
+        name: String,
+    },
+    /// A view names a key no `[[keys]]` entry defines.
+    #[error("there is no TSIG key named `{name}` (keys: {keys})")]
+    UnknownKey {
+        /// The name used.
+        name: String,
+        /// The keys, comma-separated.
+        keys: String,
+    },
+    /// A key listed by two views (a key selects one view only).
+    #[error("TSIG key `{key}` already selects view `{view}`; a key selects one view only")]
+    KeyInTwoViews {
+        /// The key.
+        key: String,
+        /// The view that listed it first.
+        view: String,
+    },
     /// A zone listed twice or nested in another of the same location.
     #[error("zone `{zone}` overlaps zone `{other}` of the same view")]
     OverlappingZones {
@@ -319,6 +353,11 @@ impl Problem {
             Problem::ShadowedView { .. } => "views are matched in order, first match wins: list the more specific view first, or narrow the earlier one".into(),
             Problem::SharedServerAddress { .. } => "give each server its own address (a pool's shared name is its `fqdn`, not a server)".into(),
             Problem::OverlappingZones { .. } => "list each zone once, and no zone inside another".into(),
+            Problem::BadKey { .. } => "make a key with `tsig-keygen NAME` (BIND) or `keymgr -t NAME` (Knot) and copy its algorithm and secret".into(),
+            Problem::KeySecretSource { .. } => "write `secret = \"base64\"`, or `secret_file = \"keys/NAME.secret\"` (a file holding the base64 secret)".into(),
+            Problem::DuplicateKey { .. } => "give each [[keys]] entry its own name".into(),
+            Problem::UnknownKey { .. } => "define it in a [[keys]] entry, or name one that is".into(),
+            Problem::KeyInTwoViews { .. } => "give each view its own key: a secondary's key decides which view it receives".into(),
         })
     }
 }

@@ -10,7 +10,7 @@
 //! Layout: [`fqdn`] (host names), [`deployment`] (the checked data types, public), `raw` (the file as written,
 //! with spans; private), `sections` (every reader error at once, section by section; private), `validate`
 //! (topology rules over the raw file; private), [`error`] (located errors),
-//! [`addr`] (address classes).
+//! [`addr`] (address classes), [`transfer`] (TSIG keys and the views' transfer settings).
 
 /// The source keys cited in this module's docs (`[S1]` …), as links to their entries.
 #[cfg(doc)]
@@ -24,6 +24,7 @@ pub mod fqdn;
 mod raw;
 pub mod secret;
 mod sections;
+pub mod transfer;
 mod validate;
 
 pub use deployment::*;

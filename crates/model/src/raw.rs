@@ -84,6 +84,26 @@ pub struct Deployment {
     /// How `lyncdns serve` serves this deployment (listeners, workers, zone files, limits).
     #[serde(default)]
     pub serve: Serve,
+    /// TSIG keys that select views and authenticate zone transfers.
+    #[serde(default)]
+    pub keys: Vec<Key>,
+}
+
+/// A TSIG key (RFC 8945): a name, an algorithm and a secret, inline or in a file of its own.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Key {
+    /// Its name, a domain name (`xfr-internal.lyncdude.net`), as the peers' configurations spell it.
+    pub name: Spanned<String>,
+    /// `hmac-sha256` (the default), `hmac-sha384`, `hmac-sha512` or `hmac-sha1`.
+    #[serde(default)]
+    pub algorithm: Option<Spanned<String>>,
+    /// The secret in base64 (as `tsig-keygen` prints it).
+    #[serde(default)]
+    pub secret: Option<Spanned<String>>,
+    /// A file holding the base64 secret, relative to the deployment file; read when serving or exporting.
+    #[serde(default)]
+    pub secret_file: Option<Spanned<std::path::PathBuf>>,
 }
 
 /// The SIP domains users sign in with.
@@ -151,6 +171,18 @@ pub struct View {
     /// Response rate limiting: on or off, and rates overriding `[serve.rrl]`.
     #[serde(default)]
     pub rrl: Option<Spanned<ViewRrl>>,
+    /// Names of `[[keys]]` whose signed queries and transfers select this view (a key selects one view only).
+    #[serde(default)]
+    pub transfer_keys: Vec<Spanned<String>>,
+    /// Client prefixes that may transfer this view's zones without a key; empty: only with a key.
+    #[serde(default)]
+    pub allow_transfer: Vec<Spanned<IpNet>>,
+    /// Secondaries (ADDR:PORT) sent a NOTIFY when a reload changes a zone of this view, signed with its first key.
+    #[serde(default)]
+    pub notify: Vec<std::net::SocketAddr>,
+    /// How a reload that changes a zone of this view sets its SOA serial.
+    #[serde(default)]
+    pub serial_policy: crate::transfer::SerialPolicy,
 }
 
 /// A name server of a view.
@@ -507,6 +539,7 @@ impl Deployment {
             options,
             users,
             serve,
+            keys,
         } = self;
         checked::Deployment {
             version: version.into_inner(),
@@ -533,6 +566,7 @@ impl Deployment {
             options: options.into_checked(),
             users: users.into_iter().map(User::into_checked).collect(),
             serve,
+            keys: keys.into_iter().map(Key::into_checked).collect(),
         }
     }
 }
@@ -579,6 +613,10 @@ impl View {
             nameservers,
             hostmaster,
             rrl,
+            transfer_keys,
+            allow_transfer,
+            notify,
+            serial_policy,
         } = self;
         checked::View {
             rrl: ViewRrl::resolve(rrl.as_ref().map(Spanned::get_ref), location, defaults),
@@ -590,6 +628,42 @@ impl View {
                 .map(NameServer::into_checked)
                 .collect(),
             hostmaster: hostmaster.map(Spanned::into_inner),
+            transfer: crate::transfer::ViewTransfer {
+                keys: transfer_keys
+                    .into_iter()
+                    .map(|k| k.into_inner().trim_end_matches('.').to_ascii_lowercase())
+                    .collect(),
+                allow: plain(allow_transfer),
+                notify,
+                serial_policy,
+            },
+        }
+    }
+}
+
+impl Key {
+    /// Without spans; only for a key the rules accepted (a valid name, algorithm and secret, exactly one of
+    /// `secret` and `secret_file`).
+    fn into_checked(self) -> crate::transfer::TransferKey {
+        use crate::transfer::{KeySecret, TransferKey};
+        use lyncdns_dnsdata::tsig::{TsigAlgorithm, TsigKey};
+        let algorithm = self
+            .algorithm
+            .map(|a| a.into_inner().parse().expect("checked by validate"))
+            .unwrap_or(TsigAlgorithm::HmacSha256);
+        let name = self.name.into_inner();
+        let secret = match (self.secret, self.secret_file) {
+            (Some(secret), _) => KeySecret::Inline(
+                TsigKey::from_base64(&name, algorithm, secret.get_ref())
+                    .expect("checked by validate"),
+            ),
+            (None, Some(file)) => KeySecret::File(file.into_inner()),
+            (None, None) => unreachable!("checked by validate"),
+        };
+        TransferKey {
+            name: name.trim_end_matches('.').to_ascii_lowercase(),
+            algorithm,
+            secret,
         }
     }
 }

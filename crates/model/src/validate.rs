@@ -35,6 +35,7 @@ pub(crate) fn validate(d: &Deployment, text: &str, origin: &str) -> Result<(), L
     c.public_addresses(d);
     c.serve(d);
     c.users(d);
+    c.keys(d);
     if c.errors.is_empty() {
         Ok(())
     } else {
@@ -187,6 +188,91 @@ impl Checker<'_> {
                         what: "name server (every zone needs NS records)",
                     },
                 );
+            }
+        }
+    }
+
+    /// TSIG keys: a usable name, algorithm and secret, names unique; views name defined keys, each key at most one
+    /// view (a key selects one view only); transfer prefixes without host bits.
+    fn keys(&mut self, d: &Deployment) {
+        use lyncdns_dnsdata::tsig::{TsigAlgorithm, TsigKey};
+        let mut names: Vec<String> = Vec::new();
+        for (i, k) in d.keys.iter().enumerate() {
+            let name = k.name.get_ref().trim_end_matches('.').to_ascii_lowercase();
+            let field = |f: &str| format!("keys[{i}].{f}");
+            let algorithm = match &k.algorithm {
+                None => Some(TsigAlgorithm::HmacSha256),
+                Some(a) => match a.get_ref().parse::<TsigAlgorithm>() {
+                    Ok(a) => Some(a),
+                    Err(reason) => {
+                        self.err(a.span(), field("algorithm"), Problem::BadKey { reason });
+                        None
+                    }
+                },
+            };
+            match (&k.secret, &k.secret_file) {
+                (Some(secret), None) => {
+                    if let Some(algorithm) = algorithm
+                        && let Err(reason) =
+                            TsigKey::from_base64(k.name.get_ref(), algorithm, secret.get_ref())
+                    {
+                        self.err(secret.span(), field("secret"), Problem::BadKey { reason });
+                    }
+                }
+                (None, Some(_)) => {
+                    if let Err(reason) =
+                        TsigKey::new(k.name.get_ref(), TsigAlgorithm::HmacSha256, vec![0])
+                    {
+                        self.err(k.name.span(), field("name"), Problem::BadKey { reason });
+                    }
+                }
+                _ => {
+                    let problem = Problem::KeySecretSource { name: name.clone() };
+                    self.err(k.name.span(), field("name"), problem);
+                }
+            }
+            if names.contains(&name) {
+                self.err(
+                    k.name.span(),
+                    field("name"),
+                    Problem::DuplicateKey { name: name.clone() },
+                );
+            }
+            names.push(name);
+        }
+        let mut taken: HashMap<String, String> = HashMap::new();
+        for (i, v) in d.views.iter().enumerate() {
+            for (j, key) in v.transfer_keys.iter().enumerate() {
+                let name = key.get_ref().trim_end_matches('.').to_ascii_lowercase();
+                let field = format!("views[{i}].transfer_keys[{j}]");
+                if !names.contains(&name) {
+                    let problem = Problem::UnknownKey {
+                        name: key.get_ref().clone(),
+                        keys: names.join(", "),
+                    };
+                    self.err(key.span(), field, problem);
+                } else if let Some(view) = taken.get(&name) {
+                    let problem = Problem::KeyInTwoViews {
+                        key: name.clone(),
+                        view: view.clone(),
+                    };
+                    self.err(key.span(), field, problem);
+                } else {
+                    taken.insert(name, v.name.get_ref().clone());
+                }
+            }
+            for (j, net) in v.allow_transfer.iter().enumerate() {
+                if net.get_ref().trunc() != *net.get_ref() {
+                    let problem = Problem::HostBitsSet {
+                        prefix: *net.get_ref(),
+                        network: net.get_ref().trunc(),
+                    };
+                    self.err(
+                        net.span(),
+                        format!("views[{i}].allow_transfer[{j}]"),
+                        problem,
+                    );
+                }
             }
         }
     }

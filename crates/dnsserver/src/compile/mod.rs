@@ -185,6 +185,7 @@ impl Snapshot {
             rrl: Vec::new(),
             cookies: options.cookies.clone(),
             tcp_keepalive: options.tcp_keepalive,
+            xfr: Default::default(),
         })
     }
 }

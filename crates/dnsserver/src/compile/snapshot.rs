@@ -270,6 +270,8 @@ pub struct Snapshot {
     pub cookies: Option<crate::cookie::Cookies>,
     /// Whether TCP clients that ask are told the idle timeout (RFC 7828).
     pub tcp_keepalive: bool,
+    /// TSIG keys and what each view lets secondaries transfer (empty unless the deployment configures them).
+    pub xfr: crate::xfr::Transfers,
 }
 
 impl Entry {

@@ -68,6 +68,8 @@ pub struct Shared {
     pub rrl: OnceLock<Limiter>,
     /// The origin of the clock passed to [`Limiter::check`].
     pub epoch: Instant,
+    /// Zone transfers: the slots (transfers at once) and their counters.
+    pub xfr: crate::xfr::shell::Slots,
 }
 
 /// A running server.
@@ -131,6 +133,7 @@ impl Server {
             last_reload: Mutex::new(None),
             rrl: OnceLock::new(),
             epoch: Instant::now(),
+            xfr: Default::default(),
         });
         shared
             .global
@@ -197,10 +200,19 @@ impl Server {
         Ok(server)
     }
 
+    /// The snapshot serving now (a reload builds the next one from it: serials and journals, see
+    /// [`crate::load::reload`]).
+    pub fn current(&self) -> Arc<Snapshot> {
+        self.shared.data.load_full()
+    }
+
     /// Swaps in a new, fully built snapshot.
     pub fn reload(&self, snapshot: Snapshot) {
         let n = records(&snapshot);
-        self.shared.data.store(Arc::new(snapshot));
+        let snapshot = Arc::new(snapshot);
+        self.shared.data.store(snapshot.clone());
+        // Zones whose serial changed: their secondaries are told, off this thread (RFC 1996).
+        crate::xfr::notify::spawn_due(&snapshot);
         self.shared.global.records.store(n, Ordering::Relaxed);
         release_free_memory();
         self.shared.global.reload_ok.fetch_add(1, Ordering::Relaxed);
@@ -347,7 +359,9 @@ fn metrics_text(shared: &Shared, blocks: &[Arc<Stats>]) -> String {
     let snap = shared.data.load();
     let views: Vec<String> = snap.views.iter().map(|v| v.name.clone()).collect();
     let refs: Vec<&Stats> = blocks.iter().map(|b| b.as_ref()).collect();
-    metrics::render(&refs, &shared.global, &views)
+    let mut text = metrics::render(&refs, &shared.global, &views);
+    text.push_str(&shared.xfr.render());
+    text
 }
 
 fn status_html(shared: &Shared, blocks: &[Arc<Stats>]) -> String {

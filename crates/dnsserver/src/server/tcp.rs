@@ -459,6 +459,11 @@ async fn connection(
             Ok(Err(e)) => return Err(e),
             Err(_) => return Ok(Closed::ReadTimeout),
         };
+        if crate::xfr::is_transfer(&query[..len]) {
+            // AXFR/IXFR: many messages, its own limits and timeout (see `xfr::shell`).
+            crate::xfr::shell::serve(&mut w, &query[..len], peer, shared).await?;
+            continue;
+        }
         let started = Instant::now();
         let outcome = {
             let snap = shared.data.load();

@@ -2,6 +2,8 @@
 
 #![allow(dead_code)]
 
+pub mod xfr;
+
 use std::io::{BufRead, BufReader, Write};
 use std::net::{SocketAddr, UdpSocket};
 use std::path::{Path, PathBuf};

@@ -1,7 +1,10 @@
-//! Rendering a [`Plan`]: a readable table, JSON, RFC 1035 master files, BIND views and PowerShell for Windows
-//! Server DNS. Every renderer is pure: it returns text (or a set of named files) and never writes anything.
+//! Rendering a [`Plan`]: a readable table, JSON, RFC 1035 master files, BIND views, BIND secondaries of a lyncdns
+//! primary and PowerShell for Windows Server DNS. Every renderer is pure: it returns text (or a set of named
+//! files) and never writes anything.
 
 mod bind;
+mod bind_secondary;
+mod knot_secondary;
 mod powershell;
 mod table;
 mod zonefile;
@@ -10,6 +13,7 @@ use std::fmt;
 
 use crate::Plan;
 
+pub use bind_secondary::Secondary;
 pub use zonefile::zone_file;
 
 /// The output formats of `lyncdns plan`.
@@ -25,16 +29,22 @@ pub enum Format {
     BindViews,
     /// PowerShell for Windows Server DNS.
     Powershell,
+    /// A `named.conf` fragment making BIND a secondary of every view, by TSIG key.
+    BindSecondary,
+    /// One Knot DNS configuration per view making Knot a secondary of it, by TSIG key.
+    KnotSecondary,
 }
 
 impl Format {
     /// Every format, in the order the help lists them.
-    pub const ALL: [Format; 5] = [
+    pub const ALL: [Format; 7] = [
         Format::Table,
         Format::Json,
         Format::Zone,
         Format::BindViews,
         Format::Powershell,
+        Format::BindSecondary,
+        Format::KnotSecondary,
     ];
 
     /// The name used on the command line.
@@ -45,6 +55,8 @@ impl Format {
             Format::Zone => "zone",
             Format::BindViews => "bind-views",
             Format::Powershell => "powershell",
+            Format::BindSecondary => "bind-secondary",
+            Format::KnotSecondary => "knot-secondary",
         }
     }
 }
@@ -70,7 +82,7 @@ impl Rendered {
         }
         let mut out = String::new();
         for (path, text) in &self.files {
-            let comment = if path.ends_with(".ps1") {
+            let comment = if path.ends_with(".ps1") || path.starts_with("knot-") {
                 "#"
             } else if path.ends_with(".conf") {
                 "//"
@@ -84,12 +96,15 @@ impl Rendered {
 }
 
 /// Choices that change what an export writes; the default is what each format writes without them.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Options {
     /// BIND views: each internal view also resolves every other name for its own clients (`recursion yes`,
     /// `allow-recursion` limited to the view's clients), so that the server can be their resolver. Off: every
     /// view is authoritative only (`recursion no`).
     pub bind_internal_recursion: bool,
+    /// BIND secondaries: the primary and the views' keys. Without it, `bind-secondary` points at 127.0.0.1:53
+    /// without keys.
+    pub secondary: Option<Secondary>,
 }
 
 /// Renders `plan` in `format` with the default [`Options`].
@@ -117,6 +132,23 @@ pub fn render_with(plan: &Plan, format: Format, options: &Options) -> Rendered {
             Rendered { files }
         }
         Format::Powershell => one("lyncdns-dnsserver.ps1", powershell::script(plan)),
+        Format::BindSecondary | Format::KnotSecondary => {
+            let unkeyed = Secondary {
+                primary: std::net::SocketAddr::from(([127, 0, 0, 1], 53)),
+                keys: Vec::new(),
+            };
+            let secondary = options.secondary.as_ref().unwrap_or(&unkeyed);
+            if format == Format::BindSecondary {
+                one(
+                    "named.conf.secondary",
+                    bind_secondary::named_conf(plan, secondary),
+                )
+            } else {
+                Rendered {
+                    files: knot_secondary::configs(plan, secondary),
+                }
+            }
+        }
     }
 }
 
