@@ -33,6 +33,7 @@ const FIELDS: &[&str] = &[
     "options",
     "users",
     "serve",
+    "keys",
 ];
 
 /// The keys without a default.
@@ -111,6 +112,7 @@ fn section(
         "options" => one::<raw::Options>(value, errors),
         "users" => each::<raw::User>(value, errors),
         "serve" => one::<Serve>(value, errors),
+        "keys" => each::<raw::Key>(value, errors),
         other => {
             let expected: Vec<String> = FIELDS.iter().map(|f| format!("`{f}`")).collect();
             errors.push(Error {
@@ -140,5 +142,29 @@ fn each<T: DeserializeOwned>(value: &Spanned<DeValue<'_>>, errors: &mut Vec<Erro
             }
         }
         _ => one::<Vec<T>>(value, errors),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::FIELDS;
+
+    /// The section list is kept by hand beside `raw::Deployment`: serde's own list of its fields must be the same,
+    /// so a new top-level table cannot be forgotten here (it would be reported as unknown).
+    #[test]
+    fn fields_are_raw_deployments_fields() {
+        let err = toml::from_str::<crate::raw::Deployment>("lyncdns_bogus_key = 1\n")
+            .err()
+            .map(|e| e.message().to_owned())
+            .unwrap_or_default();
+        let expected = err
+            .split("expected one of ")
+            .nth(1)
+            .unwrap_or_else(|| panic!("serde names no fields: {err}"));
+        let serde_fields: Vec<&str> = expected
+            .split(", ")
+            .map(|f| f.trim().trim_matches('`'))
+            .collect();
+        assert_eq!(serde_fields, FIELDS);
     }
 }
