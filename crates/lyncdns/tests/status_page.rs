@@ -116,3 +116,38 @@ fn every_metric_the_grafana_dashboard_queries_is_served() {
         );
     }
 }
+
+/// Issue 18 with issue 14 landed: the page of a server with transfer keys names each view's keys (never a
+/// secret) and its NOTIFY targets, and counts transfers.
+#[test]
+fn the_page_shows_each_views_transfer_keys_and_notify_targets_but_no_secret() {
+    let example = root().join("examples/transfer.toml");
+    let mut s = Serve::start(&[example.to_str().unwrap(), "--metrics", "127.0.0.1:0"]);
+    let line = s.wait_for("metrics listening");
+    let metrics: SocketAddr = line
+        .split("addr=")
+        .nth(1)
+        .and_then(|a| a.split_whitespace().next())
+        .expect("addr= in the metrics line")
+        .parse()
+        .unwrap();
+    let page = http_get(metrics, "/");
+    assert!(
+        page.contains("Transfers: keys xfr-internal.lyncdude.net"),
+        "{page}"
+    );
+    assert!(
+        page.contains("Transfers: keys xfr-external.lyncdude.net"),
+        "{page}"
+    );
+    assert!(page.contains("NOTIFY to 127.0.0.1:5399"), "{page}");
+    assert!(page.contains("<h2>Zone transfers</h2>"), "{page}");
+    let text = std::fs::read_to_string(&example).unwrap();
+    for secret in text
+        .lines()
+        .filter_map(|l| l.trim().strip_prefix("secret = \""))
+        .map(|l| l.trim_end_matches('"'))
+    {
+        assert!(!page.contains(secret), "a secret on the page");
+    }
+}

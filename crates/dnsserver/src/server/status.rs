@@ -28,6 +28,8 @@ pub struct Page {
     pub unmatched: Vec<(&'static str, u64)>,
     /// Limits and what they refused (TCP connections, metrics connections…), as (label, count).
     pub limits: Vec<(&'static str, u64)>,
+    /// Zone transfer counters (done, refused, failed, octets sent), as (label, count).
+    pub transfers: Vec<(&'static str, u64)>,
     /// Reloads that succeeded and that failed.
     pub reloads: (u64, u64),
     /// The last reload, if there was one.
@@ -47,6 +49,19 @@ pub struct ViewStatus {
     pub zones: Vec<ZoneStatus>,
     /// Answers by response code, zeros left out.
     pub answers: Vec<(&'static str, u64)>,
+    /// How secondaries transfer this view's zones, when they may.
+    pub transfer: Option<TransferStatus>,
+}
+
+/// Who may transfer a view's zones and who is told of changes.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct TransferStatus {
+    /// Names of the TSIG keys that select the view (never their secrets).
+    pub keys: Vec<String>,
+    /// Client prefixes that may transfer without a key.
+    pub allow: Vec<String>,
+    /// Secondaries sent a NOTIFY when a zone changes.
+    pub notify: Vec<String>,
 }
 
 /// One zone of a view.
@@ -100,8 +115,25 @@ pub(super) fn page(shared: &Shared, blocks: &[&Stats], now: SystemTime) -> Page 
             } else {
                 Vec::new()
             },
+            transfer: snap.xfr.views.get(i).and_then(|t| {
+                let keys = snap.xfr.keys.names_of(i);
+                (!keys.is_empty() || !t.allow.is_empty() || !t.notify.is_empty()).then(|| {
+                    TransferStatus {
+                        keys,
+                        allow: t.allow.iter().map(ToString::to_string).collect(),
+                        notify: t.notify.iter().map(ToString::to_string).collect(),
+                    }
+                })
+            }),
         })
         .collect();
+    let x = &shared.xfr;
+    let transfers = vec![
+        ("transfers done", x.done.load(Relaxed)),
+        ("transfer requests refused", x.refused.load(Relaxed)),
+        ("transfers failed part way", x.failed.load(Relaxed)),
+        ("octets sent in transfers", x.octets.load(Relaxed)),
+    ];
     let g = &shared.global;
     let limits = vec![
         (
@@ -148,6 +180,7 @@ pub(super) fn page(shared: &Shared, blocks: &[&Stats], now: SystemTime) -> Page 
         views,
         unmatched,
         limits,
+        transfers,
         reloads: (g.reload_ok.load(Relaxed), g.reload_failed.load(Relaxed)),
         last_reload: shared
             .last_reload
@@ -219,10 +252,28 @@ pub fn render(page: &Page) -> String {
             );
         }
         out.push_str("</table>\n");
+        if let Some(t) = &view.transfer {
+            let list = |items: &[String], none: &str| {
+                if items.is_empty() {
+                    none.to_owned()
+                } else {
+                    escape(&items.join(", "))
+                }
+            };
+            let _ = writeln!(
+                out,
+                "<p class=\"transfer\">Transfers: keys {} · without a key from {} · NOTIFY to {}</p>",
+                list(&t.keys, "none"),
+                list(&t.allow, "nobody"),
+                list(&t.notify, "nobody")
+            );
+        }
         counts(&mut out, "Answers by response code", &view.answers);
     }
     out.push_str("<h2>Queries no view answered</h2>\n");
     counts(&mut out, "Answers by response code", &page.unmatched);
+    out.push_str("<h2>Zone transfers</h2>\n");
+    counts(&mut out, "Counter", &page.transfers);
     out.push_str("<h2>Limits</h2>\n");
     counts(&mut out, "Counter", &page.limits);
     out.push_str("</body></html>\n");
@@ -293,6 +344,7 @@ mod tests {
                     records: 26,
                     zones: vec![zone("lyncdude.net", 2026120101, 20)],
                     answers: vec![("NOERROR", 7), ("NXDOMAIN", 1)],
+                    transfer: None,
                 },
                 ViewStatus {
                     name: "<ext>".into(),
@@ -300,10 +352,16 @@ mod tests {
                     records: 21,
                     zones: vec![zone("lyncdude.net", 2026120102, 21)],
                     answers: vec![],
+                    transfer: Some(TransferStatus {
+                        keys: vec!["xfr-external.lyncdude.net".into()],
+                        allow: vec![],
+                        notify: vec!["127.0.0.1:5399".into()],
+                    }),
                 },
             ],
             unmatched: vec![("REFUSED", 3)],
             limits: vec![("TCP refused: connection limit", 2)],
+            transfers: vec![("transfers done", 4)],
             reloads: (1, 1),
             last_reload: Some(Reload {
                 at: UNIX_EPOCH + Duration::from_secs(1_796_415_600),
@@ -313,7 +371,7 @@ mod tests {
     }
 
     #[test]
-    fn the_page_shows_views_zones_answers_limits_and_the_last_reload() {
+    fn the_page_shows_views_zones_answers_transfers_limits_and_the_last_reload() {
         let html = render(&sample());
         assert!(html.starts_with("<!DOCTYPE html>"));
         assert!(html.contains("<meta http-equiv=\"refresh\" content=\"10\">"));
@@ -332,6 +390,15 @@ mod tests {
             "<span class=\"failed\">failed</span> at Fri, 04 Dec 2026 20:20:00 GMT, still serving the previous data"
         ));
         assert!(html.contains("(reloads: 1 ok, 1 failed)"));
+        assert!(html.contains(
+            "Transfers: keys xfr-external.lyncdude.net · without a key from nobody · NOTIFY to 127.0.0.1:5399"
+        ));
+        assert_eq!(
+            html.matches("<p class=\"transfer\">").count(),
+            1,
+            "only the view that transfers"
+        );
+        assert!(html.contains("<tr><td>transfers done</td><td class=\"n\">4</td></tr>"));
         assert!(html.contains("At Fri, 04 Dec 2026 20:21:44 GMT"));
     }
 

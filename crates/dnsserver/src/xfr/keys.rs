@@ -62,6 +62,15 @@ impl KeyRing {
             .map(|k| k.key.clone())
     }
 
+    /// The names of the keys that select `view` (for the status page; never their secrets).
+    pub fn names_of(&self, view: usize) -> Vec<String> {
+        self.keys
+            .iter()
+            .filter(|k| k.view == view)
+            .map(|k| k.key.name().to_string())
+            .collect()
+    }
+
     /// The view a key name selects, if a key of that name exists.
     pub fn view_of(&self, name: &str) -> Option<usize> {
         self.keys
