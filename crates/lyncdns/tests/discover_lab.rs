@@ -163,22 +163,48 @@ fn discover_against_serve_inside_and_outside() {
     assert_eq!(out.status.code(), Some(2));
 }
 
-/// The embedded example moved to loopback addresses, so probes can connect for real.
-fn loopback_deployment() -> String {
+/// The embedded example moved to loopback addresses, so probes can connect for real: the Front End to `fe`, the
+/// Access Edge to `edge`.
+fn loopback_deployment(fe: &str, edge: &str) -> String {
     lyncdns_model::EMBEDDED_EXAMPLE
-        .replace("10.0.0.10", "127.0.0.10")
-        .replace("203.0.113.10", "127.0.0.11")
+        .replace("10.0.0.10", fe)
+        .replace("203.0.113.10", edge)
         .replace(
             "[features]",
             "[options]\nallow_private_external = true\n\n[features]",
         )
 }
 
+/// Two loopback addresses whose port 5061 and 443 are free now, drawn from this process's id so that test runs
+/// at the same time on one machine do not take the same ones (the registrar listens on the deployment's own
+/// address and port, so a fixed address collided when two runs overlapped).
+fn free_loopback_pair() -> (String, String) {
+    let base = std::process::id() as usize;
+    let free = |ip: &str| {
+        [5061, 443]
+            .iter()
+            .all(|port| std::net::TcpListener::bind((ip, *port)).is_ok())
+    };
+    let mut found = Vec::new();
+    for i in 0..2000 {
+        let n = (base + i * 7919) % 60_000;
+        let ip = format!("127.{}.{}.{}", 1 + n / 250 % 200, n % 250 + 2, 10 + i % 200);
+        if free(&ip) && !found.contains(&ip) {
+            found.push(ip);
+            if found.len() == 2 {
+                return (found[0].clone(), found[1].clone());
+            }
+        }
+    }
+    panic!("no free loopback address for 5061/443");
+}
+
 #[test]
 fn discover_with_probes_follows_autodiscover_and_connects_to_the_pool() {
     let dir = tempfile::tempdir().unwrap();
     let file = dir.path().join("lab.toml");
-    std::fs::write(&file, loopback_deployment()).unwrap();
+    let (fe, edge) = free_loopback_pair();
+    std::fs::write(&file, loopback_deployment(&fe, &edge)).unwrap();
     let ca_dir = dir.path().join("ca");
     // The lab registrar on the Front End's own (loopback) address: it plays lyncfe01, whose server that is.
     let mut s = Serve::start(&[
@@ -188,7 +214,7 @@ fn discover_with_probes_follows_autodiscover_and_connects_to_the_pool() {
         "--lab-ca",
         ca_dir.to_str().unwrap(),
         "--sip",
-        "127.0.0.10:5061",
+        &format!("{fe}:5061"),
     ]);
     let line = s.wait_for("Autodiscover listening on HTTPS");
     let https = line
@@ -237,7 +263,7 @@ fn discover_with_probes_follows_autodiscover_and_connects_to_the_pool() {
         text.contains("POST https://lyncwebint.lyncdude.net/WebTicket/oauthtoken"),
         "{text}"
     );
-    assert!(text.contains("connected to 127.0.0.10:5061"), "{text}");
+    assert!(text.contains(&format!("connected to {fe}:5061")), "{text}");
     // Issue 15: the sign-in goes on to the registrar's answer.
     assert!(text.contains("OPTIONS → 200 OK"), "{text}");
     assert!(
@@ -259,11 +285,13 @@ fn discover_with_probes_follows_autodiscover_and_connects_to_the_pool() {
             && text.contains("covers lyncfe01.lyncdude.net; trusted"),
         "{text}"
     );
-    // Outside, Autodiscover names the Access Edge (127.0.0.11:443), where nothing listens: the probe says so.
+    // Outside, Autodiscover names the Access Edge (`edge`:443), where nothing listens: the probe says so.
     let out = run("127.0.0.2");
     let text = stdout(&out);
     assert!(
-        text.contains("cannot connect to access.lyncdude.net:443: 127.0.0.11:443"),
+        text.contains(&format!(
+            "cannot connect to access.lyncdude.net:443: {edge}:443"
+        )),
         "{text}"
     );
 }
