@@ -51,15 +51,15 @@ impl KeyRing {
 
     /// The key named `name` (lowercase, no trailing dot), for signing.
     pub fn key(&self, name: &str) -> Option<Arc<Key>> {
+        self.find(name).map(|k| k.key.clone())
+    }
+
+    /// The key named `name`, compared without case or a trailing dot (RFC 8945 §4.2).
+    fn find(&self, name: &str) -> Option<&ViewKey> {
+        let name = name.trim_end_matches('.');
         self.keys
             .iter()
-            .find(|k| {
-                k.key
-                    .name()
-                    .to_string()
-                    .eq_ignore_ascii_case(name.trim_end_matches('.'))
-            })
-            .map(|k| k.key.clone())
+            .find(|k| k.key.name().to_string().eq_ignore_ascii_case(name))
     }
 
     /// The names of the keys that select `view` (for the status page; never their secrets).
@@ -73,15 +73,7 @@ impl KeyRing {
 
     /// The view a key name selects, if a key of that name exists.
     pub fn view_of(&self, name: &str) -> Option<usize> {
-        self.keys
-            .iter()
-            .find(|k| {
-                k.key
-                    .name()
-                    .to_string()
-                    .eq_ignore_ascii_case(name.trim_end_matches('.'))
-            })
-            .map(|k| k.view)
+        self.find(name).map(|k| k.view)
     }
 }
 
