@@ -177,7 +177,7 @@ impl ViewData {
     }
 
     /// The prepared answer at `at` (a number from this view's entries or zones).
-    #[inline]
+    #[inline(always)]
     pub fn prepared(&self, at: u32) -> Prepared<'_> {
         let a = &self.answers[(at >> SEGMENT_BITS) as usize][(at & SEGMENT_MASK) as usize..];
         let u = |i: usize| u16::from_le_bytes([a[i], a[i + 1]]);
