@@ -2,12 +2,17 @@
 //! driven headless through libpurple by `tests/sipe/driver.c` — signs in against `lyncdns serve` in a private
 //! mount and network namespace (`unshare -mn`): its resolver is lyncdns's DNS on 127.0.0.1:53 (a bind-mounted
 //! `resolv.conf`), its CA store holds only the lab CA (a bind-mounted `/etc/ssl/certs`), and every deployment
-//! address it is sent to is a loopback address of the namespace, where lyncdns listens. Two runs:
+//! address it is sent to is a loopback address of the namespace, where lyncdns listens. Three runs:
 //!
 //! - **inside**: the embedded example with the pool and its internal web services on 127.0.0.10; sipe's source,
 //!   127.0.0.1, is in the internal view. sipe finds `lyncdiscoverinternal`, and the SIP server the User document
 //!   names is the pool, `lyncfe01.lyncdude.net:5061`, where `serve --sip 127.0.0.10:5061` plays the pool's
 //!   registrar: sipe's REGISTER gets the home pool's `401` (NTLM, Kerberos, TLS-DSK).
+//! - **inside, through the Director**: `examples/enterprise-director.toml` with its web services on 127.0.0.20 and
+//!   pool02's VIP on 127.0.0.12; dave (homed on pool02) gets a ticket at the Director's web services, whose User
+//!   resource redirects him to pool02's Autodiscover (the Director homes nobody, `lyncdns_lync::sources::S40`), gets
+//!   a second ticket there, and is sent to `pool02.contoso.com:5061`, where `serve --sip 127.0.0.12:5061` plays
+//!   pool02's registrar: the home pool's `401`.
 //! - **outside**: the same deployment with the internal view's loopback clients removed (127.0.0.1 is then
 //!   external) and, with `[options] allow_private_external = true`, the Access Edge on 127.0.0.11 and the reverse
 //!   proxy on 127.0.0.20 (as `discover_lab.rs` does): sipe reaches `lyncdiscover` and `lyncwebext` through the
@@ -19,11 +24,12 @@
 //! NTLM (sipe's default) or, inside, also Negotiate (Kerberos, which finds no KDC, then NTLM) → a ticket → the
 //! User document → a TLS connection to the SIP server lyncdns predicts, without the SRV fallback before it. The
 //! registrar's log line (`lyncdns::sip`: method, `From`, status, decision) shows that the REGISTER arrived for
-//! alice and got the `401`; sipe's log shows that it read that challenge, naming the home pool. (With "ntlm" sipe
+//! the user and got the `401`; sipe's log shows that it read that challenge, naming the home pool. (With "ntlm" sipe
 //! then answers with NTLM, which the lab does not check: `403`; with "auto" it picks TLS-DSK and asks the
 //! certificate provisioning service's `/mex`, which the lab does not serve: `404`. Either way sipe stops; the
-//! driver quits two seconds after its connection error, or after 60 s at most.) With no Director in this deployment, the User document names the home pool itself, so no
-//! `301` comes into play here (the Director's redirect is `interop_sipp.rs`'s).
+//! driver quits two seconds after its connection error, or after 60 s at most.) Autodiscover names the home pool (also through the Director, whose redirect is at the
+//! HTTP level), so no SIP `301` comes into play on this path (the Director registrar's `301`, reached through the
+//! SRV records, is `interop_sipp.rs`'s).
 //!
 //! Debian 12's patched libxml2 (2.9.14+dfsg-1.3~deb12u5/u6) makes sipe's SAX parser report no element, so every
 //! document would read as empty: `tests/sipe/sax1_shim.c`, preloaded into the driver, hands sipe's handler to
@@ -99,8 +105,13 @@ struct Case {
     deployment: String,
     /// `serve`'s listeners besides DNS (whitespace-separated arguments).
     listeners: &'static str,
-    /// The web services FQDN whose WebTicket service sipe must use.
-    web: &'static str,
+    /// The user who signs in.
+    user: &'static str,
+    /// The web services FQDNs whose WebTicket service sipe must use, in order (a Director's, then the home
+    /// pool's after the Director's Autodiscover redirect).
+    web: &'static [&'static str],
+    /// The user's home pool (the `targetname` of the registrar's challenge).
+    home: &'static str,
     /// The SIP server (host, port) the User document must send sipe to.
     sip: (&'static str, u16),
     /// The registrar (its FQDN in the log) that must answer the REGISTER.
@@ -118,7 +129,9 @@ fn inside() -> Case {
         name: "inside",
         deployment,
         listeners: "--https 127.0.0.10:443 --http 127.0.0.10:80 --sip 127.0.0.10:5061",
-        web: "lyncwebint.lyncdude.net",
+        user: "alice@lyncdude.net",
+        web: &["lyncwebint.lyncdude.net"],
+        home: "lyncfe01.lyncdude.net",
         sip: ("lyncfe01.lyncdude.net", 5061),
         registrar: "lyncfe01.lyncdude.net",
         auths: &["ntlm", "auto"],
@@ -146,9 +159,47 @@ fn outside() -> Case {
         name: "outside",
         deployment,
         listeners: "--https 127.0.0.20:443 --http 127.0.0.20:80 --sip 127.0.0.11:443",
-        web: "lyncwebext.lyncdude.net",
+        user: "alice@lyncdude.net",
+        web: &["lyncwebext.lyncdude.net"],
+        home: "lyncfe01.lyncdude.net",
         sip: ("access.lyncdude.net", 443),
         registrar: "access.lyncdude.net",
+        auths: &["ntlm"],
+    }
+}
+
+/// `examples/enterprise-director.toml` inside (127.0.0.1 added to the internal view's clients), every web
+/// services address on 127.0.0.20 (one HTTPS listener; the `Host` tells the Director's web services from the
+/// pools') and pool02's hardware load balancer VIP on 127.0.0.12. dave is homed on pool02: the Director's
+/// Autodiscover sends him to pool02's, whose User document names pool02.
+fn inside_with_director() -> Case {
+    let example = std::fs::read_to_string(
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("../../examples/enterprise-director.toml"),
+    )
+    .unwrap();
+    let mut deployment = example.replace(
+        "clients = [\"10.0.0.0/8\",",
+        "clients = [\"127.0.0.1/32\", \"10.0.0.0/8\",",
+    );
+    for (from, to) in [
+        ("\"10.0.5.20\"", "\"127.0.0.20\""),
+        ("\"10.0.10.20\"", "\"127.0.0.20\""),
+        ("\"10.0.20.20\"", "\"127.0.0.20\""),
+        ("\"10.0.20.10\"", "\"127.0.0.12\""),
+    ] {
+        assert!(deployment.contains(from), "the example changed: no {from}");
+        deployment = deployment.replace(from, to);
+    }
+    assert_ne!(deployment.matches("127.0.0.1/32").count(), 0);
+    Case {
+        name: "inside, through the Director",
+        deployment,
+        listeners: "--https 127.0.0.20:443 --http 127.0.0.20:80 --sip 127.0.0.12:5061",
+        user: "dave@contoso.net",
+        web: &["dirwebint.contoso.com", "webint02.contoso.com"],
+        home: "pool02.contoso.com",
+        sip: ("pool02.contoso.com", 5061),
+        registrar: "pool02.contoso.com",
         auths: &["ntlm"],
     }
 }
@@ -156,6 +207,11 @@ fn outside() -> Case {
 #[test]
 fn pidgin_sipe_inside_gets_its_registrar_from_autodiscover_and_registers_there() {
     sign_in(inside());
+}
+
+#[test]
+fn pidgin_sipe_inside_follows_the_directors_autodiscover_redirect_and_registers_at_the_home_pool() {
+    sign_in(inside_with_director());
 }
 
 #[test]
@@ -223,7 +279,7 @@ for auth in $AUTHS; do
     echo "=== sipe run: $auth" >> "$D/serve.log"
     mkdir -p "$D/purple-$auth"
     PURPLE_TEST_DIR="$D/purple-$auth" LD_PRELOAD="$D/sax1_shim.so" DRIVER_UNTIL="Connection error on" \
-        timeout 120 "$D/driver" alice@lyncdude.net 'Lab-Passw0rd!' 60 "$auth" \
+        timeout 120 "$D/driver" "$SIPE_USER" 'Lab-Passw0rd!' 60 "$auth" \
         > "$D/driver-$auth.log" 2>&1 || echo "driver exit $?" >> "$D/driver-$auth.log"
 done
 "#;
@@ -233,6 +289,7 @@ done
         .env("LYNCDNS", env!("CARGO_BIN_EXE_lyncdns"))
         .env("LISTENERS", case.listeners)
         .env("AUTHS", case.auths.join(" "))
+        .env("SIPE_USER", case.user)
         .status()
         .expect("unshare runs");
     let serve = std::fs::read_to_string(d.join("serve.log")).unwrap_or_default();
@@ -262,13 +319,14 @@ done
             log.find(needle)
                 .unwrap_or_else(|| panic!("sipe did not {what} (no `{needle}`)\n{}", context()))
         };
-        find(
-            &format!(
-                "webticket_metadata: WebTicket Windows Negotiate Auth URI https://{}/WebTicket/WebTicketService.svc/Auth",
-                case.web
-            ),
-            "find the /Auth endpoint in /mex",
-        );
+        for web in case.web {
+            find(
+                &format!(
+                    "webticket_metadata: WebTicket Windows Negotiate Auth URI https://{web}/WebTicket/WebTicketService.svc/Auth"
+                ),
+                "find the /Auth endpoint in /mex",
+            );
+        }
         if *auth == "auto" {
             find(
                 "sip_sec_acquire_cred__negotiate: fallback to NTLM",
@@ -279,13 +337,32 @@ done
             "sipe_svc_https_response: code 200",
             "get a 200 from the WebTicket service",
         );
-        find(
-            &format!(
-                "sipe_lync_autodiscover_webticket: got ticket for Auth URI https://{}/Autodiscover/AutodiscoverService.svc/root/user",
-                case.web
-            ),
-            "get a web ticket for the User resource",
+        // A ticket for each User resource, in order (the home pool's after the Director's redirect).
+        let tickets: Vec<usize> = case
+            .web
+            .iter()
+            .map(|web| {
+                find(
+                    &format!(
+                        "sipe_lync_autodiscover_webticket: got ticket for Auth URI https://{web}/Autodiscover/AutodiscoverService.svc/root/user"
+                    ),
+                    "get a web ticket for the User resource",
+                )
+            })
+            .collect();
+        assert!(
+            tickets.is_sorted(),
+            "the tickets came out of order\n{}",
+            context()
         );
+        if let [.., before, home] = case.web {
+            find(
+                &format!(
+                    "sipe_lync_autodiscover_parse: redirect to https://{home}/Autodiscover/AutodiscoverService.svc/root"
+                ),
+                &format!("follow {before}'s redirect to the home pool's Autodiscover"),
+            );
+        }
         let listed = find(
             "lync_autodiscover_cb: got server list",
             "read the User document",
@@ -309,7 +386,10 @@ done
             .find(|l| l.contains("process_register_response: Auth header: "))
             .unwrap_or_else(|| panic!("sipe read no challenge from the 401\n{}", context()));
         assert!(
-            picked.contains("realm=\"SIP Communications Service\", targetname=\"lyncfe01.lyncdude.net\", version=4"),
+            picked.contains(&format!(
+                "realm=\"SIP Communications Service\", targetname=\"{}\", version=4",
+                case.home
+            )),
             "the challenge sipe read does not name the home pool: {picked}\n{}",
             context()
         );
@@ -330,19 +410,20 @@ done
         if let Some(srv) = log.find("trying SRV records next") {
             assert!(connect < srv, "the SRV fallback came first\n{}", context());
         }
-        // The registrar's side: alice's REGISTER arrived at the predicted registrar and got the 401.
+        // The registrar's side: the user's REGISTER arrived at the predicted registrar and got the 401.
         let registered = registrar_log.lines().any(|l| {
             l.contains("lyncdns::sip: SIP request")
                 && l.contains(&format!("registrar={}", case.registrar))
                 && l.contains("method=\"REGISTER\"")
-                && l.contains("from=\"sip:alice@lyncdude.net\"")
+                && l.contains(&format!("from=\"sip:{}\"", case.user))
                 && l.contains("status=401")
-                && l.contains("answer=Challenge { user: \"alice@lyncdude.net\" }")
+                && l.contains(&format!("answer=Challenge {{ user: \"{}\" }}", case.user))
         });
         assert!(
             registered,
-            "the registrar {} did not log alice's REGISTER answered 401\n{}",
+            "the registrar {} did not log {}'s REGISTER answered 401\n{}",
             case.registrar,
+            case.user,
             context()
         );
     }
