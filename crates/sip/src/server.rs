@@ -284,7 +284,7 @@ async fn serve<S: AsyncRead + AsyncWrite + Unpin>(
                     );
                     let directory = shared.directory.load();
                     let (decision, response) = answer(registrar, &directory, &request, &tag);
-                    log(peer, registrar, &request, &decision);
+                    log(peer, registrar, &request, &decision, response.as_ref());
                     if let Some(response) = response {
                         write(&mut stream, &response, limits.io).await?;
                     }
@@ -346,12 +346,22 @@ async fn write<S: AsyncWrite + Unpin>(
     }
 }
 
-fn log(peer: SocketAddr, registrar: &Registrar, request: &Message, decision: &Answer) {
+/// One info line per request: the client, the registrar, the method, the `From` address, the status sent and the
+/// decision (what the interop tests and an operator read to see where a client's REGISTER went).
+fn log(
+    peer: SocketAddr,
+    registrar: &Registrar,
+    request: &Message,
+    decision: &Answer,
+    response: Option<&Message>,
+) {
     tracing::info!(
         target: "lyncdns::sip",
         %peer,
         registrar = %registrar.fqdn,
         method = request.method().unwrap_or("-"),
+        from = request.header("From").and_then(crate::message::addr_spec).unwrap_or("-"),
+        status = response.and_then(Message::status).unwrap_or(0),
         answer = ?decision,
         "SIP request"
     );

@@ -1,7 +1,7 @@
 /* A headless libpurple client for the pidgin-sipe interop test (crates/lyncdns/tests/interop_sipe.rs): signs in
  * one sipe account with an empty server (so sipe runs Lync Autodiscover), with libpurple's debug log on standard
- * output, and quits two seconds after sipe has its Autodiscover server list (time to log its connection attempt),
- * or after SECONDS at most. Usage: driver USER PASSWORD SECONDS [AUTH]
+ * output, and quits two seconds after sipe logs the text in DRIVER_UNTIL (default: the end of Autodiscover, its
+ * server list), or after SECONDS at most. Usage: driver USER PASSWORD SECONDS [AUTH]
  * (AUTH: sipe's "authentication" option: "ntlm", sipe's default when unset, uses HTTP NTLM; "auto" uses HTTP
  * Negotiate, Kerberos first, falling back to NTLM). */
 #include <glib.h>
@@ -60,13 +60,16 @@ static gboolean quit(gpointer loop)
 
 static GMainLoop *main_loop;
 
-/* libpurple prints every debug line itself (debug enabled); this only watches for the end of Autodiscover. */
+/* What ends the run (two seconds after sipe logs it): DRIVER_UNTIL, else the end of Autodiscover. */
+static const char *until;
+
+/* libpurple prints every debug line itself (debug enabled); this only watches for the line that ends the run. */
 static void on_debug(PurpleDebugLevel level, const char *category, const char *text)
 {
 	static gboolean seen;
 	(void)level;
 	(void)category;
-	if (!seen && text && strstr(text, "lync_autodiscover_cb: got server list")) {
+	if (!seen && text && strstr(text, until)) {
 		seen = TRUE;
 		g_timeout_add_seconds(2, quit, main_loop);
 	}
@@ -83,6 +86,9 @@ int main(int argc, char **argv)
 		fprintf(stderr, "usage: PURPLE_TEST_DIR=DIR driver USER PASSWORD SECONDS [AUTH]\n");
 		return 2;
 	}
+	until = g_getenv("DRIVER_UNTIL");
+	if (!until || !*until)
+		until = "lync_autodiscover_cb: got server list";
 	setvbuf(stdout, NULL, _IOLBF, 0);
 	loop = main_loop = g_main_loop_new(NULL, FALSE);
 	purple_util_set_user_dir(dir);
