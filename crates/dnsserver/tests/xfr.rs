@@ -629,5 +629,41 @@ fn a_zone_added_on_reload_enters_the_catalog_by_ixfr_and_notify_rfc9432_5() {
     // New SOA, old SOA, (nothing removed), new SOA, the one member added, new SOA.
     assert_eq!(lines.len(), 5, "the difference, not the catalog: {lines:?}");
     assert!(lines[3].ends_with(" PTR thirddomain.org."), "{lines:?}");
+    // The domain removed again: the member leaves the catalog under a newer serial, with the same label.
+    let third =
+        lyncdns_dnsserver::load::reload(&d, std::path::Path::new("."), &[], &s.server.current())
+            .unwrap();
+    s.server.reload(third);
+    let msgs = transfer(
+        "127.0.0.1",
+        s.addr(),
+        Some(&k),
+        query("catalog.external.invalid", Rtype::IXFR, Some(2026112502)),
+    );
+    let removed: Vec<String> = msgs.iter().flat_map(answers).collect();
+    assert_eq!(removed.len(), 5, "{removed:?}");
+    assert!(removed[0].contains(" 2026112503 "), "{removed:?}");
+    assert_eq!(
+        removed[2], lines[3],
+        "removed under the label it was added with"
+    );
     s.stop();
+}
+
+#[test]
+fn a_zone_file_named_like_the_catalog_is_refused_on_load() {
+    let d = lyncdns_model::load(&with_catalogs(), "t.toml").unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("catalog.zone");
+    std::fs::write(
+        &file,
+        "catalog.internal.invalid. 60 IN SOA invalid. invalid. 1 3600 600 86400 0\ncatalog.internal.invalid. 60 IN NS invalid.\n",
+    )
+    .unwrap();
+    let err = lyncdns_dnsserver::load::snapshot(&d, dir.path(), &[("internal".into(), file)])
+        .unwrap_err();
+    assert!(
+        matches!(err, lyncdns_dnsserver::load::LoadError::CatalogClash { ref view, ref catalog } if view == "internal" && catalog == "catalog.internal.invalid"),
+        "{err}"
+    );
 }
