@@ -1,6 +1,7 @@
 //! From a deployment (and the master files it or the command line names) to a [`Snapshot`]: plan the
 //! deployment, turn each view's planned zones into [`Zone`]s, let master files replace or add zones per view,
-//! and compile. Either the whole snapshot is built or an error says what is wrong; nothing half-built is served.
+//! add each view's catalog zone (RFC 9432) listing them, and compile. Either the whole snapshot is built or an
+//! error says what is wrong; nothing half-built is served.
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
@@ -32,6 +33,16 @@ pub enum LoadError {
     /// A TSIG key `domain` cannot use (a bug: names are checked when loaded).
     #[error("TSIG key: {0}")]
     KeyName(#[from] lyncdns_dnsdata::tsig::TsigKeyError),
+    /// A zone file serves the zone the view's catalog is named after.
+    #[error(
+        "view `{view}`: a zone file serves `{catalog}`, the name of the view's catalog zone; rename the catalog (`catalog = \"catalog.{view}.invalid\"`) or drop the file"
+    )]
+    CatalogClash {
+        /// The view.
+        view: String,
+        /// The catalog's name.
+        catalog: String,
+    },
     /// `--zone VIEW=FILE` names no view.
     #[error("--zone {view}={file}: there is no view named `{view}` (views: {views})")]
     UnknownView {
@@ -124,6 +135,25 @@ fn build(
                 }
                 None => zones.push(zone),
             }
+        }
+        if let Some(catalog) = &v.catalog {
+            let apex =
+                lyncdns_dnsdata::name::from_text(catalog).map_err(|source| ZoneError::Name {
+                    apex: catalog.clone(),
+                    source,
+                })?;
+            if zones.iter().any(|z| z.apex == apex) {
+                return Err(LoadError::CatalogClash {
+                    view: v.name.clone(),
+                    catalog: catalog.clone(),
+                });
+            }
+            let members: Vec<Vec<u8>> = zones.iter().map(|z| z.apex.clone()).collect();
+            zones.push(crate::xfr::catalog::zone(
+                catalog,
+                members.iter().map(Vec::as_slice),
+                d.dns.serial,
+            )?);
         }
         let before = previous.and_then(|p| {
             let i = p.views.iter().position(|pv| pv.name == v.name)?;

@@ -76,6 +76,13 @@ impl Running {
         Running { rt, server }
     }
 
+    /// A server serving `snap`.
+    fn serving(snap: lyncdns_dnsserver::compile::Snapshot) -> Running {
+        let s = Running::start();
+        s.server.reload(snap);
+        s
+    }
+
     fn addr(&self) -> SocketAddr {
         self.server.dns_addrs[0]
     }
@@ -488,4 +495,175 @@ fn after_a_reload_ixfr_sends_the_difference_rfc1995_4() {
     );
     assert_eq!(msgs.iter().flat_map(answers).count(), lines.len());
     s.stop();
+}
+
+/// [`deployment`] with a catalog zone per view.
+fn with_catalogs() -> String {
+    deployment()
+        .replacen(
+            "allow_transfer = [\"127.0.0.1/32\"]\n",
+            "allow_transfer = [\"127.0.0.1/32\"]\ncatalog = \"catalog.internal.invalid\"\n",
+            1,
+        )
+        .replacen(
+            "transfer_keys = [\"xfr-external.lyncdude.net\"]\n",
+            "transfer_keys = [\"xfr-external.lyncdude.net\"]\ncatalog = \"catalog.external.invalid\"\n",
+            1,
+        )
+}
+
+#[test]
+fn each_views_catalog_lists_its_zones_for_its_key_only_rfc9432_4() {
+    let text = with_catalogs();
+    let d = lyncdns_model::load(&text, "t.toml").unwrap();
+    let snap = lyncdns_dnsserver::load::snapshot(&d, std::path::Path::new("."), &[]).unwrap();
+    let s = Running::serving(snap);
+    let msgs = transfer(
+        "127.0.0.1",
+        s.addr(),
+        Some(&key(EXTERNAL_KEY)),
+        query("catalog.external.invalid", Rtype::AXFR, None),
+    );
+    let lines: Vec<String> = msgs.iter().flat_map(answers).collect();
+    assert!(
+        lines[0].starts_with("catalog.external.invalid SOA invalid. invalid. 2026112501 "),
+        "{lines:?}"
+    );
+    assert!(
+        lines.contains(&"catalog.external.invalid NS invalid.".to_owned()),
+        "{lines:?}"
+    );
+    assert!(
+        lines.contains(&"version.catalog.external.invalid TXT \"2\"".to_owned()),
+        "{lines:?}"
+    );
+    let mut members: Vec<&str> = lines
+        .iter()
+        .filter(|l| l.contains(".zones.catalog.external.invalid PTR "))
+        .map(|l| l.rsplit(' ').next().unwrap())
+        .collect();
+    members.sort();
+    // Exactly the external view's zones.
+    assert_eq!(
+        members,
+        ["anotherdomain.com.", "lyncdude.net."],
+        "{lines:?}"
+    );
+
+    // The internal catalog lists the internal view's zones, pin-point zones among them.
+    let msgs = transfer(
+        "127.0.0.2",
+        s.addr(),
+        Some(&key(INTERNAL_KEY)),
+        query("catalog.internal.invalid", Rtype::AXFR, None),
+    );
+    let lines: Vec<String> = msgs.iter().flat_map(answers).collect();
+    assert!(
+        lines
+            .iter()
+            .any(|l| l.ends_with(" PTR sip.anotherdomain.com.")),
+        "{lines:?}"
+    );
+    // The external key never receives the internal catalog, nor does an unsigned external client, by transfer
+    // or by query.
+    let msgs = transfer(
+        "127.0.0.1",
+        s.addr(),
+        Some(&key(EXTERNAL_KEY)),
+        query("catalog.internal.invalid", Rtype::AXFR, None),
+    );
+    assert_eq!(msgs[0].header().rcode(), Rcode::NOTAUTH);
+    let reply = Message::from_octets(udp(
+        "127.0.0.2",
+        s.addr(),
+        &query("version.catalog.internal.invalid", Rtype::TXT, None).finish(),
+    ))
+    .unwrap();
+    assert!(answers(&reply).is_empty(), "{:?}", answers(&reply));
+    assert_ne!(reply.header().rcode(), Rcode::NOERROR);
+    s.stop();
+}
+
+#[test]
+fn a_zone_added_on_reload_enters_the_catalog_by_ixfr_and_notify_rfc9432_5() {
+    let text = with_catalogs();
+    let d = lyncdns_model::load(&text, "t.toml").unwrap();
+    let first = lyncdns_dnsserver::load::snapshot(&d, std::path::Path::new("."), &[]).unwrap();
+    // A hoster adds a SIP domain: its zones appear in both views, and so in both catalogs.
+    let added = text.replace(
+        "additional_domains = [\"anotherdomain.com\"]",
+        "additional_domains = [\"anotherdomain.com\", \"thirddomain.org\"]",
+    );
+    let changed = lyncdns_model::load(&added, "t.toml").unwrap();
+    let second =
+        lyncdns_dnsserver::load::reload(&changed, std::path::Path::new("."), &[], &first).unwrap();
+    let external = &second.xfr.views[1];
+    let catalog = external
+        .zones
+        .iter()
+        .position(|z| {
+            z.apex == lyncdns_dnsdata::name::from_text("catalog.external.invalid").unwrap()
+        })
+        .unwrap();
+    assert!(
+        external.changed.contains(&catalog),
+        "its secondaries are notified"
+    );
+    let s = Running::serving(second);
+    let k = key(EXTERNAL_KEY);
+    let m = signed_udp(
+        "127.0.0.1",
+        s.addr(),
+        &k,
+        "catalog.external.invalid",
+        Rtype::SOA,
+    );
+    assert!(answers(&m)[0].contains(" 2026112502 "), "{:?}", answers(&m));
+    let msgs = transfer(
+        "127.0.0.1",
+        s.addr(),
+        Some(&k),
+        query("catalog.external.invalid", Rtype::IXFR, Some(2026112501)),
+    );
+    let lines: Vec<String> = msgs.iter().flat_map(answers).collect();
+    // New SOA, old SOA, (nothing removed), new SOA, the one member added, new SOA.
+    assert_eq!(lines.len(), 5, "the difference, not the catalog: {lines:?}");
+    assert!(lines[3].ends_with(" PTR thirddomain.org."), "{lines:?}");
+    // The domain removed again: the member leaves the catalog under a newer serial, with the same label.
+    let third =
+        lyncdns_dnsserver::load::reload(&d, std::path::Path::new("."), &[], &s.server.current())
+            .unwrap();
+    s.server.reload(third);
+    let msgs = transfer(
+        "127.0.0.1",
+        s.addr(),
+        Some(&k),
+        query("catalog.external.invalid", Rtype::IXFR, Some(2026112502)),
+    );
+    let removed: Vec<String> = msgs.iter().flat_map(answers).collect();
+    assert_eq!(removed.len(), 5, "{removed:?}");
+    assert!(removed[0].contains(" 2026112503 "), "{removed:?}");
+    assert_eq!(
+        removed[2], lines[3],
+        "removed under the label it was added with"
+    );
+    s.stop();
+}
+
+#[test]
+fn a_zone_file_named_like_the_catalog_is_refused_on_load() {
+    let d = lyncdns_model::load(&with_catalogs(), "t.toml").unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("catalog.zone");
+    std::fs::write(
+        &file,
+        "catalog.internal.invalid. 60 IN SOA invalid. invalid. 1 3600 600 86400 0\ncatalog.internal.invalid. 60 IN NS invalid.\n",
+    )
+    .unwrap();
+    let err = lyncdns_dnsserver::load::snapshot(&d, dir.path(), &[("internal".into(), file)])
+        .unwrap_err();
+    assert!(
+        matches!(err, lyncdns_dnsserver::load::LoadError::CatalogClash { ref view, ref catalog } if view == "internal" && catalog == "catalog.internal.invalid"),
+        "{err}"
+    );
 }

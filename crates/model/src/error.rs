@@ -299,6 +299,22 @@ pub enum Problem {
         /// The view that listed it first.
         view: String,
     },
+    /// A view with a catalog zone that nobody may transfer.
+    #[error(
+        "view `{view}` has a catalog but no `transfer_keys` or `allow_transfer`: no secondary could read it"
+    )]
+    CatalogWithoutTransfer {
+        /// The view.
+        view: String,
+    },
+    /// A catalog zone named like a zone or SIP domain of the deployment, or below one.
+    #[error("catalog zone `{catalog}` lies in `{zone}`, a zone or SIP domain of the deployment")]
+    CatalogInZone {
+        /// The catalog's name.
+        catalog: String,
+        /// The zone or domain it lies in.
+        zone: String,
+    },
     /// A zone listed twice or nested in another of the same location.
     #[error("zone `{zone}` overlaps zone `{other}` of the same view")]
     OverlappingZones {
@@ -357,6 +373,8 @@ impl Problem {
             Problem::KeySecretSource { .. } => "write `secret = \"base64\"`, or `secret_file = \"keys/NAME.secret\"` (a file holding the base64 secret)".into(),
             Problem::DuplicateKey { .. } => "give each [[keys]] entry its own name".into(),
             Problem::UnknownKey { .. } => "define it in a [[keys]] entry, or name one that is".into(),
+            Problem::CatalogWithoutTransfer { .. } => "give the view `transfer_keys` (or `allow_transfer`), or remove its `catalog`".into(),
+            Problem::CatalogInZone { .. } => "name the catalog below `invalid.` (RFC 9432 §6), e.g. `catalog.<view>.invalid`".into(),
             Problem::KeyInTwoViews { .. } => "give each view its own key: a secondary's key decides which view it receives".into(),
         })
     }

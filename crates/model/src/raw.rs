@@ -183,6 +183,9 @@ pub struct View {
     /// How a reload that changes a zone of this view sets its SOA serial.
     #[serde(default)]
     pub serial_policy: crate::transfer::SerialPolicy,
+    /// The name of this view's catalog zone (RFC 9432) listing its zones for secondaries; none by default.
+    #[serde(default)]
+    pub catalog: Option<Spanned<Fqdn>>,
 }
 
 /// A name server of a view.
@@ -617,6 +620,7 @@ impl View {
             allow_transfer,
             notify,
             serial_policy,
+            catalog,
         } = self;
         checked::View {
             rrl: ViewRrl::resolve(rrl.as_ref().map(Spanned::get_ref), location, defaults),
@@ -636,6 +640,7 @@ impl View {
                 allow: plain(allow_transfer),
                 notify,
                 serial_policy,
+                catalog: catalog.map(Spanned::into_inner),
             },
         }
     }

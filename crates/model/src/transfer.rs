@@ -101,6 +101,10 @@ pub struct ViewTransfer {
     pub notify: Vec<SocketAddr>,
     /// How a reload that changes a zone sets its serial.
     pub serial_policy: SerialPolicy,
+    /// The name of the view's catalog zone (RFC 9432), which lists every zone of the view so that secondaries
+    /// provision them by themselves; `None`: no catalog. Only for a view someone may transfer; never equal to or
+    /// below a zone or SIP domain of the deployment (a `.invalid` name is usual, RFC 9432 §6).
+    pub catalog: Option<crate::Fqdn>,
 }
 
 /// How a reload that changes a zone's content sets its SOA serial (Knot's `serial-policy`), so that secondaries
@@ -277,6 +281,44 @@ mod tests {
                 key: "xfr".into(),
                 view: "internal".into()
             }]
+        );
+    }
+
+    #[test]
+    fn a_catalog_is_named_per_view_and_checked_where_it_is_written() {
+        let keys = format!("[[keys]]\nname = \"xfr\"\nsecret = \"{SECRET}\"\n");
+        let d = with(
+            "transfer_keys = [\"xfr\"]\ncatalog = \"Catalog.Internal.invalid\"",
+            "",
+            &keys,
+        )
+        .unwrap();
+        assert_eq!(
+            d.views[0].transfer.catalog.as_ref().map(|c| c.as_str()),
+            Some("catalog.internal.invalid")
+        );
+        assert_eq!(d.views[1].transfer.catalog, None, "no catalog by default");
+
+        let err = with(
+            "transfer_keys = [\"xfr\"]\ncatalog = \"catalog.lyncdude.net\"",
+            "catalog = \"catalog.external.invalid\"",
+            &keys,
+        )
+        .unwrap_err();
+        let text = err.to_string();
+        assert!(text.contains("views[0].catalog"), "{text}");
+        assert!(text.contains("views[1].catalog"), "{text}");
+        assert_eq!(
+            problems(err),
+            [
+                Problem::CatalogInZone {
+                    catalog: "catalog.lyncdude.net".into(),
+                    zone: "lyncdude.net".into()
+                },
+                Problem::CatalogWithoutTransfer {
+                    view: "external".into()
+                }
+            ]
         );
     }
 

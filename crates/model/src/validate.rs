@@ -12,7 +12,7 @@ use toml::Spanned;
 
 use crate::addr::non_public_kind;
 use crate::deployment::{RRL_RATE_MAX, RRL_SLIP_MAX};
-use crate::raw::{Deployment, Pool, Server};
+use crate::raw::{Deployment, Pool, Server, View};
 use crate::{Edition, Fqdn, LoadBalancing, LoadError, LoadErrors, Location, Problem, Product};
 
 /// Checks every rule; `text` and `origin` locate the errors.
@@ -261,6 +261,9 @@ impl Checker<'_> {
                     taken.insert(name, v.name.get_ref().clone());
                 }
             }
+            if let Some(catalog) = &v.catalog {
+                self.catalog(d, i, v, catalog);
+            }
             for (j, net) in v.allow_transfer.iter().enumerate() {
                 if net.get_ref().trunc() != *net.get_ref() {
                     let problem = Problem::HostBitsSet {
@@ -273,6 +276,36 @@ impl Checker<'_> {
                         problem,
                     );
                 }
+            }
+        }
+    }
+
+    /// A view's catalog zone (RFC 9432): only for a view someone may transfer, and never one of the deployment's
+    /// zones or SIP domains or a name below one (its records would land inside that zone; RFC 9432 §6 suggests a
+    /// name below `invalid.`).
+    fn catalog(&mut self, d: &Deployment, i: usize, v: &View, catalog: &Spanned<Fqdn>) {
+        let field = format!("views[{i}].catalog");
+        if v.transfer_keys.is_empty() && v.allow_transfer.is_empty() {
+            let problem = Problem::CatalogWithoutTransfer {
+                view: v.name.get_ref().clone(),
+            };
+            self.err(catalog.span(), field, problem);
+            return;
+        }
+        let name = catalog.get_ref().as_str();
+        let zones = [Location::Internal, Location::External]
+            .into_iter()
+            .flat_map(|l| d.zones(l))
+            .chain(d.sip_domains())
+            .chain(d.online_domains());
+        for zone in zones {
+            if name == zone.as_str() || lyncdns_lync::naming::is_below(name, zone.as_str()) {
+                let problem = Problem::CatalogInZone {
+                    catalog: name.to_owned(),
+                    zone: zone.to_string(),
+                };
+                self.err(catalog.span(), field, problem);
+                return;
             }
         }
     }

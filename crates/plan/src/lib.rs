@@ -55,6 +55,10 @@ pub struct ViewPlan {
     pub clients: Vec<IpNet>,
     /// Its zones, sorted by name.
     pub zones: Vec<ZonePlan>,
+    /// The name of its catalog zone (RFC 9432), when its secondaries provision its zones from one: the server
+    /// builds the catalog from the zones it serves (zone files included); exports only name it.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub catalog: Option<String>,
 }
 
 /// One zone of one view.

@@ -96,6 +96,7 @@ pub fn place(d: &Deployment, view: &View, wanted: &Wanted) -> ViewPlan {
         location: view.location,
         clients: view.clients.clone(),
         zones,
+        catalog: view.transfer.catalog.as_ref().map(|c| c.to_string()),
     }
 }
 

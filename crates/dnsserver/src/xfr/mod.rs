@@ -14,6 +14,8 @@
 //! - [`axfr`]: the pure part of an outgoing transfer: whether it is allowed and from which view and zone, and the
 //!   messages (RFC 5936 AXFR; RFC 1995 IXFR answered with the whole zone, or a single SOA when the secondary is
 //!   up to date).
+//! - [`catalog`]: a view's catalog zone (RFC 9432) listing its zones, built when a snapshot is loaded and then
+//!   served, journalled and notified like the zones it lists.
 //! - [`journal`]: serials across reloads (the view's serial policy) and the bounded journal of differences IXFR
 //!   sends.
 //! - [`notify`]: NOTIFY (RFC 1996) to a view's secondaries after a reload changed its zones, signed, retried.
@@ -24,6 +26,7 @@
 //! transfer is allowed only from a client whose address selects the view and lies in its `allow_transfer`.
 
 pub mod axfr;
+pub mod catalog;
 pub mod journal;
 pub mod keys;
 pub mod notify;

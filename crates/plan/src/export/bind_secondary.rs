@@ -8,6 +8,11 @@
 //! primary and the view's key in `primaries`, so the SOA queries, the transfers and the NOTIFYs of one view are
 //! all signed with its key, and lyncdns answers each from that view only. A view without a key transfers
 //! unsigned: lyncdns then allows only an `allow_transfer` client whose address selects that view.
+//!
+//! A view with a catalog zone (RFC 9432) lists no member zones: it declares the catalog in `catalog-zones` with
+//! the primary and key as `default-primaries`, and the catalog itself as a secondary zone; BIND then adds the
+//! member zones the catalog lists, and adds or removes them when a reload changes the catalog (ARM, "Catalog
+//! Zones").
 
 use std::net::SocketAddr;
 
@@ -77,12 +82,26 @@ pub fn named_conf(plan: &Plan, secondary: &Secondary) -> String {
         let key = own
             .map(|k| format!(" key \"{}\"", k.name()))
             .unwrap_or_default();
-        for zone in &view.zones {
-            out.push_str(&format!(
+        let secondary_zone = |origin: &str| {
+            format!(
                 "    zone \"{origin}\" {{\n        type secondary;\n        primaries {{ {primary} port {port}{key}; }};\n        file \"{view}-{origin}.db\";\n    }};\n",
-                origin = zone.origin,
                 view = view.name,
-            ));
+            )
+        };
+        match &view.catalog {
+            // The member zones come from the catalog: BIND adds (and removes) them as it changes, each
+            // transferring from the catalog's default primary with the view's key.
+            Some(catalog) => {
+                out.push_str(&format!(
+                    "    catalog-zones {{\n        zone \"{catalog}\" default-primaries {{ {primary} port {port}{key}; }};\n    }};\n"
+                ));
+                out.push_str(&secondary_zone(catalog));
+            }
+            None => {
+                for zone in &view.zones {
+                    out.push_str(&secondary_zone(&zone.origin));
+                }
+            }
         }
         out.push_str("};\n");
     }
@@ -120,6 +139,38 @@ mod tests {
         );
         assert!(
             text.contains("file \"external-lyncdude.net.db\";"),
+            "{text}"
+        );
+    }
+
+    #[test]
+    fn a_view_with_a_catalog_lists_only_the_catalog_rfc9432() {
+        let mut plan = crate::plan(&lyncdns_model::embedded());
+        plan.views[1].catalog = Some("catalog.external.invalid".into());
+        let secondary = Secondary {
+            primary: "127.0.0.1:5300".parse().unwrap(),
+            keys: vec![(
+                "external".into(),
+                "xfr-out:c2VjcmV0LW91dA==".parse::<TsigKey>().unwrap(),
+            )],
+        };
+        let text = named_conf(&plan, &secondary);
+        let external = &text[text.find("view \"external\"").unwrap()..];
+        assert!(
+            external.contains("    catalog-zones {\n        zone \"catalog.external.invalid\" default-primaries { 127.0.0.1 port 5300 key \"xfr-out\"; };\n    };\n"),
+            "{external}"
+        );
+        assert!(
+            external.contains("zone \"catalog.external.invalid\" {\n        type secondary;"),
+            "{external}"
+        );
+        assert!(
+            !external.contains("zone \"lyncdude.net\""),
+            "members come from the catalog: {external}"
+        );
+        // The internal view, without a catalog, still lists its zones.
+        assert!(
+            text.contains("file \"internal-lyncdude.net.db\";"),
             "{text}"
         );
     }

@@ -5,6 +5,11 @@
 //! file holds the view's TSIG key, the primary as a `remote` using it (so every SOA query and transfer is signed
 //! and lyncdns answers it from that view only), an `acl` accepting the primary's NOTIFY signed with the key, and
 //! the view's zones as secondaries (`master:` is the Knot 3.x spelling its later versions still accept).
+//!
+//! A view with a catalog zone (RFC 9432) lists only the catalog, `catalog-role: interpret`, and a template its
+//! member zones are configured from (`catalog-template`, Knot 3.1+): the same primary, key and NOTIFY acl.
+//! Member zone files go to the template's `storage` (Knot's default storage unless the including file sets
+//! one).
 
 use super::bind_secondary::Secondary;
 use crate::Plan;
@@ -36,14 +41,25 @@ pub fn configs(plan: &Plan, secondary: &Secondary) -> Vec<(String, String)> {
             let id = format!("lyncdns-{}", view.name);
             out.push_str(&format!(
                 "\nremote:\n  - id: {id}\n    address: {primary}{key_line}\n\
-                 \nacl:\n  - id: {id}-notify\n    address: {}{key_line}\n    action: notify\n\nzone:\n",
+                 \nacl:\n  - id: {id}-notify\n    address: {}{key_line}\n    action: notify\n",
                 secondary.primary.ip()
             ));
-            for zone in &view.zones {
-                out.push_str(&format!(
-                    "  - domain: {}\n    master: {id}\n    acl: {id}-notify\n",
-                    zone.origin
-                ));
+            match &view.catalog {
+                // Member zones come from the catalog, configured by a template of their own.
+                Some(catalog) => out.push_str(&format!(
+                    "\ntemplate:\n  - id: {id}-member\n    master: {id}\n    acl: {id}-notify\n\
+                     \nzone:\n  - domain: {catalog}\n    master: {id}\n    acl: {id}-notify\n\
+                     \x20   catalog-role: interpret\n    catalog-template: {id}-member\n"
+                )),
+                None => {
+                    out.push_str("\nzone:\n");
+                    for zone in &view.zones {
+                        out.push_str(&format!(
+                            "  - domain: {}\n    master: {id}\n    acl: {id}-notify\n",
+                            zone.origin
+                        ));
+                    }
+                }
             }
             (format!("knot-{}.conf", view.name), out)
         })
@@ -82,6 +98,25 @@ mod tests {
         assert!(
             !files[0].1.contains("xfr-out"),
             "a view's file never holds another view's key"
+        );
+    }
+
+    #[test]
+    fn a_view_with_a_catalog_interprets_it_with_a_member_template_rfc9432() {
+        let mut plan = crate::plan(&lyncdns_model::embedded());
+        plan.views[0].catalog = Some("catalog.internal.invalid".into());
+        let secondary = Secondary {
+            primary: "127.0.0.1:5300".parse().unwrap(),
+            keys: Vec::new(),
+        };
+        let (_, text) = &configs(&plan, &secondary)[0];
+        assert!(
+            text.ends_with(
+                "template:\n  - id: lyncdns-internal-member\n    master: lyncdns-internal\n    acl: lyncdns-internal-notify\n\n\
+                 zone:\n  - domain: catalog.internal.invalid\n    master: lyncdns-internal\n    acl: lyncdns-internal-notify\n\
+                 \x20   catalog-role: interpret\n    catalog-template: lyncdns-internal-member\n"
+            ),
+            "{text}"
         );
     }
 }
