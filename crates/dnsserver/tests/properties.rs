@@ -21,6 +21,16 @@ fn examples() -> Vec<String> {
     out
 }
 
+/// The example with answers in a fixed order (`[serve] rotation = "none"`), in its own `[serve]` table when it
+/// has one (a second table would be a TOML error).
+fn without_rotation(text: &str) -> String {
+    if text.contains("\n[serve]\n") {
+        text.replacen("\n[serve]\n", "\n[serve]\nrotation = \"none\"\n", 1)
+    } else {
+        format!("{text}\n[serve]\nrotation = \"none\"\n")
+    }
+}
+
 fn any_addr() -> impl Strategy<Value = IpAddr> {
     prop_oneof![
         any::<u32>().prop_map(|a| IpAddr::V4(a.into())),
@@ -82,8 +92,9 @@ proptest! {
     }
 
     #[test]
-    fn answers_come_only_from_the_selected_view(example in 0usize..4, pick in any::<prop::sample::Index>(), qtype in prop::sample::select(vec![1u16, 28, 33, 5, 6, 2, 255]), from in any_addr()) {
-        let text = examples()[example].clone() + "\n[serve]\nrotation = \"none\"\n";
+    fn answers_come_only_from_the_selected_view(example in any::<prop::sample::Index>(), pick in any::<prop::sample::Index>(), qtype in prop::sample::select(vec![1u16, 28, 33, 5, 6, 2, 255]), from in any_addr()) {
+        let all = examples();
+        let text = without_rotation(&all[example.index(all.len())]);
         let d = lyncdns_model::load(&text, "example.toml").unwrap();
         let s = lyncdns_dnsserver::load::snapshot(&d, std::path::Path::new("."), &[]).unwrap();
         let plan = lyncdns_plan::plan(&d);
