@@ -29,7 +29,7 @@ pub struct PlanArgs {
     /// authoritative only.
     #[arg(long)]
     internal_recursion: bool,
-    /// With `--format bind-secondary`: the lyncdns primary's address and port the secondaries transfer from.
+    /// With `--format bind-secondary`, `knot-secondary` or `nsd-secondary`: the lyncdns primary's address and port the secondaries transfer from.
     #[arg(long, value_name = "ADDR:PORT")]
     primary: Option<std::net::SocketAddr>,
 }
@@ -51,6 +51,8 @@ enum FormatArg {
     BindSecondary,
     /// One Knot DNS configuration per view (Knot has no views), each a secondary with that view's key.
     KnotSecondary,
+    /// One NSD configuration per view (NSD has no views), each a secondary with that view's key.
+    NsdSecondary,
 }
 
 impl From<FormatArg> for Format {
@@ -63,6 +65,7 @@ impl From<FormatArg> for Format {
             FormatArg::Powershell => Format::Powershell,
             FormatArg::BindSecondary => Format::BindSecondary,
             FormatArg::KnotSecondary => Format::KnotSecondary,
+            FormatArg::NsdSecondary => Format::NsdSecondary,
         }
     }
 }
@@ -107,14 +110,19 @@ pub fn run(args: &PlanArgs) -> anyhow::Result<()> {
     if args.internal_recursion && (format != Format::BindViews || args.certs) {
         bail!("--internal-recursion applies to --format bind-views only");
     }
-    let transfers = matches!(format, Format::BindSecondary | Format::KnotSecondary) && !args.certs;
+    let transfers = matches!(
+        format,
+        Format::BindSecondary | Format::KnotSecondary | Format::NsdSecondary
+    ) && !args.certs;
     let secondary = match (transfers, args.primary) {
         (true, Some(primary)) => Some(secondary(&deployment, args.deployment.as_deref(), primary)?),
         (true, None) => bail!(
             "--format {format} needs --primary ADDR:PORT (the lyncdns server the secondaries transfer from)"
         ),
         (false, Some(_)) => {
-            bail!("--primary applies to --format bind-secondary and knot-secondary only")
+            bail!(
+                "--primary applies to --format bind-secondary, knot-secondary and nsd-secondary only"
+            )
         }
         (false, None) => None,
     };

@@ -1,10 +1,11 @@
-//! Rendering a [`Plan`]: a readable table, JSON, RFC 1035 master files, BIND views, BIND secondaries of a lyncdns
-//! primary and PowerShell for Windows Server DNS. Every renderer is pure: it returns text (or a set of named
-//! files) and never writes anything.
+//! Rendering a [`Plan`]: a readable table, JSON, RFC 1035 master files, BIND views, BIND, Knot and NSD
+//! secondaries of a lyncdns primary and PowerShell for Windows Server DNS. Every renderer is pure: it returns text
+//! (or a set of named files) and never writes anything.
 
 mod bind;
 mod bind_secondary;
 mod knot_secondary;
+mod nsd_secondary;
 mod powershell;
 mod table;
 mod zonefile;
@@ -33,11 +34,13 @@ pub enum Format {
     BindSecondary,
     /// One Knot DNS configuration per view making Knot a secondary of it, by TSIG key.
     KnotSecondary,
+    /// One NSD configuration per view making NSD a secondary of it, by TSIG key.
+    NsdSecondary,
 }
 
 impl Format {
     /// Every format, in the order the help lists them.
-    pub const ALL: [Format; 7] = [
+    pub const ALL: [Format; 8] = [
         Format::Table,
         Format::Json,
         Format::Zone,
@@ -45,6 +48,7 @@ impl Format {
         Format::Powershell,
         Format::BindSecondary,
         Format::KnotSecondary,
+        Format::NsdSecondary,
     ];
 
     /// The name used on the command line.
@@ -57,6 +61,7 @@ impl Format {
             Format::Powershell => "powershell",
             Format::BindSecondary => "bind-secondary",
             Format::KnotSecondary => "knot-secondary",
+            Format::NsdSecondary => "nsd-secondary",
         }
     }
 }
@@ -82,7 +87,10 @@ impl Rendered {
         }
         let mut out = String::new();
         for (path, text) in &self.files {
-            let comment = if path.ends_with(".ps1") || path.starts_with("knot-") {
+            let comment = if path.ends_with(".ps1")
+                || path.starts_with("knot-")
+                || path.starts_with("nsd-")
+            {
                 "#"
             } else if path.ends_with(".conf") {
                 "//"
@@ -132,21 +140,23 @@ pub fn render_with(plan: &Plan, format: Format, options: &Options) -> Rendered {
             Rendered { files }
         }
         Format::Powershell => one("lyncdns-dnsserver.ps1", powershell::script(plan)),
-        Format::BindSecondary | Format::KnotSecondary => {
+        Format::BindSecondary | Format::KnotSecondary | Format::NsdSecondary => {
             let unkeyed = Secondary {
                 primary: std::net::SocketAddr::from(([127, 0, 0, 1], 53)),
                 keys: Vec::new(),
             };
             let secondary = options.secondary.as_ref().unwrap_or(&unkeyed);
-            if format == Format::BindSecondary {
-                one(
+            match format {
+                Format::BindSecondary => one(
                     "named.conf.secondary",
                     bind_secondary::named_conf(plan, secondary),
-                )
-            } else {
-                Rendered {
+                ),
+                Format::KnotSecondary => Rendered {
                     files: knot_secondary::configs(plan, secondary),
-                }
+                },
+                _ => Rendered {
+                    files: nsd_secondary::configs(plan, secondary),
+                },
             }
         }
     }
