@@ -1,6 +1,6 @@
 //! Rendering a [`Plan`]: a readable table, JSON, RFC 1035 master files, BIND views, BIND, Knot and NSD
-//! secondaries of a lyncdns primary and PowerShell for Windows Server DNS. Every renderer is pure: it returns text
-//! (or a set of named files) and never writes anything.
+//! secondaries of a lyncdns primary, and PowerShell for Windows Server DNS (as a primary or a secondary). Every
+//! renderer is pure: it returns text (or a set of named files) and never writes anything.
 
 mod bind;
 mod bind_secondary;
@@ -8,6 +8,7 @@ mod knot_secondary;
 mod nsd_secondary;
 mod powershell;
 mod table;
+mod windows_secondary;
 mod zonefile;
 
 use std::fmt;
@@ -36,11 +37,13 @@ pub enum Format {
     KnotSecondary,
     /// One NSD configuration per view making NSD a secondary of it, by TSIG key.
     NsdSecondary,
+    /// PowerShell per view making Windows Server DNS a secondary of it (unsigned: Windows has no TSIG).
+    WindowsSecondary,
 }
 
 impl Format {
     /// Every format, in the order the help lists them.
-    pub const ALL: [Format; 8] = [
+    pub const ALL: [Format; 9] = [
         Format::Table,
         Format::Json,
         Format::Zone,
@@ -49,6 +52,7 @@ impl Format {
         Format::BindSecondary,
         Format::KnotSecondary,
         Format::NsdSecondary,
+        Format::WindowsSecondary,
     ];
 
     /// The name used on the command line.
@@ -62,6 +66,7 @@ impl Format {
             Format::BindSecondary => "bind-secondary",
             Format::KnotSecondary => "knot-secondary",
             Format::NsdSecondary => "nsd-secondary",
+            Format::WindowsSecondary => "windows-secondary",
         }
     }
 }
@@ -110,8 +115,8 @@ pub struct Options {
     /// `allow-recursion` limited to the view's clients), so that the server can be their resolver. Off: every
     /// view is authoritative only (`recursion no`).
     pub bind_internal_recursion: bool,
-    /// BIND secondaries: the primary and the views' keys. Without it, `bind-secondary` points at 127.0.0.1:53
-    /// without keys.
+    /// BIND, Knot, NSD and Windows secondaries: the primary and the views' keys (Windows uses neither the keys nor
+    /// the port). Without it, the secondary formats point at 127.0.0.1:53 without keys.
     pub secondary: Option<Secondary>,
 }
 
@@ -140,7 +145,10 @@ pub fn render_with(plan: &Plan, format: Format, options: &Options) -> Rendered {
             Rendered { files }
         }
         Format::Powershell => one("lyncdns-dnsserver.ps1", powershell::script(plan)),
-        Format::BindSecondary | Format::KnotSecondary | Format::NsdSecondary => {
+        Format::BindSecondary
+        | Format::KnotSecondary
+        | Format::NsdSecondary
+        | Format::WindowsSecondary => {
             let unkeyed = Secondary {
                 primary: std::net::SocketAddr::from(([127, 0, 0, 1], 53)),
                 keys: Vec::new(),
@@ -154,8 +162,11 @@ pub fn render_with(plan: &Plan, format: Format, options: &Options) -> Rendered {
                 Format::KnotSecondary => Rendered {
                     files: knot_secondary::configs(plan, secondary),
                 },
-                _ => Rendered {
+                Format::NsdSecondary => Rendered {
                     files: nsd_secondary::configs(plan, secondary),
+                },
+                _ => Rendered {
+                    files: windows_secondary::scripts(plan, secondary.primary.ip()),
                 },
             }
         }
