@@ -29,8 +29,9 @@ pub struct PlanArgs {
     /// authoritative only.
     #[arg(long)]
     internal_recursion: bool,
-    /// With `--format bind-secondary`: the lyncdns primary's address and port the secondaries transfer from.
-    #[arg(long, value_name = "ADDR:PORT")]
+    /// With `--format bind-secondary`, `knot-secondary`, `nsd-secondary` or `windows-secondary`: the lyncdns
+    /// primary's address and port the secondaries transfer from (a bare address means port 53).
+    #[arg(long, value_name = "ADDR:PORT", value_parser = parse_primary)]
     primary: Option<std::net::SocketAddr>,
 }
 
@@ -51,6 +52,17 @@ enum FormatArg {
     BindSecondary,
     /// One Knot DNS configuration per view (Knot has no views), each a secondary with that view's key.
     KnotSecondary,
+    /// One NSD configuration per view (NSD has no views), each a secondary with that view's key.
+    NsdSecondary,
+    /// PowerShell per view making Windows Server DNS a secondary of it (unsigned: Windows has no TSIG).
+    WindowsSecondary,
+}
+
+/// `ADDR:PORT`, or a bare address meaning port 53 (`[::1]:53` or `::1`).
+fn parse_primary(text: &str) -> Result<std::net::SocketAddr, String> {
+    text.parse::<std::net::SocketAddr>()
+        .or_else(|_| text.parse::<std::net::IpAddr>().map(|ip| (ip, 53).into()))
+        .map_err(|_| format!("`{text}` is not an address or ADDR:PORT"))
 }
 
 impl From<FormatArg> for Format {
@@ -63,6 +75,8 @@ impl From<FormatArg> for Format {
             FormatArg::Powershell => Format::Powershell,
             FormatArg::BindSecondary => Format::BindSecondary,
             FormatArg::KnotSecondary => Format::KnotSecondary,
+            FormatArg::NsdSecondary => Format::NsdSecondary,
+            FormatArg::WindowsSecondary => Format::WindowsSecondary,
         }
     }
 }
@@ -107,14 +121,33 @@ pub fn run(args: &PlanArgs) -> anyhow::Result<()> {
     if args.internal_recursion && (format != Format::BindViews || args.certs) {
         bail!("--internal-recursion applies to --format bind-views only");
     }
-    let transfers = matches!(format, Format::BindSecondary | Format::KnotSecondary) && !args.certs;
+    let transfers = matches!(
+        format,
+        Format::BindSecondary
+            | Format::KnotSecondary
+            | Format::NsdSecondary
+            | Format::WindowsSecondary
+    ) && !args.certs;
     let secondary = match (transfers, args.primary) {
+        // Windows transfers unsigned from port 53: no keys to read, no other port to point it at.
+        (true, Some(primary)) if format == Format::WindowsSecondary => {
+            if primary.port() != 53 {
+                bail!(
+                    "--format windows-secondary: Windows DNS transfers from port 53 only, not {}",
+                    primary.port()
+                );
+            }
+            Some(export::Secondary {
+                primary,
+                keys: Vec::new(),
+            })
+        }
         (true, Some(primary)) => Some(secondary(&deployment, args.deployment.as_deref(), primary)?),
         (true, None) => bail!(
             "--format {format} needs --primary ADDR:PORT (the lyncdns server the secondaries transfer from)"
         ),
         (false, Some(_)) => {
-            bail!("--primary applies to --format bind-secondary and knot-secondary only")
+            bail!("--primary applies to the --format …-secondary formats only")
         }
         (false, None) => None,
     };

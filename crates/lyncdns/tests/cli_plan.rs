@@ -181,3 +181,43 @@ fn bind_secondary_needs_a_primary_and_writes_the_keys() {
         "{text}"
     );
 }
+
+#[test]
+fn windows_secondary_takes_a_bare_address_for_port_53_and_refuses_another_port() {
+    let example = support::root().join("examples/transfer.toml");
+    let plan = |primary: &str| {
+        support::lyncdns(&[
+            "plan",
+            example.to_str().unwrap(),
+            "--format",
+            "windows-secondary",
+            "--view",
+            "external",
+            "--primary",
+            primary,
+        ])
+    };
+    let out = plan("192.0.2.53");
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        text.contains("Add-DnsServerSecondaryZone -Name 'lyncdude.net' -ZoneFile 'lyncdude.net.dns' -MasterServers '192.0.2.53' }"),
+        "{text}"
+    );
+    assert!(
+        !text.contains("view `internal`"),
+        "--view keeps one script: {text}"
+    );
+    assert!(!text.contains("secret"), "no key goes to Windows: {text}");
+    let out = plan("192.0.2.53:5300");
+    assert!(!out.status.success());
+    assert!(
+        String::from_utf8_lossy(&out.stderr).contains("port 53 only"),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+}

@@ -260,6 +260,19 @@ impl Parser {
 /// The statements of a script. The preamble lines are recognised as they are written; any other line that is not
 /// a comment must be a statement of the forms above, or the test fails (so a new form needs the simulator too).
 fn parse(script: &str) -> Vec<Stmt> {
+    parse_with(script, &PREAMBLE)
+}
+
+/// The preamble lines of the PowerShell export, in order; a secondary's script has the first three.
+const PREAMBLE: [&str; 4] = [
+    "[CmdletBinding(SupportsShouldProcess)]",
+    "param()",
+    "$ErrorActionPreference = 'Stop'",
+    "$IsDomainController = (Get-CimInstance -ClassName Win32_ComputerSystem).DomainRole -ge 4",
+];
+
+/// The statements of a script whose preamble is exactly `expected`.
+fn parse_with(script: &str, expected: &[&str]) -> Vec<Stmt> {
     let mut out = Vec::new();
     let mut preamble = BTreeSet::new();
     for line in script.lines() {
@@ -267,14 +280,7 @@ fn parse(script: &str) -> Vec<Stmt> {
         if l.is_empty() || l.starts_with('#') {
             continue;
         }
-        if [
-            "[CmdletBinding(SupportsShouldProcess)]",
-            "param()",
-            "$ErrorActionPreference = 'Stop'",
-            "$IsDomainController = (Get-CimInstance -ClassName Win32_ComputerSystem).DomainRole -ge 4",
-        ]
-        .contains(&l)
-        {
+        if expected.contains(&l) {
             preamble.insert(l.to_owned());
             continue;
         }
@@ -286,7 +292,7 @@ fn parse(script: &str) -> Vec<Stmt> {
         out.push(p.stmt());
         assert!(p.at == p.toks.len(), "trailing text in: {l}");
     }
-    assert_eq!(preamble.len(), 4, "the preamble: {preamble:?}");
+    assert_eq!(preamble.len(), expected.len(), "the preamble: {preamble:?}");
     out
 }
 
@@ -362,6 +368,8 @@ struct Policy {
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
 struct Zone {
     ad: bool,
+    /// A secondary zone's primaries (`-MasterServers`); empty for a primary zone.
+    masters: Vec<IpAddr>,
     /// Scope name ("" for the default scope) → records.
     scopes: BTreeMap<String, Vec<Rr>>,
     policies: Vec<Policy>,
@@ -486,6 +494,25 @@ impl Dns {
                 }
                 let mut zone = Zone {
                     ad,
+                    ..Zone::default()
+                };
+                zone.scopes.insert(String::new(), Vec::new());
+                self.zones.insert(name, zone);
+            }
+            "Add-DnsServerSecondaryZone" => {
+                let name = a.name("Name");
+                assert_eq!(a.one("ZoneFile"), format!("{name}.dns"));
+                let masters: Vec<IpAddr> = a
+                    .many("MasterServers")
+                    .iter()
+                    .map(|m| m.parse().expect("-MasterServers takes addresses"))
+                    .collect();
+                assert!(!masters.is_empty(), "a secondary zone without a primary");
+                if self.zones.contains_key(&name) {
+                    return Err(format!("zone {name} already exists"));
+                }
+                let mut zone = Zone {
+                    masters,
                     ..Zone::default()
                 };
                 zone.scopes.insert(String::new(), Vec::new());
@@ -1182,4 +1209,93 @@ fn timespans_are_read_as_dotnet_reads_them() {
     assert_eq!(timespan("01:00:00"), 3600);
     assert_eq!(timespan("1.00:00:00"), 86_400);
     assert_eq!(timespan("24:00:00"), 24 * 86_400);
+}
+
+// ---------------------------------------------------------------------------------------------------------------
+// Windows DNS secondaries of a lyncdns primary (issue 14).
+
+/// Per view, its `windows-secondary` script transferring from `primary`.
+fn secondary_scripts(plan: &Plan, primary: &str) -> Vec<(String, String)> {
+    let options = export::Options {
+        secondary: Some(export::Secondary {
+            primary: format!("{primary}:53").parse().unwrap(),
+            keys: Vec::new(),
+        }),
+        ..export::Options::default()
+    };
+    export::render_with(plan, Format::WindowsSecondary, &options).files
+}
+
+#[test]
+fn a_windows_secondary_script_adds_each_zone_of_its_view_once_and_touches_no_other_zone() {
+    for (name, plan) in examples() {
+        let scripts = secondary_scripts(&plan, "192.0.2.53");
+        assert_eq!(
+            scripts.len(),
+            plan.views.len(),
+            "{name}: one script per view"
+        );
+        for ((file, text), view) in scripts.iter().zip(&plan.views) {
+            let what = format!("{name} {file}");
+            assert_eq!(file, &format!("windows-secondary-{}.ps1", view.name));
+            assert!(
+                text.contains("cannot sign zone transfers with TSIG")
+                    && text.contains("`allow_transfer`"),
+                "{what}: the script says what to do instead of a key"
+            );
+            let script = parse_with(text, &PREAMBLE[..3]);
+            // A server with zones of its own: an unrelated primary zone with a record, and (when the view has
+            // more than one zone) a primary zone of the same name as the view's first zone, made by an admin.
+            let mut dns = Dns::default();
+            let mut own = Zone::default();
+            own.scopes.insert(
+                String::new(),
+                vec![Rr {
+                    owner: "dc01.corp.example".into(),
+                    ttl: 3600,
+                    data: RecordData::A {
+                        address: Ipv4Addr::new(10, 9, 9, 9),
+                    },
+                }],
+            );
+            dns.zones.insert("corp.example".into(), own.clone());
+            let taken = (view.zones.len() > 1).then(|| view.zones[0].origin.clone());
+            if let Some(z) = &taken {
+                dns.zones.insert(z.clone(), own.clone());
+            }
+            let before = dns.clone();
+            run_twice(&what, &mut dns, &script);
+            let primary: IpAddr = "192.0.2.53".parse().unwrap();
+            for zone in &view.zones {
+                let got = &dns.zones[&zone.origin];
+                if taken.as_ref() == Some(&zone.origin) {
+                    assert_eq!(
+                        got, &own,
+                        "{what}: an existing {} is left as it was",
+                        zone.origin
+                    );
+                } else {
+                    assert_eq!(got.masters, vec![primary], "{what}: {}", zone.origin);
+                }
+            }
+            // No other zone is touched, and no zone is added beyond the view's.
+            for (origin, zone) in &before.zones {
+                assert_eq!(&dns.zones[origin], zone, "{what}: {origin} changed");
+            }
+            let expected: BTreeSet<&str> = before
+                .zones
+                .keys()
+                .map(String::as_str)
+                .chain(view.zones.iter().map(|z| z.origin.as_str()))
+                .collect();
+            assert_eq!(
+                dns.zones
+                    .keys()
+                    .map(String::as_str)
+                    .collect::<BTreeSet<_>>(),
+                expected,
+                "{what}"
+            );
+        }
+    }
 }

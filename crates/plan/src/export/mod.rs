@@ -1,12 +1,14 @@
-//! Rendering a [`Plan`]: a readable table, JSON, RFC 1035 master files, BIND views, BIND secondaries of a lyncdns
-//! primary and PowerShell for Windows Server DNS. Every renderer is pure: it returns text (or a set of named
-//! files) and never writes anything.
+//! Rendering a [`Plan`]: a readable table, JSON, RFC 1035 master files, BIND views, BIND, Knot and NSD
+//! secondaries of a lyncdns primary, and PowerShell for Windows Server DNS (as a primary or a secondary). Every
+//! renderer is pure: it returns text (or a set of named files) and never writes anything.
 
 mod bind;
 mod bind_secondary;
 mod knot_secondary;
+mod nsd_secondary;
 mod powershell;
 mod table;
+mod windows_secondary;
 mod zonefile;
 
 use std::fmt;
@@ -33,11 +35,15 @@ pub enum Format {
     BindSecondary,
     /// One Knot DNS configuration per view making Knot a secondary of it, by TSIG key.
     KnotSecondary,
+    /// One NSD configuration per view making NSD a secondary of it, by TSIG key.
+    NsdSecondary,
+    /// PowerShell per view making Windows Server DNS a secondary of it (unsigned: Windows has no TSIG).
+    WindowsSecondary,
 }
 
 impl Format {
     /// Every format, in the order the help lists them.
-    pub const ALL: [Format; 7] = [
+    pub const ALL: [Format; 9] = [
         Format::Table,
         Format::Json,
         Format::Zone,
@@ -45,6 +51,8 @@ impl Format {
         Format::Powershell,
         Format::BindSecondary,
         Format::KnotSecondary,
+        Format::NsdSecondary,
+        Format::WindowsSecondary,
     ];
 
     /// The name used on the command line.
@@ -57,6 +65,8 @@ impl Format {
             Format::Powershell => "powershell",
             Format::BindSecondary => "bind-secondary",
             Format::KnotSecondary => "knot-secondary",
+            Format::NsdSecondary => "nsd-secondary",
+            Format::WindowsSecondary => "windows-secondary",
         }
     }
 }
@@ -82,7 +92,10 @@ impl Rendered {
         }
         let mut out = String::new();
         for (path, text) in &self.files {
-            let comment = if path.ends_with(".ps1") || path.starts_with("knot-") {
+            let comment = if path.ends_with(".ps1")
+                || path.starts_with("knot-")
+                || path.starts_with("nsd-")
+            {
                 "#"
             } else if path.ends_with(".conf") {
                 "//"
@@ -102,8 +115,8 @@ pub struct Options {
     /// `allow-recursion` limited to the view's clients), so that the server can be their resolver. Off: every
     /// view is authoritative only (`recursion no`).
     pub bind_internal_recursion: bool,
-    /// BIND secondaries: the primary and the views' keys. Without it, `bind-secondary` points at 127.0.0.1:53
-    /// without keys.
+    /// BIND, Knot, NSD and Windows secondaries: the primary and the views' keys (Windows uses neither the keys nor
+    /// the port). Without it, the secondary formats point at 127.0.0.1:53 without keys.
     pub secondary: Option<Secondary>,
 }
 
@@ -132,21 +145,29 @@ pub fn render_with(plan: &Plan, format: Format, options: &Options) -> Rendered {
             Rendered { files }
         }
         Format::Powershell => one("lyncdns-dnsserver.ps1", powershell::script(plan)),
-        Format::BindSecondary | Format::KnotSecondary => {
+        Format::BindSecondary
+        | Format::KnotSecondary
+        | Format::NsdSecondary
+        | Format::WindowsSecondary => {
             let unkeyed = Secondary {
                 primary: std::net::SocketAddr::from(([127, 0, 0, 1], 53)),
                 keys: Vec::new(),
             };
             let secondary = options.secondary.as_ref().unwrap_or(&unkeyed);
-            if format == Format::BindSecondary {
-                one(
+            match format {
+                Format::BindSecondary => one(
                     "named.conf.secondary",
                     bind_secondary::named_conf(plan, secondary),
-                )
-            } else {
-                Rendered {
+                ),
+                Format::KnotSecondary => Rendered {
                     files: knot_secondary::configs(plan, secondary),
-                }
+                },
+                Format::NsdSecondary => Rendered {
+                    files: nsd_secondary::configs(plan, secondary),
+                },
+                _ => Rendered {
+                    files: windows_secondary::scripts(plan, secondary.primary.ip()),
+                },
             }
         }
     }
