@@ -10,7 +10,7 @@ use std::collections::BTreeSet;
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
-use support::xfr::{answers, dig, questions};
+use support::xfr::{answers, dig, example_notifying, questions};
 use support::{Peer, Serve, free_port, interop_tool, lyncdns, root};
 
 const KEYS: [(&str, &str, &str); 2] = [
@@ -119,11 +119,8 @@ fn a_bind_secondary_with_only_the_catalogs_serves_every_zone_and_follows_a_new_d
     let d = dir.path();
     // The example, its NOTIFY target moved to the free port BIND listens on.
     let port = free_port();
-    let text = std::fs::read_to_string(root().join("examples/catalog.toml"))
-        .unwrap()
-        .replace("127.0.0.1:5399", &format!("127.0.0.1:{port}"));
-    let example = d.join("catalog.toml");
-    std::fs::write(&example, &text).unwrap();
+    let example = example_notifying(d, "catalog.toml", port);
+    let text = std::fs::read_to_string(&example).unwrap();
     let mut primary = Serve::start(&[example.to_str().unwrap()]);
     let lport = primary.addr.port();
     let out = lyncdns(&[

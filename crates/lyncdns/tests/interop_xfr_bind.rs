@@ -9,8 +9,8 @@ mod support;
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
-use support::xfr::{answers, dig, questions, views_and_zones};
-use support::{Peer, Serve, free_port, interop_tool, lyncdns, root};
+use support::xfr::{answers, dig, example_notifying, questions, views_and_zones};
+use support::{Peer, Serve, free_port, interop_tool, lyncdns};
 
 const INTERNAL: &str =
     "hmac-sha256:xfr-internal.lyncdude.net:2ZBA7qZ+5Xvu1pW8bzF3zj9m3pQm2y9kJ3xYQnK1s7E=";
@@ -29,11 +29,8 @@ fn a_bind_secondary_from_the_export_serves_both_views_as_lyncdns_does() {
     let d = dir.path();
     // The example, its NOTIFY target moved to the free port BIND listens on.
     let port = free_port();
-    let text = std::fs::read_to_string(root().join("examples/transfer.toml"))
-        .unwrap()
-        .replace("127.0.0.1:5399", &format!("127.0.0.1:{port}"));
-    let example = d.join("transfer.toml");
-    std::fs::write(&example, &text).unwrap();
+    let example = example_notifying(d, "transfer.toml", port);
+    let text = std::fs::read_to_string(&example).unwrap();
     let mut primary = Serve::start(&[example.to_str().unwrap()]);
     let out = lyncdns(&[
         "plan",

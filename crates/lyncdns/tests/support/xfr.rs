@@ -97,3 +97,14 @@ pub fn questions(
     }
     questions
 }
+
+/// `examples/NAME` written into `dir` with its NOTIFY target (`127.0.0.1:5399`) moved to the free `port` the
+/// secondary under test listens on; the path written.
+pub fn example_notifying(dir: &Path, name: &str, port: u16) -> std::path::PathBuf {
+    let text = std::fs::read_to_string(super::root().join("examples").join(name))
+        .unwrap()
+        .replace("127.0.0.1:5399", &format!("127.0.0.1:{port}"));
+    let path = dir.join(name);
+    std::fs::write(&path, text).unwrap();
+    path
+}
