@@ -11,7 +11,7 @@ use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
 use support::xfr::{answers, dig, example_notifying, questions};
-use support::{Peer, Serve, free_port, interop_tool, lyncdns, root};
+use support::{Peer, Serve, free_port, interop_tool, lyncdns};
 
 const KEYS: [(&str, &str, &str); 2] = [
     (
